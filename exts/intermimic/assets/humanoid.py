@@ -1,0 +1,138 @@
+"""Isaac Lab articulation config of the SMPL-X humanoid.
+
+The canonical body is generated from :mod:`humanoid_spec` (no file needed); a user-supplied
+MJCF of the same topology (e.g. the authors' ``omomo.xml``) can be given instead. Either way
+the MJCF is converted to USD once and cached by content hash.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import humanoid_spec as spec
+from .humanoid_mjcf import build_mjcf
+from .usd_convert import mjcf_to_usd
+
+DEFAULT_ROOT_HEIGHT = 0.95
+"""Pelvis height at which the zero pose stands on the ground."""
+
+
+def check_mjcf_topology(mjcf_text: str, source: str) -> None:
+    """Raise a clear error when an MJCF does not have the canonical bodies and hinges."""
+    import mujoco
+
+    try:
+        model = mujoco.MjModel.from_xml_string(mjcf_text)
+    except Exception as exc:  # mujoco raises ValueError with the parser message
+        raise ValueError(f"{source}: not a valid MJCF file: {exc}") from exc
+    bodies = tuple(model.body(i).name for i in range(1, model.nbody))
+    if bodies != spec.BODY_NAMES:
+        missing = [b for b in spec.BODY_NAMES if b not in bodies]
+        extra = [b for b in bodies if b not in spec.BODY_NAMES]
+        raise ValueError(
+            f"{source}: bodies must be the {spec.NUM_BODIES} SMPL-X bodies in canonical order; "
+            f"got {len(bodies)} bodies (missing {missing[:5]}, unexpected {extra[:5]})"
+        )
+    hinges = tuple(model.joint(i).name for i in range(model.njnt) if model.jnt_type[i] == 3)
+    if hinges != spec.JOINT_NAMES:
+        raise ValueError(
+            f"{source}: expected {spec.NUM_DOFS} hinge joints named <Body>_x/_y/_z in body order; "
+            f"got {len(hinges)} hinges"
+        )
+
+
+def humanoid_usd_path(mjcf_path: str | Path | None = None) -> Path:
+    """USD file of the humanoid: the canonical body, or the MJCF file at ``mjcf_path``."""
+    if mjcf_path is None:
+        return mjcf_to_usd(build_mjcf(), "intermimic_smplx_humanoid")
+    path = Path(mjcf_path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"humanoid MJCF not found: {path}")
+    text = path.read_text()
+    check_mjcf_topology(text, str(path))
+    return mjcf_to_usd(text, path.stem)
+
+
+def actuator_gains() -> tuple[dict[str, float], dict[str, float]]:
+    """Per-body (stiffness, damping) dictionaries keyed by a joint-name pattern.
+
+    Patterns are ``<Body>_.*`` so they match both the MJCF hinge names (``L_Hip_x``) and
+    the names Newton gives after merging a body's three hinges (``L_Hip_x:0``).
+    """
+    stiffness = {f"{b}_.*": spec.body_gains(b)[0] for b in spec.ACTUATED_BODY_NAMES}
+    damping = {f"{b}_.*": spec.body_gains(b)[1] for b in spec.ACTUATED_BODY_NAMES}
+    return stiffness, damping
+
+
+def humanoid_cfg(
+    mjcf_path: str | Path | None = None,
+    prim_path: str = "{ENV_REGEX_NS}/Robot",
+    max_depenetration_velocity: float = 20.0,
+    solver_position_iterations: int = 8,
+):
+    """ArticulationCfg of the humanoid with PD actuators from :mod:`humanoid_spec`."""
+    import isaaclab.sim as sim_utils
+    from isaaclab.actuators import ImplicitActuatorCfg
+    from isaaclab.assets import ArticulationCfg
+    from isaaclab_newton.sim.schemas import NewtonArticulationCfg
+    from isaaclab_physx.sim.schemas import PhysxArticulationCfg, PhysxRigidBodyCfg
+
+    stiffness, damping = actuator_gains()
+    return ArticulationCfg(
+        prim_path=prim_path,
+        spawn=sim_utils.UsdFileCfg(
+            usd_path=str(humanoid_usd_path(mjcf_path)),
+            activate_contact_sensors=True,
+            rigid_props=PhysxRigidBodyCfg(max_depenetration_velocity=max_depenetration_velocity),
+            articulation_props=[
+                PhysxArticulationCfg(
+                    enabled_self_collisions=False,
+                    solver_position_iteration_count=solver_position_iterations,
+                    solver_velocity_iteration_count=0,
+                ),
+                NewtonArticulationCfg(self_collision_enabled=False),
+            ],
+        ),
+        init_state=ArticulationCfg.InitialStateCfg(pos=(0.0, 0.0, DEFAULT_ROOT_HEIGHT), joint_pos={".*": 0.0}),
+        actuators={
+            "smplx": ImplicitActuatorCfg(
+                joint_names_expr=[".*"],
+                stiffness=stiffness,
+                damping=damping,
+                armature=spec.ARMATURE,
+                effort_limit_sim=1.0e6,
+                velocity_limit_sim=100.0,
+            )
+        },
+    )
+
+
+def joint_name_patterns() -> list[str]:
+    """One regex per canonical DOF, in canonical order, matching the simulator's joint name.
+
+    The MJCF names a body's hinges ``<Body>_x/_y/_z``; Newton merges them into one joint
+    ``<Body>_x`` with axes ``:0/:1/:2``. Each pattern accepts either spelling.
+    """
+    patterns = []
+    for body in spec.ACTUATED_BODY_NAMES:
+        for i, axis in enumerate(spec.HINGE_AXES):
+            patterns.append(f"{body}_({axis}|x:{i})")
+    return patterns
+
+
+def canonical_joint_ids(articulation) -> list[int]:
+    """Simulator joint indices of the 153 DOFs in canonical order."""
+    ids, _ = articulation.find_joints(joint_name_patterns(), preserve_order=True)
+    ids = list(ids)
+    if len(ids) != spec.NUM_DOFS:
+        raise RuntimeError(f"expected {spec.NUM_DOFS} humanoid joints, resolved {len(ids)}")
+    return ids
+
+
+def canonical_body_ids(articulation) -> list[int]:
+    """Simulator body indices of the 52 bodies in canonical order."""
+    ids, _ = articulation.find_bodies(list(spec.BODY_NAMES), preserve_order=True)
+    ids = list(ids)
+    if len(ids) != spec.NUM_BODIES:
+        raise RuntimeError(f"expected {spec.NUM_BODIES} humanoid bodies, resolved {len(ids)}")
+    return ids

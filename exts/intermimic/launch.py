@@ -1,0 +1,116 @@
+"""Command-line plumbing shared by ``source/train.py``, ``play.py`` and ``evaluate.py``.
+
+Arguments: Isaac Lab's launcher flags (``--device``, ``--viz``, ...), the usual ``--task``,
+``--num_envs``, ``--seed``, ``--motion PATH...``, then ``key=value`` overrides: ours
+(``dataset=``, ``dataset.<field>=``, ``experiment=``) and Isaac Lab's (``physics=``,
+``env.<path>=``, ``agent.<path>=``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+CPU_DEFAULT_NUM_ENVS = 8
+CPU_DEFAULT_ITERATIONS = 20
+AGENT_ENTRY_POINT = "rsl_rl_cfg_entry_point"
+
+
+def make_parser(description: str, default_task: str) -> argparse.ArgumentParser:
+    from isaaclab.app import add_launcher_args
+
+    parser = argparse.ArgumentParser(
+        description=description,
+        epilog=(
+            "Overrides (key=value): dataset=<name> (config/datasets), dataset.<field>=<value>, "
+            "experiment=<name> (config/experiments), physics=newton|isaacsim_physx, env.<path>=<value>, "
+            "agent.<path>=<value>."
+        ),
+    )
+    parser.add_argument("--task", default=default_task, help=f"Gym task ID (default: {default_task}).")
+    parser.add_argument("--num_envs", type=int, default=None, help="Number of parallel environments.")
+    parser.add_argument("--seed", type=int, default=None, help="Random seed of env and agent.")
+    parser.add_argument(
+        "--motion",
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="Clip files (.pt), folders of clips or data set YAML files; default: the built-in demo clips.",
+    )
+    add_launcher_args(parser)
+    parser.set_defaults(device=None)
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None = None):
+    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    unknown_flags = [t for t in rest if t.startswith("-")]
+    if unknown_flags:
+        parser.error(f"unrecognized arguments: {' '.join(unknown_flags)}")
+    bad = [t for t in rest if "=" not in t]
+    if bad:
+        parser.error(f"expected key=value overrides, got: {' '.join(bad)}")
+    return args, rest
+
+
+def pick_device(requested: str | None) -> str:
+    """``--device`` as given; by default CUDA when available, else the CPU."""
+    if requested:
+        if requested.startswith("cuda") and not torch.cuda.is_available():
+            raise SystemExit(f"--device {requested}: CUDA is not available on this machine; use --device cpu")
+        return requested
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_configs(args, overrides: list[str]):
+    """(env_cfg, agent_cfg) of ``args.task`` with presets, overrides, data and device applied."""
+    from isaaclab_tasks.utils import resolve_task_config
+
+    from . import tasks  # noqa: F401  (registers the gym IDs)
+    from .presets import apply_experiment, dataset_overrides, split_overrides
+
+    named, dataset_dotlist, isaaclab_tokens = split_overrides(overrides)
+    env_cfg, agent_cfg = resolve_task_config(args.task, AGENT_ENTRY_POINT, overrides=isaaclab_tokens)
+    if named["experiment"]:
+        apply_experiment(named["experiment"], env_cfg, agent_cfg)
+
+    motion_cfg = env_cfg.commands.motion.motion
+    for key, value in dataset_overrides(named["dataset"], dataset_dotlist).items():
+        setattr(motion_cfg, key, value)
+    if args.motion:
+        motion_cfg.files = list(args.motion)
+
+    device = pick_device(args.device)
+    env_cfg.sim.device = device
+    if agent_cfg is not None and hasattr(agent_cfg, "device"):
+        agent_cfg.device = device
+    if args.num_envs is not None:
+        env_cfg.scene.num_envs = args.num_envs
+    if args.seed is not None:
+        env_cfg.seed = args.seed
+        if agent_cfg is not None:
+            agent_cfg.seed = args.seed
+    elif agent_cfg is not None:
+        env_cfg.seed = agent_cfg.seed
+    return env_cfg, agent_cfg
+
+
+def apply_cpu_defaults(args, env_cfg, agent_cfg, explicit_iterations: bool) -> None:
+    """On the CPU, default to a short demonstration run unless sizes were given."""
+    if env_cfg.sim.device != "cpu":
+        return
+    notes = []
+    if args.num_envs is None:
+        env_cfg.scene.num_envs = CPU_DEFAULT_NUM_ENVS
+        notes.append(f"--num_envs {CPU_DEFAULT_NUM_ENVS}")
+    if not explicit_iterations and agent_cfg is not None:
+        agent_cfg.max_iterations = CPU_DEFAULT_ITERATIONS
+        notes.append(f"--max_iterations {CPU_DEFAULT_ITERATIONS}")
+    if notes:
+        print(
+            f"[intermimic] Running on the CPU: using {' '.join(notes)} (a short demonstration run). "
+            "Real training needs a GPU; pass these flags to change the sizes.",
+            flush=True,
+        )

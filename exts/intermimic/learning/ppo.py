@@ -1,0 +1,109 @@
+"""PPO with InterMimic's bound loss, as an rsl_rl algorithm class.
+
+rsl_rl's PPO has no penalty on action means leaving the action range; InterMimic's teacher
+adds ``bound_loss_coef * mean(sum(relu(mu - b)^2 + relu(-b - mu)^2))`` (a soft ``|mu| <= b``).
+This class keeps rsl_rl's rollout storage, models and return computation and replaces only
+the optimisation step, so the standard ``OnPolicyRunner`` drives it (select it with
+``algorithm.class_name = "intermimic.learning.ppo:InterMimicPPO"``).
+
+Recurrent models, RND and symmetry augmentation are not supported here.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+from rsl_rl.algorithms import PPO
+
+
+def bound_loss(mean: torch.Tensor, bound: float = 1.0) -> torch.Tensor:
+    """Soft penalty on action means outside ``[-bound, bound]``: ``[batch]`` -> scalar."""
+    high = torch.clamp_min(mean - bound, 0.0) ** 2
+    low = torch.clamp_max(mean + bound, 0.0) ** 2
+    return (high + low).sum(dim=-1).mean()
+
+
+class InterMimicPPO(PPO):
+    def __init__(self, *args, bound_loss_coef: float = 10.0, action_bound: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.rnd is not None or self.symmetry is not None:
+            raise ValueError("InterMimicPPO does not support RND or symmetry augmentation")
+        if self.actor.is_recurrent or self.critic.is_recurrent:
+            raise ValueError("InterMimicPPO supports feed-forward models only")
+        self.bound_loss_coef = bound_loss_coef
+        self.action_bound = action_bound
+
+    # ----------------------------------------------------------------------------------
+    def _adapt_learning_rate(self, old_params, new_params) -> None:
+        if self.desired_kl is None or self.schedule != "adaptive":
+            return
+        with torch.inference_mode():
+            kl = self.actor.get_kl_divergence(old_params, new_params).mean()
+            if self.is_multi_gpu:
+                torch.distributed.all_reduce(kl, op=torch.distributed.ReduceOp.SUM)
+                kl /= self.gpu_world_size
+            if kl > 2.0 * self.desired_kl:
+                self.learning_rate = max(1.0e-5, self.learning_rate / 1.5)
+            elif 0.0 < kl < 0.5 * self.desired_kl:
+                self.learning_rate = min(1.0e-2, self.learning_rate * 1.5)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate
+
+    def _value_loss(self, values: torch.Tensor, batch) -> torch.Tensor:
+        if not self.use_clipped_value_loss:
+            return (batch.returns - values).pow(2).mean()
+        clipped = batch.values + (values - batch.values).clamp(-self.clip_param, self.clip_param)
+        return torch.max((values - batch.returns).pow(2), (clipped - batch.returns).pow(2)).mean()
+
+    def _policy_loss(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Clipped surrogate loss and the batch's entropy; runs the actor forward pass."""
+        self.actor(batch.observations, stochastic_output=True)
+        log_prob = self.actor.get_output_log_prob(batch.actions)
+        self._adapt_learning_rate(batch.old_distribution_params, self.actor.output_distribution_params)
+        ratio = torch.exp(log_prob - batch.old_actions_log_prob.squeeze(-1))
+        advantages = batch.advantages.squeeze(-1)
+        if self.normalize_advantage_per_mini_batch:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1.0e-8)
+        unclipped = ratio * advantages
+        clipped = ratio.clamp(1.0 - self.clip_param, 1.0 + self.clip_param) * advantages
+        return -torch.min(unclipped, clipped).mean(), self.actor.output_entropy
+
+    def extra_losses(self, batch) -> dict[str, torch.Tensor]:
+        """Additional weighted loss terms per mini-batch (after the actor forward pass)."""
+        return {"bound": self.bound_loss_coef * bound_loss(self.actor.output_mean, self.action_bound)}
+
+    def loss_weights(self) -> tuple[float, float]:
+        """(policy-loss weight, value-loss weight); the student schedule overrides this."""
+        return 1.0, self.value_loss_coef
+
+    def update(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        count = 0
+        w_policy, w_value = self.loss_weights()
+        for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
+            surrogate, entropy = self._policy_loss(batch)
+            values = self.critic(batch.observations)
+            value_loss = self._value_loss(values, batch)
+            extras = self.extra_losses(batch)
+            loss = w_policy * surrogate + w_value * value_loss - self.entropy_coef * entropy.mean()
+            for term in extras.values():
+                loss = loss + term
+
+            self.optimizer.zero_grad()
+            loss.backward()
+            if self.is_multi_gpu:
+                self.reduce_parameters()
+            nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
+            nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
+            self.optimizer.step()
+
+            stats = {"surrogate": surrogate, "value": value_loss, "entropy": entropy.mean(), **extras}
+            for k, v in stats.items():
+                totals[k] = totals.get(k, 0.0) + float(v.detach())
+            count += 1
+
+        observations = self.storage.observations.flatten(0, 1)
+        self.actor.update_normalization(observations)
+        self.critic.update_normalization(observations)
+        self.storage.clear()
+        return {k: v / max(count, 1) for k, v in totals.items()}

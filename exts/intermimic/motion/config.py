@@ -1,0 +1,23 @@
+"""Configuration of the motion data a task loads."""
+
+from __future__ import annotations
+
+from isaaclab.utils import configclass
+
+
+@configclass
+class MotionDataCfg:
+    """Which clips to load.
+
+    ``files`` lists clip files (``.pt``), directories of clips, or YAML manifests under
+    ``config/datasets``; empty means the built-in demo clips. ``corrected`` optionally names
+    the folder(s) of teacher-corrected references matching the raw clips by file name.
+    """
+
+    files: list[str] = []
+    corrected: list[str] = []
+    subjects: list[int] = []
+    objects_dir: str | None = None
+    """Folder with ``<name>/<name>.obj`` (or ``<name>.urdf``) meshes for the objects in the clips."""
+    strict: bool = False
+    """Fail on the first bad clip instead of reporting it and loading the rest."""

@@ -1,0 +1,71 @@
+"""Forward kinematics of the humanoid skeleton on torch tensors.
+
+Joint values come in two conventions:
+
+* ``exp_map``: the clip files' joint columns, the exponential map of each body's local
+  rotation (what InterMimic's data stores);
+* ``hinge``: the angles of the three hinges x, y, z applied in sequence, which is what the
+  simulated articulation's joint positions are.
+
+:func:`exp_map_to_hinge` / :func:`hinge_to_exp_map` convert between them exactly (same
+local rotation), so references can be compared with simulated joint positions directly.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..assets import humanoid_spec as spec
+from ..utils import rotations as rot
+
+
+def local_quats(dof: torch.Tensor, convention: str = "hinge") -> torch.Tensor:
+    """``[..., 153]`` joint values -> ``[..., 51, 4]`` local rotations (xyzw)."""
+    per_body = dof.reshape(*dof.shape[:-1], spec.NUM_BODIES - 1, 3)
+    if convention == "hinge":
+        return rot.from_hinges(per_body)
+    if convention == "exp_map":
+        return rot.from_exp_map(per_body)
+    raise ValueError(f"unknown joint convention '{convention}' (expected 'hinge' or 'exp_map')")
+
+
+def exp_map_to_hinge(dof: torch.Tensor) -> torch.Tensor:
+    per_body = dof.reshape(*dof.shape[:-1], spec.NUM_BODIES - 1, 3)
+    return rot.to_hinges(rot.from_exp_map(per_body)).reshape(dof.shape)
+
+
+def hinge_to_exp_map(dof: torch.Tensor) -> torch.Tensor:
+    per_body = dof.reshape(*dof.shape[:-1], spec.NUM_BODIES - 1, 3)
+    return rot.to_exp_map(rot.from_hinges(per_body)).reshape(dof.shape)
+
+
+def forward_kinematics(
+    root_pos: torch.Tensor,
+    root_quat: torch.Tensor,
+    dof: torch.Tensor,
+    convention: str = "hinge",
+    body_offsets: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Body positions ``[..., 52, 3]`` and global rotations ``[..., 52, 4]``.
+
+    Args:
+        root_pos: ``[..., 3]`` pelvis position.
+        root_quat: ``[..., 4]`` pelvis rotation (xyzw).
+        dof: ``[..., 153]`` joint values in ``convention``.
+        body_offsets: optional ``[52, 3]`` skeleton; the canonical one by default.
+    """
+    local = local_quats(dof, convention)
+    offsets = root_pos.new_tensor(spec.BODY_OFFSETS) if body_offsets is None else body_offsets.to(root_pos)
+    positions: list[torch.Tensor] = [root_pos]
+    rotations: list[torch.Tensor] = [root_quat]
+    for i in range(1, spec.NUM_BODIES):
+        p = spec.PARENT_INDICES[i]
+        positions.append(positions[p] + rot.rotate(rotations[p], offsets[i].expand_as(root_pos)))
+        rotations.append(rot.multiply(rotations[p], local[..., i - 1, :]))
+    return torch.stack(positions, dim=-2), torch.stack(rotations, dim=-2)
+
+
+def local_from_global(body_quat: torch.Tensor) -> torch.Tensor:
+    """``[..., 52, 4]`` global rotations -> ``[..., 51, 4]`` local rotations."""
+    parents = list(spec.PARENT_INDICES[1:])
+    return rot.multiply(rot.conjugate(body_quat[..., parents, :]), body_quat[..., 1:, :])

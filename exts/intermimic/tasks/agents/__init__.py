@@ -1,0 +1,1 @@
+"""Runner configurations for the InterMimic tasks."""

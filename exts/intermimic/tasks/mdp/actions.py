@@ -1,0 +1,53 @@
+"""The 153-d joint position action (METHOD section 4), in canonical DOF order.
+
+``q* = offset + scale * a`` with ``offset = (hi + lo) / 2`` and ``scale = (hi - lo) / 2`` per
+DOF, from the articulation's joint limits. ``release_quirk=True`` reproduces the original
+code: where ``|offset| > 0.1`` the offset is zeroed and the scale set to pi; knee z DOFs get
+scale 5 (only needed to run checkpoints trained by that code).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from isaaclab.envs.mdp.actions.actions_cfg import JointPositionActionCfg
+from isaaclab.envs.mdp.actions.joint_actions import JointPositionAction
+from isaaclab.utils import configclass
+
+from ...assets import humanoid_spec as spec
+from ...assets.humanoid import joint_name_patterns
+
+
+def limit_offset_scale(lower: torch.Tensor, upper: torch.Tensor, release_quirk: bool = False):
+    offset = 0.5 * (upper + lower)
+    scale = 0.5 * (upper - lower)
+    if release_quirk:
+        far = offset.abs() > 0.1
+        offset = torch.where(far, torch.zeros_like(offset), offset)
+        scale = torch.where(far, torch.full_like(scale, math.pi), scale)
+        knee_z = torch.tensor([j.endswith("Knee_z") for j in spec.JOINT_NAMES], device=scale.device)
+        scale = torch.where(knee_z, torch.full_like(scale, 5.0), scale)
+    return offset, scale
+
+
+class HOIJointPositionAction(JointPositionAction):
+    cfg: HOIJointPositionActionCfg
+
+    def __init__(self, cfg: HOIJointPositionActionCfg, env):
+        super().__init__(cfg, env)
+        limits = self._asset.data.joint_pos_limits.torch[:, self._joint_ids]
+        offset, scale = limit_offset_scale(limits[..., 0], limits[..., 1], cfg.release_quirk)
+        self._offset = offset.clone()
+        self._scale = scale.clone()
+
+
+@configclass
+class HOIJointPositionActionCfg(JointPositionActionCfg):
+    class_type: type = HOIJointPositionAction
+    asset_name: str = "robot"
+    joint_names: list[str] = joint_name_patterns()
+    preserve_order: bool = True
+    use_default_offset: bool = False
+    release_quirk: bool = False

@@ -1,0 +1,118 @@
+"""Teacher/student observation terms (METHOD section 5).
+
+Every term returns ``[E, K * d]``: its d values for each of the K future offsets of the
+command, offset-major. Terms describing only the simulated state repeat it per offset so
+that each offset's slice of every term together forms that offset's 1599-d block.
+H is the inverse heading (yaw only) of the simulated root.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ...assets import humanoid_spec as spec
+from ...utils import rotations as rot
+from .commands import HOIReferenceCommand
+
+KEY = spec.KEY_BODY_IDS
+ROT_ERR = spec.ROTATION_ERROR_BODY_IDS
+
+
+def _cmd(env, command_name: str) -> HOIReferenceCommand:
+    return env.command_manager.get_term(command_name)
+
+
+def _heading(cmd: HOIReferenceCommand, extra_dims: int) -> torch.Tensor:
+    h = rot.heading_inverse(cmd.root_quat)
+    return h.reshape(h.shape[0], *([1] * extra_dims), 4)
+
+
+def _per_offset(cmd: HOIReferenceCommand, x: torch.Tensor) -> torch.Tensor:
+    """Repeat a current-state feature ``[E, d]`` for every future offset: ``[E, K * d]``."""
+    return x.unsqueeze(1).expand(-1, len(cmd.future_offsets), -1).reshape(x.shape[0], -1)
+
+
+def _flat(x: torch.Tensor) -> torch.Tensor:
+    return x.reshape(x.shape[0], -1)
+
+
+# -------------------------------------------------------------------------------------
+# Simulated humanoid state
+# -------------------------------------------------------------------------------------
+def root_height(env, command_name: str = "motion") -> torch.Tensor:
+    cmd = _cmd(env, command_name)
+    return _per_offset(cmd, cmd.root_pos[:, 2:3])
+
+
+def body_positions(env, command_name: str = "motion") -> torch.Tensor:
+    """H (p_b - p_root) for the 51 non-root bodies."""
+    cmd = _cmd(env, command_name)
+    rel = cmd.body_pos[:, 1:] - cmd.root_pos[:, None]
+    return _per_offset(cmd, _flat(rot.rotate(_heading(cmd, 1), rel)))
+
+
+def body_rotations(env, command_name: str = "motion") -> torch.Tensor:
+    """tn(H q_b) for the 52 bodies."""
+    cmd = _cmd(env, command_name)
+    q = rot.multiply(_heading(cmd, 1).expand_as(cmd.body_quat), cmd.body_quat)
+    return _per_offset(cmd, _flat(rot.tangent_normal(q)))
+
+
+def body_linear_velocities(env, command_name: str = "motion") -> torch.Tensor:
+    cmd = _cmd(env, command_name)
+    return _per_offset(cmd, _flat(rot.rotate(_heading(cmd, 1), cmd.body_lin_vel)))
+
+
+def body_angular_velocities(env, command_name: str = "motion") -> torch.Tensor:
+    cmd = _cmd(env, command_name)
+    return _per_offset(cmd, _flat(rot.rotate(_heading(cmd, 1), cmd.body_ang_vel)))
+
+
+# -------------------------------------------------------------------------------------
+# Reference and tracking errors, per future offset
+# -------------------------------------------------------------------------------------
+def key_position_error(env, command_name: str = "motion") -> torch.Tensor:
+    """H (p^_b - p_b) for the 21 key bodies."""
+    cmd = _cmd(env, command_name)
+    fut = cmd.future()
+    err = fut.body_pos[:, :, KEY] - cmd.body_pos[:, None, KEY]
+    return _flat(rot.rotate(_heading(cmd, 2), err))
+
+
+def rotation_error(env, command_name: str = "motion") -> torch.Tensor:
+    """tn(H (q^_b^-1 q_b) H^-1) for the 22 non-finger bodies."""
+    cmd = _cmd(env, command_name)
+    fut = cmd.future()
+    diff = rot.multiply(rot.conjugate(fut.body_quat[:, :, ROT_ERR]), cmd.body_quat[:, None, ROT_ERR])
+    h = _heading(cmd, 2).expand_as(diff)
+    return _flat(rot.tangent_normal(rot.multiply(rot.multiply(h, diff), rot.conjugate(h))))
+
+
+def reference_key_positions(env, command_name: str = "motion", release_quirk: bool = False) -> torch.Tensor:
+    """H (p^_b - p^_root) for the 21 key bodies (the release uses the simulated positions)."""
+    cmd = _cmd(env, command_name)
+    fut = cmd.future()
+    if release_quirk:
+        rel = (cmd.body_pos[:, KEY] - cmd.root_pos[:, None]).unsqueeze(1).expand(-1, len(cmd.future_offsets), -1, -1)
+    else:
+        rel = fut.body_pos[:, :, KEY] - fut.root_pos[:, :, None]
+    return _flat(rot.rotate(_heading(cmd, 2), rel))
+
+
+def reference_rotations(env, command_name: str = "motion") -> torch.Tensor:
+    """tn(H q^_b) for the 22 non-finger bodies."""
+    cmd = _cmd(env, command_name)
+    q = cmd.future().body_quat[:, :, ROT_ERR]
+    return _flat(rot.tangent_normal(rot.multiply(_heading(cmd, 2).expand_as(q), q)))
+
+
+def key_linear_velocity_error(env, command_name: str = "motion") -> torch.Tensor:
+    cmd = _cmd(env, command_name)
+    err = cmd.future().body_lin_vel[:, :, KEY] - cmd.body_lin_vel[:, None, KEY]
+    return _flat(rot.rotate(_heading(cmd, 2), err))
+
+
+def angular_velocity_error(env, command_name: str = "motion") -> torch.Tensor:
+    cmd = _cmd(env, command_name)
+    err = cmd.future().body_ang_vel[:, :, ROT_ERR] - cmd.body_ang_vel[:, None, ROT_ERR]
+    return _flat(rot.rotate(_heading(cmd, 2), err))

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# InterMimic for Isaac Lab: set up, train, play, evaluate, test.
+#
+#   ./intermimic.sh setup                 create .venv (Python 3.12) and install the package (+dev)
+#   ./intermimic.sh train [ARGS...]       source/train.py
+#   ./intermimic.sh play [ARGS...]        source/play.py
+#   ./intermimic.sh evaluate [ARGS...]    source/evaluate.py
+#   ./intermimic.sh data inspect PATH [--json]
+#   ./intermimic.sh convert [ARGS...]     source/convert.py
+#   ./intermimic.sh benchmark [ARGS...]   source/benchmark.py
+#   ./intermimic.sh test [PYTEST ARGS...] run the test suite
+#
+# With an Isaac Lab Python already active (a virtual/conda environment that imports isaaclab),
+# setup installs the package there instead of creating .venv.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VENV="$ROOT/.venv"
+STAMP_NAME=".intermimic-setup"
+
+log() { printf '[intermimic] %s\n' "$*" >&2; }
+die() { printf '[intermimic] error: %s\n' "$*" >&2; exit 1; }
+
+find_python312() {
+    local candidates=(python3.12)
+    if command -v pyenv >/dev/null 2>&1; then
+        candidates+=("$(pyenv root)"/versions/3.12*/bin/python3.12)
+    fi
+    candidates+=(/usr/bin/python3.12 /usr/local/bin/python3.12)
+    local c
+    for c in "${candidates[@]}"; do
+        if "$c" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1; then
+            command -v "$c" 2>/dev/null || echo "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# An already active Isaac Lab Python (not our own .venv): use it as is.
+active_isaaclab_python() {
+    local py=""
+    if [[ -n "${VIRTUAL_ENV:-}" && "${VIRTUAL_ENV}" != "$VENV" && -x "${VIRTUAL_ENV}/bin/python" ]]; then
+        py="${VIRTUAL_ENV}/bin/python"
+    elif [[ -n "${CONDA_PREFIX:-}" && -x "${CONDA_PREFIX}/bin/python" ]]; then
+        py="${CONDA_PREFIX}/bin/python"
+    fi
+    [[ -n "$py" ]] || return 1
+    "$py" -c 'import isaaclab, sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 || return 1
+    echo "$py"
+}
+
+setup_hash() {
+    cat "$ROOT/setup.py" | sha256sum | cut -d' ' -f1
+}
+
+PY=""
+do_setup() {
+    local external
+    if external="$(active_isaaclab_python)"; then
+        PY="$external"
+        local stamp="$(dirname "$(dirname "$PY")")/$STAMP_NAME-$(echo "$ROOT" | sha256sum | cut -c1-8)"
+        if [[ -f "$stamp" && "$(cat "$stamp")" == "$(setup_hash)" ]]; then return 0; fi
+        log "installing the intermimic package into the active Isaac Lab Python ($PY)"
+        "$PY" -m pip install -e "$ROOT[dev]"
+        setup_hash > "$stamp"
+        return 0
+    fi
+    PY="$VENV/bin/python"
+    if [[ -x "$PY" && -f "$VENV/$STAMP_NAME" && "$(cat "$VENV/$STAMP_NAME")" == "$(setup_hash)" ]]; then
+        return 0
+    fi
+    local base
+    base="$(find_python312)" || die "Python 3.12 is required (Isaac Lab 3.0): install python3.12 and retry"
+    if [[ ! -x "$PY" ]]; then
+        log "creating $VENV with $base"
+        "$base" -m venv "$VENV"
+    fi
+    log "installing the intermimic package and Isaac Lab 3.0 into $VENV (first time: several minutes)"
+    "$PY" -m pip install --upgrade pip >/dev/null
+    "$PY" -m pip install -e "$ROOT[dev]"
+    setup_hash > "$VENV/$STAMP_NAME"
+    log "setup done"
+}
+
+run_script() {
+    local script="$1"; shift
+    do_setup
+    cd "$ROOT"
+    exec "$PY" "$ROOT/source/$script" "$@"
+}
+
+usage() {
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+cmd="${1:-}"
+[[ $# -gt 0 ]] && shift
+case "$cmd" in
+    setup) do_setup ;;
+    train) run_script train.py "$@" ;;
+    play) run_script play.py "$@" ;;
+    evaluate) run_script evaluate.py "$@" ;;
+    convert) run_script convert.py "$@" ;;
+    benchmark) run_script benchmark.py "$@" ;;
+    data)
+        sub="${1:-}"
+        [[ "$sub" == "inspect" ]] || die "usage: ./intermimic.sh data inspect PATH [--json]"
+        shift
+        run_script inspect_data.py "$@"
+        ;;
+    test)
+        do_setup
+        cd "$ROOT"
+        exec "$PY" -m pytest "$@"
+        ;;
+    ""|-h|--help|help) usage ;;
+    *) usage; die "unknown command '$cmd'" ;;
+esac
