@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..assets.primitives import DEMO_OBJECT_NAME, demo_box_points
+from ..assets.object_registry import ObjectRegistry
 from .library import MotionLibrary, pack_clips
 
 
@@ -14,14 +14,15 @@ def load_library(cfg, device: str | torch.device = "cpu") -> MotionLibrary:
 
     if not cfg.files:
         entries = demo_clips()
-        points = {DEMO_OBJECT_NAME: demo_box_points()}
     else:
         from .reader import read_dataset
 
-        entries, points = read_dataset(cfg)
+        entries = read_dataset(cfg)
     if cfg.subjects:
         keep = set(cfg.subjects)
         entries = [e for e in entries if e.info.subject in keep]
         if not entries:
             raise ValueError(f"no clips of subjects {sorted(keep)} in {cfg.files or 'the built-in demo'}")
+    registry = ObjectRegistry(cfg.objects_dir)
+    points = {name: registry.surface_points(name) for name in sorted({e.info.object for e in entries})}
     return pack_clips(entries, points, device=device)

@@ -1,0 +1,107 @@
+"""Object registry: maps the object names used in clip files to meshes.
+
+An objects folder holds ``<name>/<name>.obj`` (or ``.stl``) meshes and/or ``<name>.urdf``
+files naming a mesh (relative paths resolved against the folder). The built-in demo box is
+always known. Meshes are centred on their vertex mean, which is the convention of the
+InterMimic object frames (the released meshes are already centred), so surface points,
+collision geometry and clip object poses all share one frame.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .primitives import DEMO_BOX_HALF_SIZE, DEMO_OBJECT_NAME, box_mesh, sample_surface
+
+MESH_SUFFIXES = (".obj", ".stl", ".ply")
+
+
+@dataclass(frozen=True)
+class ObjectMesh:
+    name: str
+    vertices: np.ndarray  # [V, 3], centred
+    faces: np.ndarray  # [F, 3]
+    source: str  # file path, or "builtin"
+
+    def surface_points(self) -> torch.Tensor:
+        return sample_surface(self.vertices, self.faces)
+
+
+def _mesh_from_urdf(urdf: Path) -> Path:
+    """The mesh file a URDF names (its collision mesh, else its visual mesh)."""
+    try:
+        root = ET.parse(urdf).getroot()
+    except ET.ParseError as exc:
+        raise ValueError(f"{urdf}: not a valid URDF file: {exc}") from exc
+    meshes = [m for tag in ("collision", "visual") for e in root.iter(tag) for m in e.iter("mesh")]
+    if not meshes or not meshes[0].get("filename"):
+        raise ValueError(f"{urdf}: no <mesh filename=...> element found")
+    filename = meshes[0].get("filename").removeprefix("package://")
+    for base in (urdf.parent, urdf.parent.parent):
+        for candidate in (base / filename, base / Path(filename).name, base / urdf.stem / Path(filename).name):
+            if candidate.is_file():
+                return candidate
+    raise FileNotFoundError(f"{urdf}: mesh '{filename}' not found next to the URDF")
+
+
+@lru_cache(maxsize=64)
+def _load_mesh_file(path: str) -> tuple[np.ndarray, np.ndarray]:
+    import trimesh
+
+    try:
+        mesh = trimesh.load(path, force="mesh", process=False)
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read mesh: {exc}") from exc
+    vertices = np.asarray(mesh.vertices, dtype=np.float64)
+    faces = np.asarray(mesh.faces, dtype=np.int64)
+    if len(vertices) == 0 or len(faces) == 0:
+        raise ValueError(f"{path}: mesh has no triangles")
+    return vertices - vertices.mean(axis=0), faces
+
+
+class ObjectRegistry:
+    """Resolves object names to meshes from an objects folder (plus the built-in demo box)."""
+
+    def __init__(self, objects_dir: str | Path | None = None):
+        self.objects_dir = Path(objects_dir).expanduser() if objects_dir else None
+        if self.objects_dir is not None and not self.objects_dir.is_dir():
+            raise FileNotFoundError(f"objects folder not found: {self.objects_dir}")
+
+    def names(self) -> list[str]:
+        found = {DEMO_OBJECT_NAME}
+        if self.objects_dir is not None:
+            for p in self.objects_dir.iterdir():
+                if p.is_dir() and any((p / f"{p.name}{s}").is_file() for s in MESH_SUFFIXES):
+                    found.add(p.name)
+                elif p.suffix == ".urdf" or p.suffix in MESH_SUFFIXES:
+                    found.add(p.stem)
+        return sorted(found)
+
+    def mesh_path(self, name: str) -> Path:
+        if self.objects_dir is None:
+            raise KeyError(f"unknown object '{name}': no objects folder given (known: {self.names()})")
+        for suffix in MESH_SUFFIXES:
+            for candidate in (self.objects_dir / name / f"{name}{suffix}", self.objects_dir / f"{name}{suffix}"):
+                if candidate.is_file():
+                    return candidate
+        urdf = self.objects_dir / f"{name}.urdf"
+        if urdf.is_file():
+            return _mesh_from_urdf(urdf)
+        raise KeyError(f"unknown object '{name}': no mesh or URDF for it in {self.objects_dir} (known: {self.names()})")
+
+    def mesh(self, name: str) -> ObjectMesh:
+        if name == DEMO_OBJECT_NAME:
+            v, f = box_mesh(DEMO_BOX_HALF_SIZE)
+            return ObjectMesh(name, v, f, "builtin")
+        path = self.mesh_path(name)
+        v, f = _load_mesh_file(str(path))
+        return ObjectMesh(name, v, f, str(path))
+
+    def surface_points(self, name: str) -> torch.Tensor:
+        return self.mesh(name).surface_points()
