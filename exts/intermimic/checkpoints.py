@@ -1,0 +1,35 @@
+"""Locating training runs and their checkpoints (``logs/rsl_rl/<experiment>/<run>/model_<it>.pt``)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_MODEL = re.compile(r"^model_(\d+)\.pt$")
+
+
+def _iteration(path: Path) -> int:
+    m = _MODEL.match(path.name)
+    return int(m.group(1)) if m else -1
+
+
+def checkpoints_in(run_dir: Path) -> list[Path]:
+    """``model_<it>.pt`` files of a run, by increasing iteration."""
+    return sorted((p for p in run_dir.glob("model_*.pt") if _MODEL.match(p.name)), key=_iteration)
+
+
+def resolve_checkpoint(path: str | Path | None, experiment_dir: str | Path) -> Path:
+    """A checkpoint file from ``path``: a file, a run folder (its latest model), an experiment
+    folder (its latest run's latest model) or None (the latest run under ``experiment_dir``)."""
+    target = Path(path).expanduser() if path else Path(experiment_dir)
+    if target.is_file():
+        return target
+    if not target.is_dir():
+        raise FileNotFoundError(f"checkpoint not found: {target}")
+    models = checkpoints_in(target)
+    if models:
+        return models[-1]
+    runs = sorted((d for d in target.iterdir() if d.is_dir() and checkpoints_in(d)), key=lambda d: d.name)
+    if not runs:
+        raise FileNotFoundError(f"no model_<iteration>.pt checkpoints in {target} or its run folders")
+    return checkpoints_in(runs[-1])[-1]

@@ -1,0 +1,71 @@
+"""Run a trained InterMimic policy (and optionally export it).
+
+    python source/play.py [--task InterMimic-Teacher-Play-v0] [--checkpoint FILE|RUN_DIR]
+        [--num_envs N] [--max_steps N] [--export] [--viz newton|viser|rerun] [dataset=<name>] ...
+
+Without --checkpoint the latest run of the task's experiment under logs/rsl_rl is used.
+With Isaac Sim installed, ``physics=isaacsim_physx`` shows the Isaac Sim GUI.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
+
+from intermimic.launch import make_parser, parse, resolve_configs  # noqa: E402
+from intermimic.tasks import TEACHER_PLAY_TASK  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = make_parser("Play a trained InterMimic policy.", TEACHER_PLAY_TASK)
+    parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
+    parser.add_argument("--max_steps", type=int, default=None, help="Stop after this many policy steps.")
+    parser.add_argument("--export", action="store_true", help="Export the policy (TorchScript + ONNX) and exit.")
+    parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
+    args, overrides = parse(parser, argv)
+
+    import gymnasium as gym
+    import torch
+    from isaaclab.app import launch_simulation
+
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
+
+    from intermimic.checkpoints import resolve_checkpoint
+    from intermimic.learning.runners import create_runner
+
+    env_cfg, agent_cfg = resolve_configs(args, overrides)
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
+    experiment_dir = os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name)
+    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir)
+    print(f"[intermimic] playing {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
+
+    with launch_simulation(env_cfg, args):
+        env = gym.make(args.task, cfg=env_cfg)
+        try:
+            env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
+            runner = create_runner(env, agent_cfg, log_dir=None)
+            runner.load(str(checkpoint), map_location=agent_cfg.device)
+            if args.export:
+                out = checkpoint.parent / "exported"
+                runner.export_policy_to_jit(str(out), "policy.pt")
+                runner.export_policy_to_onnx(str(out), "policy.onnx")
+                print(f"[intermimic] exported policy to {out}/policy.pt and {out}/policy.onnx")
+                return
+            policy = runner.get_inference_policy(device=env.unwrapped.device)
+            obs = env.get_observations()
+            step = 0
+            done_count = 0
+            while args.max_steps is None or step < args.max_steps:
+                with torch.inference_mode():
+                    obs, _, dones, _ = env.step(policy(obs))
+                step += 1
+                done_count += int(dones.sum())
+            print(f"[intermimic] played {step} steps; {done_count} episodes ended")
+        finally:
+            env.close()
+
+
+if __name__ == "__main__":
+    main()
