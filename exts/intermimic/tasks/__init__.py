@@ -12,7 +12,7 @@ for _task, _cfg in ((TEACHER_TASK, "HOIEnvCfg"), (TEACHER_PLAY_TASK, "HOIEnvCfg_
     if _task not in gym.registry:
         gym.register(
             id=_task,
-            entry_point="isaaclab.envs:ManagerBasedRLEnv",
+            entry_point=f"{__name__}.hoi_env:HOIEnv",
             disable_env_checker=True,
             kwargs={
                 "env_cfg_entry_point": f"{_ENV_CFGS}:{_cfg}",

@@ -1,10 +1,18 @@
-"""The HOI imitation environment: scene, managers and timing shared by teacher and student."""
+"""The InterMimic HOI imitation environment: scene, managers and timing (METHOD sections 3-7).
+
+The scene's object entity is added at construction by :class:`~intermimic.tasks.hoi_env.HOIEnv`
+from the clips' object names. Every observation row, reward factor, termination and
+state-initialisation mechanism is a named term that can be removed or re-weighted from the
+config (e.g. ``env.terminations.interaction_graph=null``) for ablations.
+"""
 
 from __future__ import annotations
 
 import isaaclab.sim as sim_utils
 from isaaclab.assets import AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
+from isaaclab.managers import CurriculumTermCfg as CurrTerm
+from isaaclab.managers import EventTermCfg as EventTerm
 from isaaclab.managers import ObservationGroupCfg as ObsGroup
 from isaaclab.managers import ObservationTermCfg as ObsTerm
 from isaaclab.managers import RewardTermCfg as RewTerm
@@ -15,27 +23,38 @@ from isaaclab.utils import configclass
 
 from ..assets.ground import ground_cfg
 from ..assets.humanoid import humanoid_cfg
+from ..assets.object_scene import humanoid_object_contact_sensor_cfg
 from . import mdp
-from .physics import HIGH_FIDELITY, POLICY_HZ, HOIPhysicsCfg
+from .physics import HIGH_FIDELITY, LEGACY, POLICY_HZ, HOIPhysicsCfg, SimTiming
 
+TIMINGS: dict[str, tuple[SimTiming, mdp.RewardWeightsCfg]] = {
+    "high_fidelity": (HIGH_FIDELITY, mdp.RewardWeightsCfg()),
+    "legacy": (LEGACY, mdp.LEGACY_REWARD_WEIGHTS),
+}
 EPISODE_STEPS = 300
 """Training episode length in policy steps (10 s at 30 Hz)."""
+OBJECT_ENTITY = "object"
 
 
 @configclass
 class HOISceneCfg(InteractiveSceneCfg):
+    """Ground, humanoid and contact sensors; the object entity is added by the env from the data."""
+
     ground: AssetBaseCfg = ground_cfg(HIGH_FIDELITY.ground_friction, HIGH_FIDELITY.ground_restitution)
     robot = humanoid_cfg(
         max_depenetration_velocity=HIGH_FIDELITY.max_depenetration_velocity,
         solver_position_iterations=HIGH_FIDELITY.position_iterations,
     )
     contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*", history_length=1)
+    """Net contact force on each humanoid body (ground and object)."""
+    object_contact = humanoid_object_contact_sensor_cfg()
+    """Per-body contact force between the humanoid and the object."""
     light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=3000.0))
 
 
 @configclass
 class CommandsCfg:
-    motion = mdp.HOIReferenceCommandCfg()
+    motion = mdp.HOIReferenceCommandCfg(object_name=OBJECT_ENTITY, contact_sensor_name="object_contact")
 
 
 @configclass
@@ -47,19 +66,25 @@ class ActionsCfg:
 class ObservationsCfg:
     @configclass
     class PolicyCfg(ObsGroup):
-        """Per future offset: the humanoid's state and its tracking errors."""
+        """Per future offset (1599 values each): the humanoid's state, contacts, the reference and
+        the tracking errors of humanoid, object and interaction."""
 
         root_height = ObsTerm(func=mdp.root_height)
         body_positions = ObsTerm(func=mdp.body_positions)
         body_rotations = ObsTerm(func=mdp.body_rotations)
         body_linear_velocities = ObsTerm(func=mdp.body_linear_velocities)
         body_angular_velocities = ObsTerm(func=mdp.body_angular_velocities)
+        contact = ObsTerm(func=mdp.contact)
         key_position_error = ObsTerm(func=mdp.key_position_error)
         rotation_error = ObsTerm(func=mdp.rotation_error)
+        contact_error = ObsTerm(func=mdp.contact_error)
         reference_key_positions = ObsTerm(func=mdp.reference_key_positions)
         reference_rotations = ObsTerm(func=mdp.reference_rotations)
         key_linear_velocity_error = ObsTerm(func=mdp.key_linear_velocity_error)
         angular_velocity_error = ObsTerm(func=mdp.angular_velocity_error)
+        object_state = ObsTerm(func=mdp.object_state)
+        interaction_field = ObsTerm(func=mdp.interaction_field)
+        interaction_field_error = ObsTerm(func=mdp.interaction_field_error)
 
         def __post_init__(self):
             self.enable_corruption = False
@@ -79,27 +104,66 @@ class TerminationsCfg:
     clip_end = DoneTerm(func=mdp.clip_end, time_out=True)
     fall = DoneTerm(func=mdp.root_too_low)
     key_body_error = DoneTerm(func=mdp.key_body_error)
+    object_error = DoneTerm(func=mdp.object_error)
+    interaction_graph = DoneTerm(func=mdp.interaction_graph_ratio)
+    hand_contact = DoneTerm(func=mdp.hand_contact_lost)
+
+
+@configclass
+class EventsCfg:
+    reset_to_start_state = EventTerm(func=mdp.reset_to_start_state, mode="reset")
+
+
+@configclass
+class CurriculumCfg:
+    state_init_statistics = CurrTerm(func=mdp.state_init_statistics)
 
 
 @configclass
 class HOIEnvCfg(ManagerBasedRLEnvCfg):
-    scene: HOISceneCfg = HOISceneCfg(num_envs=4096, env_spacing=4.0)
+    """InterMimic teacher environment (high-fidelity timing)."""
+
+    scene: HOISceneCfg = HOISceneCfg(num_envs=4096, env_spacing=5.0)
     commands: CommandsCfg = CommandsCfg()
     actions: ActionsCfg = ActionsCfg()
     observations: ObservationsCfg = ObservationsCfg()
     rewards: RewardsCfg = RewardsCfg()
     terminations: TerminationsCfg = TerminationsCfg()
+    events: EventsCfg = EventsCfg()
+    curriculum: CurriculumCfg = CurriculumCfg()
+    object_density: float = HIGH_FIDELITY.object_density
+    """Density (kg/m^3) of the objects' convex parts."""
+    timing: str = "high_fidelity"
+    """Published simulation setting: ``high_fidelity`` (default) or ``legacy`` (``env.timing=legacy``)."""
+    applied_timing: str = ""
+    """The setting last applied to the fields below (book-keeping; do not set)."""
 
     def __post_init__(self):
-        timing = HIGH_FIDELITY
-        self.decimation = timing.physics_hz // POLICY_HZ
         self.episode_length_s = EPISODE_STEPS / POLICY_HZ
+        self.sim.physics = HOIPhysicsCfg()
+        self.apply_timing()
+
+    def apply_timing(self) -> None:
+        """Physics rate, solver, material and reward settings of ``self.timing``; no-op when
+        they are already applied (so individual overrides made afterwards are kept)."""
+        if self.applied_timing == self.timing:
+            return
+        if self.timing not in TIMINGS:
+            raise ValueError(f"env.timing: unknown setting '{self.timing}', expected one of {sorted(TIMINGS)}")
+        timing, weights = TIMINGS[self.timing]
+        self.decimation = timing.physics_hz // POLICY_HZ
         self.sim.dt = 1.0 / timing.physics_hz
         self.sim.render_interval = self.decimation
-        self.sim.physics = HOIPhysicsCfg()
         self.sim.physics_material.static_friction = timing.ground_friction
         self.sim.physics_material.dynamic_friction = timing.ground_friction
         self.sim.physics_material.restitution = timing.ground_restitution
+        self.scene.ground = ground_cfg(timing.ground_friction, timing.ground_restitution)
+        props = self.scene.robot.spawn.articulation_props[0]
+        props.solver_position_iteration_count = timing.position_iterations
+        self.scene.robot.spawn.rigid_props.max_depenetration_velocity = timing.max_depenetration_velocity
+        self.object_density = timing.object_density
+        self.rewards.intermimic.params["weights"] = weights.copy()
+        self.applied_timing = self.timing
 
 
 @configclass
@@ -107,5 +171,7 @@ class HOIEnvCfg_PLAY(HOIEnvCfg):
     def __post_init__(self):
         super().__post_init__()
         self.scene.num_envs = 4
-        self.commands.motion.start_at_zero_prob = 1.0
+        self.commands.motion.state_init.psi = False
         self.commands.motion.debug_vis = True
+        self.events.reset_to_start_state.params["from_frame_zero"] = True
+        self.curriculum.state_init_statistics = None

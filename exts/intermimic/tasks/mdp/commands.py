@@ -2,8 +2,10 @@
 
 It owns the motion library, each environment's clip, start frame and elapsed steps, the
 reference at the current frame and at future offsets, and read access to the simulated
-humanoid (and object) in the same canonical body order and env-local frame as the
-references. Every observation, reward and termination reads this term.
+humanoid and object in the same canonical body order and env-local frame as the
+references. Every observation, reward and termination reads this term. Episode starts
+(reference/physical state initialisation) are driven by the ``reset_to_start_state`` event
+and the ``state_init_statistics`` curriculum term, which call into this term.
 """
 
 from __future__ import annotations
@@ -16,9 +18,32 @@ from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
 
 from ...assets.humanoid import canonical_body_ids, canonical_joint_ids
+from ...assets.humanoid_spec import KEY_BODY_IDS
 from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
+from ...utils import rotations as rot
+from .state_init import EpisodeRecorder, PhysicalStateBuffer, SimState, StartFrameSampler, psi_scores
+
+
+@configclass
+class StateInitCfg:
+    """Episode starts (METHOD section 7)."""
+
+    start_at_zero_prob: float = 0.1
+    """Probability of starting a clip at frame 0."""
+    failure_priority: float = 1.0
+    """Start frames are weighted by ``1 + failure_priority * failures``; 0 gives uniform starts."""
+    failure_decay: float = 0.999
+    psi: bool = True
+    """Physical State Initialisation: also start from simulated states of earlier rollouts."""
+    psi_slots: int = 3
+    psi_min_survival: int = 30
+    """Only episodes that survived more than this many steps contribute states."""
+    psi_margin: int = 10
+    """States are taken from frames in ``[start + margin, end - margin)``."""
+    psi_replace_threshold: float = 0.5
+    psi_score_decay: float = 1.0e-5
 
 
 class HOIReferenceCommand(CommandTerm):
@@ -27,21 +52,57 @@ class HOIReferenceCommand(CommandTerm):
     def __init__(self, cfg: HOIReferenceCommandCfg, env):
         super().__init__(cfg, env)
         self.robot = env.scene[cfg.asset_name]
+        self.object = env.scene[cfg.object_name] if cfg.object_name else None
         self.body_ids = torch.tensor(canonical_body_ids(self.robot), device=self.device)
         self.joint_ids = torch.tensor(canonical_joint_ids(self.robot), device=self.device)
-        self.library = load_library(cfg.motion, device=self.device)
-        for src in (cfg.teacher_source, cfg.reward_source):
+        # the HOI env loads the library before building the scene (its objects follow the clips)
+        self.library = getattr(env, "motion_library", None) or load_library(cfg.motion, device=self.device)
+        for src in (cfg.teacher_source, cfg.reward_source, cfg.init_source):
             if not self.library.has_source(src):
-                raise ValueError(f"{cfg.motion.files}: reference source '{src}' requested but not loaded")
+                raise ValueError(f"reference source '{src}' requested but not loaded from {cfg.motion.files or 'demo'}")
         self.future_offsets = list(cfg.future_offsets)
+        self.max_episode_steps = int(env.max_episode_length)
+
+        # which object each env holds, and the clips it may play
+        self.env_object = self._assign_objects()
         self.clip_ids = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
         self.start_frame = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
-        # episode time-out at the clip end: frames left after the start frame
+        self.start_slot = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
+        self._schedule: dict[int, list[int]] | None = None
+        self.scheduled = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+        """Whether each env's running clip came from the clip schedule."""
+
+        init = cfg.state_init
+        self.start_sampler = StartFrameSampler(
+            self.library.clip_start, self.library.clip_length, cfg.min_frames_left,
+            init.start_at_zero_prob, init.failure_priority, init.failure_decay,
+        )  # fmt: skip
+        total_frames = int(self.library.clip_length.sum())
+        self.psi = (
+            PhysicalStateBuffer(total_frames, init.psi_slots, device=self.device,
+                                replace_threshold=init.psi_replace_threshold, score_decay=init.psi_score_decay)
+            if init.psi else None
+        )  # fmt: skip
+        self.recorder = EpisodeRecorder(self.num_envs, self.max_episode_steps + 1, device=self.device) if init.psi else None
+
         self._cache_key = None
-        self._cache: dict[str, ReferenceFrames] = {}
+        self._cache: dict[str, object] = {}
         self._version = 0
-        self.metrics["error_body_pos"] = torch.zeros(self.num_envs, device=self.device)
-        self.metrics["error_joint_pos"] = torch.zeros(self.num_envs, device=self.device)
+        for name in ("error_body_pos", "error_joint_pos", "error_object_pos"):
+            self.metrics[name] = torch.zeros(self.num_envs, device=self.device)
+
+    def _assign_objects(self) -> torch.Tensor:
+        """Library object id per env, read from what the scene actually spawned."""
+        if self.object is None:
+            return torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
+        from ...assets.object_scene import env_object_ids
+
+        scene_names = list(self.cfg.scene_object_names)
+        names = self.library.object_names
+        if sorted(scene_names) != sorted(names):
+            raise ValueError(f"scene objects {scene_names} do not match the clips' objects {names}")
+        lookup = torch.tensor([names.index(n) for n in scene_names], device=self.device)
+        return lookup[env_object_ids(self._env.scene, self.cfg.object_name)]
 
     # ---------------------------------------------------------------------------------
     # Reference access
@@ -60,7 +121,7 @@ class HOIReferenceCommand(CommandTerm):
         """Frames between the current one and the clip's last frame."""
         return self.clip_length - 1 - self.frame
 
-    def _cached(self, key: str, fn) -> ReferenceFrames:
+    def _cached(self, key: str, fn):
         stamp = (self._env.common_step_counter, self._version)
         if stamp != self._cache_key:
             self._cache.clear()
@@ -70,12 +131,12 @@ class HOIReferenceCommand(CommandTerm):
         return self._cache[key]
 
     def reference(self, source: str | None = None) -> ReferenceFrames:
-        """Reference at the current frame, ``[E, ...]``."""
+        """Reference at the current frame, ``[E, ...]`` (reward source by default)."""
         src = source or self.cfg.reward_source
         return self._cached(f"now/{src}", lambda: self.library.state(self.clip_ids, self.frame, src))
 
     def future(self, source: str | None = None) -> ReferenceFrames:
-        """References at ``frame + k`` for k in ``future_offsets``: ``[E, K, ...]``."""
+        """References at ``frame + k`` for k in ``future_offsets``: ``[E, K, ...]`` (observation source)."""
         src = source or self.cfg.teacher_source
         return self._cached(
             f"future/{src}", lambda: self.library.future(self.clip_ids, self.frame, self.future_offsets, src)
@@ -125,60 +186,233 @@ class HOIReferenceCommand(CommandTerm):
     def dof_vel(self) -> torch.Tensor:
         return self.robot.data.joint_vel.torch[:, self.joint_ids]
 
+    def _require_object(self):
+        if self.object is None:
+            raise RuntimeError("this environment has no object (command cfg object_name is None)")
+        return self.object
+
+    @property
+    def obj_pos(self) -> torch.Tensor:
+        return self._require_object().data.root_link_pos_w.torch - self.env_origins
+
+    @property
+    def obj_quat(self) -> torch.Tensor:
+        return self._require_object().data.root_link_quat_w.torch
+
+    @property
+    def obj_lin_vel(self) -> torch.Tensor:
+        return self._require_object().data.root_link_lin_vel_w.torch
+
+    @property
+    def obj_ang_vel(self) -> torch.Tensor:
+        return self._require_object().data.root_link_ang_vel_w.torch
+
+    @property
+    def object_points(self) -> torch.Tensor:
+        """Each env's object surface points in the object frame, ``[E, P, 3]``."""
+        return self.library.object_points[self.env_object]
+
+    def object_points_w(self) -> torch.Tensor:
+        """Simulated object surface points, env-local, ``[E, P, 3]``."""
+        return self._cached("obj_pts", lambda: _transform(self.obj_pos, self.obj_quat, self.object_points))
+
+    def ref_object_points_w(self) -> torch.Tensor:
+        ref = self.reference()
+        return self._cached("ref_obj_pts", lambda: _transform(ref.obj_pos, ref.obj_quat, self.object_points))
+
+    def interaction_field(self) -> torch.Tensor:
+        """Simulated interaction field: nearest object point -> body, heading frame, ``[E, 52, 3]``."""
+
+        def compute():
+            pts = self.object_points_w()
+            nearest = torch.cdist(self.body_pos, pts).argmin(dim=-1)
+            vec = self.body_pos - torch.gather(pts, 1, nearest[..., None].expand(-1, -1, 3))
+            return rot.rotate(rot.heading_inverse(self.root_quat)[:, None], vec)
+
+        return self._cached("field", compute)
+
+    def body_contact_forces(self) -> torch.Tensor:
+        """Contact force on each body (canonical order), ``[E, 52, 3]``: forces with the object
+        when the sensor filters on it, else the net contact force."""
+        data = self._env.scene[self.cfg.contact_sensor_name].data
+        matrix = getattr(data, "force_matrix_w", None)
+        if matrix is not None:
+            return matrix.torch[:, self.body_ids].sum(dim=2)
+        return data.net_forces_w.torch[:, self.body_ids]
+
+    def body_contact(self) -> torch.Tensor:
+        """Per body whether it is in contact: any force component above the threshold, ``[E, 52]``."""
+        return (self.body_contact_forces().abs() > self.cfg.contact_force_threshold).any(dim=-1)
+
+    def sim_state(self) -> SimState:
+        has_obj = self.object is not None
+        zeros3 = torch.zeros(self.num_envs, 3, device=self.device)
+        unit_q = torch.tensor([0.0, 0.0, 0.0, 1.0], device=self.device).expand(self.num_envs, 4)
+        return SimState(
+            root_pos=self.root_pos, root_quat=self.root_quat,
+            root_lin_vel=self.robot.data.root_link_lin_vel_w.torch, root_ang_vel=self.robot.data.root_link_ang_vel_w.torch,
+            dof_pos=self.dof_pos, dof_vel=self.dof_vel,
+            obj_pos=self.obj_pos if has_obj else zeros3, obj_quat=self.obj_quat if has_obj else unit_q,
+            obj_lin_vel=self.obj_lin_vel if has_obj else zeros3, obj_ang_vel=self.obj_ang_vel if has_obj else zeros3,
+        )  # fmt: skip
+
     # ---------------------------------------------------------------------------------
-    # Writing reference states into the simulation
+    # Writing states into the simulation
     # ---------------------------------------------------------------------------------
-    def write_reference_state(self, env_ids: torch.Tensor, ref: ReferenceFrames) -> None:
-        """Put the humanoid of ``env_ids`` exactly into the reference state ``ref`` (``[len(env_ids), ...]``)."""
-        pose = torch.cat([ref.root_pos + self.env_origins[env_ids], ref.root_quat], dim=-1)
-        vel = torch.cat([ref.root_lin_vel, ref.root_ang_vel], dim=-1)
+    def write_state(self, env_ids: torch.Tensor, state: SimState) -> None:
+        """Put humanoid (and object) of ``env_ids`` exactly into ``state`` (``[len(env_ids), ...]``)."""
+        origins = self.env_origins[env_ids]
+        pose = torch.cat([state.root_pos + origins, state.root_quat], dim=-1)
+        vel = torch.cat([state.root_lin_vel, state.root_ang_vel], dim=-1)
         self.robot.write_root_link_pose_to_sim_index(root_pose=pose, env_ids=env_ids)
         self.robot.write_root_link_velocity_to_sim_index(root_velocity=vel, env_ids=env_ids)
         self.robot.write_joint_state_to_sim_index(
-            position=ref.dof_pos, velocity=ref.dof_vel, joint_ids=self.joint_ids, env_ids=env_ids
+            position=state.dof_pos, velocity=state.dof_vel, joint_ids=self.joint_ids, env_ids=env_ids
         )
-        # hold the reference pose until the policy acts
-        self.robot.set_joint_position_target_index(target=ref.dof_pos, joint_ids=self.joint_ids, env_ids=env_ids)
-
-    # ---------------------------------------------------------------------------------
-    # Episode starts
-    # ---------------------------------------------------------------------------------
-    def sample_starts(self, env_ids: torch.Tensor) -> None:
-        """Choose clip and start frame for ``env_ids`` (uniform clips; frame 0 with probability
-        ``cfg.start_at_zero_prob``, else uniform over the clip, leaving the future horizon)."""
-        n = len(env_ids)
-        self.clip_ids[env_ids] = torch.randint(0, self.library.num_clips, (n,), device=self.device)
-        length = self.library.clip_length[self.clip_ids[env_ids]]
-        latest = (length - 1 - self.cfg.min_frames_left).clamp_min(0)
-        frames = (torch.rand(n, device=self.device) * (latest + 1).float()).long().clamp_max(latest)
-        at_zero = torch.rand(n, device=self.device) < self.cfg.start_at_zero_prob
-        self.start_frame[env_ids] = torch.where(at_zero, torch.zeros_like(frames), frames)
+        # hold the start pose until the policy acts
+        self.robot.set_joint_position_target_index(target=state.dof_pos, joint_ids=self.joint_ids, env_ids=env_ids)
+        if self.object is not None:
+            obj_pose = torch.cat([state.obj_pos + origins, state.obj_quat], dim=-1)
+            obj_vel = torch.cat([state.obj_lin_vel, state.obj_ang_vel], dim=-1)
+            self.object.write_root_link_pose_to_sim_index(root_pose=obj_pose, env_ids=env_ids)
+            self.object.write_root_link_velocity_to_sim_index(root_velocity=obj_vel, env_ids=env_ids)
         self._version += 1
 
-    def _resample_command(self, env_ids: Sequence[int] | slice):
-        if isinstance(env_ids, slice):
-            env_ids = torch.arange(self.num_envs, device=self.device)[env_ids]
-        env_ids = torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
+    def write_reference_state(self, env_ids: torch.Tensor, ref: ReferenceFrames) -> None:
+        self.write_state(env_ids, reference_to_state(ref))
+
+    # ---------------------------------------------------------------------------------
+    # Episode starts and ends
+    # ---------------------------------------------------------------------------------
+    def set_clip_schedule(self, schedule: dict[int, list[int]] | None) -> None:
+        """Play given clips in order: ``{object id: [clip ids]}``; envs holding that object take
+        the next scheduled clip at each start (random clips once a queue is empty). None: random."""
+        self._schedule = {k: list(v) for k, v in schedule.items()} if schedule is not None else None
+
+    def sample_clips(self, env_ids: torch.Tensor) -> torch.Tensor:
+        """A clip per env among the clips using the env's object (uniform, or the schedule)."""
+        out = torch.empty(len(env_ids), dtype=torch.long, device=self.device)
+        self.scheduled[env_ids] = False
+        objects = self.env_object[env_ids]
+        for obj in torch.unique(objects).tolist():
+            rows = torch.nonzero(objects == obj).flatten()
+            candidates = torch.nonzero(self.library.clip_object == obj).flatten()
+            out[rows] = candidates[torch.randint(0, len(candidates), (len(rows),), device=self.device)]
+            queue = (self._schedule or {}).get(obj)
+            if queue:
+                take = min(len(queue), len(rows))
+                out[rows[:take]] = torch.tensor(queue[:take], device=self.device)
+                self.scheduled[env_ids[rows[:take]]] = True
+                del queue[:take]
+        return out
+
+    def start_episodes(self, env_ids: torch.Tensor, from_frame_zero: bool = False) -> None:
+        """Choose clip, start frame and PSI slot for ``env_ids`` and write the start state."""
         if len(env_ids) == 0:
             return
-        self.sample_starts(env_ids)
-        if self.cfg.reset_to_reference:
-            ref = self.library.state(self.clip_ids[env_ids], self.start_frame[env_ids], self.cfg.init_source)
-            self.write_reference_state(env_ids, ref)
+        clips = self.sample_clips(env_ids)
+        frames = torch.zeros_like(clips) if from_frame_zero else self.start_sampler.sample(clips)
+        self.clip_ids[env_ids] = clips
+        self.start_frame[env_ids] = frames
+        state = reference_to_state(self.library.state(clips, frames, self.cfg.init_source))
+        slots = torch.zeros_like(clips)
+        if self.psi is not None and not from_frame_zero:
+            flat = self.library.flat_index(clips, frames)
+            slots = self.psi.sample_slots(flat)
+            simulated = torch.nonzero(slots > 0).flatten()
+            if len(simulated):
+                packed = state.pack()
+                packed[simulated] = self.psi.stored_state(flat[simulated], slots[simulated])
+                state = SimState.unpack(packed)
+        self.start_slot[env_ids] = slots
+        self.write_state(env_ids, state)
+
+    def end_episodes(self, env_ids: torch.Tensor, failed: torch.Tensor) -> dict[str, float]:
+        """Book-keeping for finished episodes: failure statistics and PSI insertions."""
+        if len(env_ids) == 0:
+            return {}
+        steps = self._env.episode_length_buf[env_ids]
+        end_frame = self.start_frame[env_ids] + steps
+        clips = self.clip_ids[env_ids]
+        self.start_sampler.record_failures(clips[failed], end_frame[failed])
+        stats = {"failure_rate": float(failed.float().mean())}
+        if self.psi is None:
+            return stats
+        self.psi.decay()
+        planned_end = torch.minimum(self.start_frame[env_ids] + self.max_episode_steps, self.library.clip_length[clips] - 1)
+        margin = self.cfg.state_init.psi_margin
+        survived = torch.nonzero(steps > self.cfg.state_init.psi_min_survival).flatten()
+        stored = 0
+        if len(survived):
+            envs = env_ids[survived]
+            step_idx = torch.arange(self.recorder.max_steps, device=self.device)[None, :]
+            valid = (step_idx >= margin) & (step_idx < steps[survived, None] - margin)
+            frames = self.start_frame[envs, None] + step_idx
+            scores = psi_scores(frames, end_frame[survived, None], planned_end[survived, None])
+            flat = self.library.flat_index(clips[survived], frames)
+            stored = self.psi.insert(flat[valid], self.recorder.states[envs][valid], scores[valid])
+        stats.update({"psi_stored": float(stored), "psi_fill": self.psi.fill_ratio()})
+        return stats
+
+    def _resample_command(self, env_ids: Sequence[int] | slice):
+        """Starts are written by the reset event; without it, start from the reference."""
+        if self.cfg.reset_by_event:
+            return
+        self.start_episodes(resolve_env_ids(env_ids, self.num_envs, self.device))
 
     def _update_command(self):
-        pass
+        if self.recorder is not None:
+            self.recorder.record(self._env.episode_length_buf, self.sim_state().pack())
+
+    def tracking_errors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per env (E_h, E_o) now, in metres: mean key-body position error and mean object
+        surface-point error (0 without an object)."""
+        e_h = (self.reference().body_pos[:, KEY_BODY_IDS] - self.body_pos[:, KEY_BODY_IDS]).norm(dim=-1).mean(-1)
+        if self.object is None:
+            return e_h, torch.zeros_like(e_h)
+        e_o = (self.ref_object_points_w() - self.object_points_w()).norm(dim=-1).mean(-1)
+        return e_h, e_o
 
     def _update_metrics(self):
-        ref = self.reference()
-        self.metrics["error_body_pos"][:] = (ref.body_pos - self.body_pos).norm(dim=-1).mean(dim=-1)
-        self.metrics["error_joint_pos"][:] = (ref.dof_pos - self.dof_pos).abs().mean(dim=-1)
+        e_h, e_o = self.tracking_errors()
+        self.metrics["error_body_pos"][:] = e_h
+        self.metrics["error_joint_pos"][:] = (self.reference().dof_pos - self.dof_pos).abs().mean(dim=-1)
+        self.metrics["error_object_pos"][:] = e_o
+
+
+def resolve_env_ids(env_ids, num_envs: int, device) -> torch.Tensor:
+    """``None``, a slice or a sequence of env indices as a long tensor."""
+    if env_ids is None:
+        env_ids = slice(None)
+    if isinstance(env_ids, slice):
+        return torch.arange(num_envs, device=device)[env_ids]
+    return torch.as_tensor(env_ids, device=device, dtype=torch.long)
+
+
+def _transform(pos: torch.Tensor, quat: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    return pos[:, None] + rot.rotate(quat[:, None], points)
+
+
+def reference_to_state(ref: ReferenceFrames) -> SimState:
+    return SimState(
+        root_pos=ref.root_pos, root_quat=ref.root_quat, root_lin_vel=ref.root_lin_vel, root_ang_vel=ref.root_ang_vel,
+        dof_pos=ref.dof_pos, dof_vel=ref.dof_vel, obj_pos=ref.obj_pos, obj_quat=ref.obj_quat,
+        obj_lin_vel=ref.obj_lin_vel, obj_ang_vel=ref.obj_ang_vel,
+    )  # fmt: skip
 
 
 @configclass
 class HOIReferenceCommandCfg(CommandTermCfg):
     class_type: type = HOIReferenceCommand
     asset_name: str = "robot"
+    object_name: str | None = None
+    """Scene entity of the object, when the scene has one."""
+    scene_object_names: list[str] = []
+    """Object names in the order the scene assigns them to envs (env i holds ``i % N``);
+    empty: the library's object order."""
+    contact_sensor_name: str = "contact_forces"
+    """Sensor of the humanoid's contacts; one filtered on the object gives human-object contacts."""
+    contact_force_threshold: float = 0.1
     motion: MotionDataCfg = MotionDataCfg()
     future_offsets: tuple[int, ...] = (1, 16)
     """Future reference frames observed by the policy."""
@@ -188,11 +422,9 @@ class HOIReferenceCommandCfg(CommandTermCfg):
     """Reference source for rewards, terminations and metrics."""
     init_source: str = "raw"
     """Reference source of the states episodes start from."""
-    start_at_zero_prob: float = 0.1
     min_frames_left: int = 16
-    reset_to_reference: bool = True
+    state_init: StateInitCfg = StateInitCfg()
+    reset_by_event: bool = True
+    """Starts come from the ``reset_to_start_state`` event (else from this term, at the reference)."""
     resampling_time_range: tuple[float, float] = (1.0e9, 1.0e9)
     """Clips are only chosen at episode starts."""
-    object_name: str | None = None
-    """Scene entity of the object, when the scene has one."""
-

@@ -116,3 +116,64 @@ def angular_velocity_error(env, command_name: str = "motion") -> torch.Tensor:
     cmd = _cmd(env, command_name)
     err = cmd.future().body_ang_vel[:, :, ROT_ERR] - cmd.body_ang_vel[:, None, ROT_ERR]
     return _flat(rot.rotate(_heading(cmd, 2), err))
+
+
+# -------------------------------------------------------------------------------------
+# Contacts
+# -------------------------------------------------------------------------------------
+CONTACT = spec.CONTACT_BODY_IDS
+
+
+def contact(env, command_name: str = "motion") -> torch.Tensor:
+    """1[any contact force component > threshold] for the 31 contact bodies."""
+    cmd = _cmd(env, command_name)
+    return _per_offset(cmd, cmd.body_contact()[:, CONTACT].float())
+
+
+def contact_error(env, command_name: str = "motion") -> torch.Tensor:
+    """c^ * ((c^ + 1) / 2 - c) for the 31 contact bodies: +1 where a promoted contact is
+    missing, +1 where a penalised contact happens (c^ = -1, c = 1), 0 otherwise."""
+    cmd = _cmd(env, command_name)
+    label = cmd.future().contact[:, :, CONTACT]
+    c = cmd.body_contact()[:, None, CONTACT].float()
+    return _flat(label * ((label + 1.0) * 0.5 - c))
+
+
+# -------------------------------------------------------------------------------------
+# Object and interaction
+# -------------------------------------------------------------------------------------
+def object_state(env, command_name: str = "motion") -> torch.Tensor:
+    """H v_o, H w_o, H(p^_o - p_o), tn(H (q^_o^-1 q_o) H^-1), H(v^_o - v_o), H(w^_o - w_o): 21 per offset."""
+    cmd = _cmd(env, command_name)
+    fut = cmd.future()
+    k = len(cmd.future_offsets)
+    h1, h2 = _heading(cmd, 0), _heading(cmd, 1)
+    v = rot.rotate(h1, cmd.obj_lin_vel)[:, None].expand(-1, k, -1)
+    w = rot.rotate(h1, cmd.obj_ang_vel)[:, None].expand(-1, k, -1)
+    dp = rot.rotate(h2, fut.obj_pos - cmd.obj_pos[:, None])
+    dq = rot.multiply(rot.conjugate(fut.obj_quat), cmd.obj_quat[:, None].expand_as(fut.obj_quat))
+    hk = h2.expand_as(dq)
+    dq_tn = rot.tangent_normal(rot.multiply(rot.multiply(hk, dq), rot.conjugate(hk)))
+    dv = rot.rotate(h2, fut.obj_lin_vel - cmd.obj_lin_vel[:, None])
+    dw = rot.rotate(h2, fut.obj_ang_vel - cmd.obj_ang_vel[:, None])
+    return _flat(torch.cat([v, w, dp, dq_tn, dv, dw], dim=-1))
+
+
+def field_encoding(d: torch.Tensor) -> torch.Tensor:
+    """e(d) = d / (|d| + 1e-6) * exp(-5 |d|): direction, fading with distance."""
+    n = d.norm(dim=-1, keepdim=True)
+    return d / (n + 1.0e-6) * torch.exp(-5.0 * n)
+
+
+def interaction_field(env, command_name: str = "motion") -> torch.Tensor:
+    """e(d_b) of the simulated interaction field for the 52 bodies."""
+    cmd = _cmd(env, command_name)
+    return _per_offset(cmd, _flat(field_encoding(cmd.interaction_field())))
+
+
+def interaction_field_error(env, command_name: str = "motion") -> torch.Tensor:
+    """e(d^_b) - e(d_b) for the 21 key bodies."""
+    cmd = _cmd(env, command_name)
+    ref = field_encoding(cmd.future().interaction_field[:, :, KEY])
+    sim = field_encoding(cmd.interaction_field()[:, None, KEY])
+    return _flat(ref - sim)

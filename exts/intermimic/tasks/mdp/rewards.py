@@ -1,8 +1,9 @@
 """InterMimic's multiplicative reward (METHOD section 6) as one reward term.
 
-``r = r_h * r_o * r_ig * r_cg``, each factor a product of ``exp(-w E)``. The term returns
-the product; every factor's batch mean is written to the training log each step under
-``Reward/<factor>`` so it shows up in TensorBoard.
+``r = r_h * r_o * r_ig * r_cg``, each factor a product of ``exp(-w E)``. The term returns the
+product; every factor's batch mean is written to the training log each step under
+``Reward/<factor>`` (TensorBoard). The error functions are plain tensor functions so each can
+be tested on hand-built states.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from .commands import HOIReferenceCommand
 
 KEY = spec.KEY_BODY_IDS
 LEG_MASK_IN_KEY = torch.tensor([n in spec.LEG_BODY_NAMES for n in spec.KEY_BODY_NAMES])
+HAND_IDS = {side: spec.HAND_BODY_IDS[side] for side in "LR"}
+NON_HAND = torch.tensor([i for i in range(spec.NUM_BODIES) if i not in HAND_IDS["L"] + HAND_IDS["R"]])
 
 
 @configclass
@@ -41,64 +44,178 @@ class RewardWeightsCfg:
     eg3: float = 1.0e-11
     interaction_weight_scale: float = 5.0
     """w_b = exp(-scale |d^_b|) from the reference interaction field."""
+    ig_num_points: int = 1024
+    """Object surface points used by the interaction graph (a fixed, evenly strided subset)."""
 
 
+LEGACY_REWARD_WEIGHTS = RewardWeightsCfg(r=2.5, eg3=1.0e-9)
+"""The release's older setting."""
+
+
+# -------------------------------------------------------------------------------------
+# Error terms
+# -------------------------------------------------------------------------------------
 def interaction_weights(ref_field: torch.Tensor, scale: float) -> torch.Tensor:
     """w_b = exp(-scale |d^_b|) per body from the reference interaction field ``[E, 52, 3]``."""
     return torch.exp(-scale * ref_field.norm(dim=-1))
 
 
-def human_errors(cmd: HOIReferenceCommand, scale: float) -> dict[str, torch.Tensor]:
-    """E_p (weighted key-body position error) and E_r (weighted rotation error), ``[E]`` each."""
-    ref = cmd.reference()
+def human_errors(ref, body_pos, body_quat, body_lin_vel, body_ang_vel, scale: float) -> dict[str, torch.Tensor]:
+    """E_p, E_r (interaction-weighted position/rotation errors) and E_pv, E_rv, ``[E]`` each."""
     w = interaction_weights(ref.interaction_field, scale)
     w_key = w[:, KEY].clone()
     w_key[:, LEG_MASK_IN_KEY.to(w.device)] = 1.0
-    pos_err = ((ref.body_pos[:, KEY] - cmd.body_pos[:, KEY]) ** 2).sum(-1)
-    e_p = (pos_err * w_key).mean(-1)
-    angle = rot.angle_between(ref.body_quat, cmd.body_quat)
-    e_r = (angle * (1.0 - w)).mean(-1)
-    return {"p": e_p, "r": e_r}
+    pos_err = ((ref.body_pos[:, KEY] - body_pos[:, KEY]) ** 2).sum(-1)
+    angle = rot.angle_between(ref.body_quat, body_quat)
+    return {
+        "p": (pos_err * w_key).mean(-1),
+        "r": (angle * (1.0 - w)).mean(-1),
+        "pv": ((ref.body_lin_vel[:, KEY] - body_lin_vel[:, KEY]) ** 2).sum(-1).mean(-1),
+        "rv": ((ref.body_ang_vel - body_ang_vel) ** 2).sum(-1).mean(-1),
+    }
 
 
+def object_errors(ref, root_pos, root_quat, obj_pos, obj_quat, obj_lin_vel, obj_ang_vel) -> dict[str, torch.Tensor]:
+    """Object position (x, y in the root heading frame, absolute z), rotation angle, velocities."""
+
+    def local(p_obj, p_root, q_root):
+        xy = rot.rotate(rot.heading_inverse(q_root), p_obj - p_root)
+        return torch.cat([xy[:, :2], p_obj[:, 2:3]], dim=-1)
+
+    dp = local(ref.obj_pos, ref.root_pos, ref.root_quat) - local(obj_pos, root_pos, root_quat)
+    return {
+        "op": (dp**2).mean(-1),
+        "or": rot.angle_between(ref.obj_quat, obj_quat),
+        "opv": ((ref.obj_lin_vel - obj_lin_vel) ** 2).mean(-1),
+        "orv": ((ref.obj_ang_vel - obj_ang_vel) ** 2).mean(-1),
+    }
+
+
+def interaction_graph(body_pos: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """ig[j, k] = p_j - o_k for key bodies j and object points k: ``[E, 21, P, 3]``."""
+    return body_pos[:, KEY, None, :] - points[:, None, :, :]
+
+
+def interaction_graph_weights(ig: torch.Tensor) -> torch.Tensor:
+    """Normalised 1 / clamp(|ig|^2, 0.01) over all (j, k) pairs: ``[E, 21, P]``."""
+    w = 1.0 / (ig**2).sum(-1).clamp_min(0.01)
+    return w / w.sum(dim=(1, 2), keepdim=True)
+
+
+def interaction_graph_error(ig_sim: torch.Tensor, ig_ref: torch.Tensor) -> torch.Tensor:
+    """E_ig = 1/2 sum |ig - ig^|^2 (w_sim + w_ref), ``[E]``."""
+    w = interaction_graph_weights(ig_sim) + interaction_graph_weights(ig_ref)
+    return 0.5 * (((ig_sim - ig_ref) ** 2).sum(-1) * w).sum(dim=(1, 2))
+
+
+def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg) -> dict[str, torch.Tensor]:
+    """Contact-graph factors from reference labels ``[E, 52]`` in {-1, 0, 1} and simulated
+    contacts ``[E, 52]`` in {0, 1}."""
+    c = contact.float()
+    out = {}
+    for side, ids in HAND_IDS.items():
+        wants = (labels[:, ids] > 0).any(-1)
+        e = (c[:, ids] - 1.0).abs().mean(-1)
+        out[f"hand_{side}"] = torch.where(wants, 0.5 * (1.0 + torch.exp(-w.cg_hand * e)), torch.ones_like(e))
+    other = NON_HAND.to(labels.device)
+    promoted = (labels[:, other] > 0).float()
+    n_prom = promoted.sum(-1)
+    e_other = ((c[:, other] - labels[:, other]).abs() * promoted).sum(-1) / n_prom.clamp_min(1.0)
+    out["other"] = torch.where(n_prom > 0, torch.exp(-w.cg_other * e_other), torch.ones_like(e_other))
+    penalised = (labels < 0).float()
+    n_pen = penalised.sum(-1)
+    e_all = (c * penalised).sum(-1) / n_pen.clamp_min(1.0)
+    out["all"] = torch.where(n_pen > 0, torch.exp(-w.cg_all * e_all), torch.ones_like(e_all))
+    return out
+
+
+# -------------------------------------------------------------------------------------
+# The reward term
+# -------------------------------------------------------------------------------------
 class InterMimicReward(ManagerTermBase):
     """The product of InterMimic's reward factors for the command ``command_name``."""
 
     def __init__(self, cfg: RewardTermCfg, env):
         super().__init__(cfg, env)
-        self.weights: RewardWeightsCfg = cfg.params.get("weights", RewardWeightsCfg())
+        self.weights: RewardWeightsCfg = cfg.params.get("weights") or RewardWeightsCfg()
         self.command_name = cfg.params.get("command_name", "motion")
-        self.asset = env.scene["robot"]
-        self._last_dof_vel = None
+        self._last: dict[str, torch.Tensor] = {}
 
     def reset(self, env_ids=None):
-        self._last_dof_vel = None
+        pass  # finite differences restart through the episode-length mask
+
+    def _accel(self, name: str, value: torch.Tensor) -> torch.Tensor:
+        """Finite-difference acceleration of ``value``; zero on an episode's first step."""
+        last = self._last.get(name)
+        acc = torch.zeros_like(value) if last is None else (value - last) / self._env.step_dt
+        acc = torch.where((self._env.episode_length_buf <= 1)[:, None], torch.zeros_like(acc), acc)
+        self._last[name] = value.clone()
+        return acc
+
+    def _ig_points(self, cmd: HOIReferenceCommand) -> tuple[torch.Tensor, torch.Tensor]:
+        sim, ref = cmd.object_points_w(), cmd.ref_object_points_w()
+        stride = max(1, sim.shape[1] // max(1, self.weights.ig_num_points))
+        return sim[:, ::stride], ref[:, ::stride]
 
     def factors(self) -> dict[str, torch.Tensor]:
-        """Every factor ``exp(-w E)``, ``[E]`` each."""
+        """Every elementary factor ``exp(-w E)``, ``[E]`` each."""
         cmd: HOIReferenceCommand = self._env.command_manager.get_term(self.command_name)
         w = self.weights
-        errors = human_errors(cmd, w.interaction_weight_scale)
-        dof_vel = cmd.dof_vel
-        if self._last_dof_vel is None or self._last_dof_vel.shape != dof_vel.shape:
-            accel = torch.zeros_like(dof_vel)
-        else:
-            accel = (dof_vel - self._last_dof_vel) / self._env.step_dt
-        # restart the difference where an episode just began
-        accel = torch.where((self._env.episode_length_buf <= 1)[:, None], torch.zeros_like(accel), accel)
-        self._last_dof_vel = dof_vel.clone()
-        return {
-            "r_p": torch.exp(-w.p * errors["p"]),
-            "r_r": torch.exp(-w.r * errors["r"]),
-            "r_eg1": torch.exp(-w.eg1 * (accel**2).mean(-1)),
+        ref = cmd.reference()
+        h = human_errors(ref, cmd.body_pos, cmd.body_quat, cmd.body_lin_vel, cmd.body_ang_vel, w.interaction_weight_scale)
+        f = {
+            "r_p": torch.exp(-w.p * h["p"]),
+            "r_r": torch.exp(-w.r * h["r"]),
+            "r_pv": torch.exp(-w.pv * h["pv"]),
+            "r_rv": torch.exp(-w.rv * h["rv"]),
+            "r_eg1": torch.exp(-w.eg1 * (self._accel("dof", cmd.dof_vel) ** 2).mean(-1)),
         }
+        if cmd.object is not None:
+            o = object_errors(ref, cmd.root_pos, cmd.root_quat, cmd.obj_pos, cmd.obj_quat, cmd.obj_lin_vel, cmd.obj_ang_vel)
+            a_lin = self._accel("obj_lin", cmd.obj_lin_vel)
+            a_ang = self._accel("obj_ang", cmd.obj_ang_vel)
+            sim_pts, ref_pts = self._ig_points(cmd)
+            e_ig = interaction_graph_error(interaction_graph(cmd.body_pos, sim_pts), interaction_graph(ref.body_pos, ref_pts))
+            cg = contact_factors(ref.contact, cmd.body_contact(), w)
+            force = cmd.body_contact_forces().norm(dim=-1).sum(-1)
+            f.update({
+                "r_op": torch.exp(-w.op * o["op"]),
+                "r_or": torch.exp(-w.orot * o["or"]),
+                "r_opv": torch.exp(-w.opv * o["opv"]),
+                "r_orv": torch.exp(-w.orv * o["orv"]),
+                "r_eg2": torch.exp(-w.eg2 * (a_lin**2).mean(-1)) * torch.exp(-w.eg2 * (a_ang**2).mean(-1)),
+                "r_ig": torch.exp(-w.ig * e_ig),
+                "r_hand": cg["hand_L"] * cg["hand_R"],
+                "r_other": cg["other"],
+                "r_all": cg["all"],
+                "r_eg3": torch.exp(-w.eg3 * force**2),
+            })  # fmt: skip
+        return f
+
+    @staticmethod
+    def combine(f: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The four factor groups r_h, r_o, r_ig, r_cg and the total r."""
+
+        def prod(names):
+            out = torch.ones_like(f["r_p"])
+            for n in names:
+                if n in f:
+                    out = out * f[n]
+            return out
+
+        groups = {
+            "r_h": prod(("r_p", "r_r", "r_pv", "r_rv", "r_eg1")),
+            "r_o": prod(("r_op", "r_or", "r_opv", "r_orv", "r_eg2")),
+            "r_ig_total": prod(("r_ig",)),
+            "r_cg": prod(("r_hand", "r_other", "r_all", "r_eg3")),
+        }
+        groups["r"] = groups["r_h"] * groups["r_o"] * groups["r_ig_total"] * groups["r_cg"]
+        return groups
 
     def __call__(self, env, weights: RewardWeightsCfg | None = None, command_name: str = "motion") -> torch.Tensor:
         factors = self.factors()
-        reward = torch.ones(env.num_envs, device=env.device)
-        for value in factors.values():
-            reward = reward * value
+        groups = self.combine(factors)
         log = dict(env.extras.get("log", {}))
-        log.update({f"Reward/{k}": v.mean() for k, v in factors.items()})
+        log.update({f"Reward/{k}": v.mean() for k, v in {**factors, **groups}.items()})
         env.extras["log"] = log
-        return reward
+        return groups["r"]

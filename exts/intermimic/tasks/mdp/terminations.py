@@ -1,11 +1,15 @@
-"""Termination terms (METHOD section 7). Failures never fire before an episode's second step."""
+"""Termination terms (METHOD section 7). Failures never fire before an episode's second step;
+time-outs (clip end, episode length) are flagged ``time_out=True`` in the cfg and bootstrap."""
 
 from __future__ import annotations
 
 import torch
 
+from isaaclab.managers import ManagerTermBase
+
 from ...assets import humanoid_spec as spec
 from .commands import HOIReferenceCommand
+from .rewards import interaction_graph, interaction_graph_weights
 
 KEY = spec.KEY_BODY_IDS
 
@@ -24,7 +28,7 @@ def clip_end(env, command_name: str = "motion") -> torch.Tensor:
 
 
 def root_too_low(env, command_name: str = "motion", min_height: float = 0.3, min_steps: int = 2) -> torch.Tensor:
-    """Fall: the pelvis is below ``min_height`` metres."""
+    """Fall: the pelvis is below ``min_height`` metres (the release runs 0.3; its config says 0.15)."""
     return (_cmd(env, command_name).root_pos[:, 2] < min_height) & _armed(env, min_steps)
 
 
@@ -33,3 +37,57 @@ def key_body_error(env, command_name: str = "motion", threshold: float = 0.5, mi
     cmd = _cmd(env, command_name)
     err = (cmd.reference().body_pos[:, KEY] - cmd.body_pos[:, KEY]).norm(dim=-1).mean(-1)
     return (err > threshold) & _armed(env, min_steps)
+
+
+def object_error(env, command_name: str = "motion", threshold: float = 0.5, min_steps: int = 2) -> torch.Tensor:
+    """Mean object surface-point position error above ``threshold`` metres."""
+    cmd = _cmd(env, command_name)
+    err = (cmd.ref_object_points_w() - cmd.object_points_w()).norm(dim=-1).mean(-1)
+    return (err > threshold) & _armed(env, min_steps)
+
+
+def interaction_graph_ratio(
+    env, command_name: str = "motion", threshold: float = 2.0, floor: float = 0.5, min_steps: int = 2
+) -> torch.Tensor:
+    """The interaction graph drifted: the weighted mean of |ig - ig^| / max(|ig^|, floor) over
+    (key body, object point) pairs exceeds ``threshold`` with either the simulated or the
+    reference pair weights."""
+    cmd = _cmd(env, command_name)
+    ig_sim = interaction_graph(cmd.body_pos, cmd.object_points_w())
+    ig_ref = interaction_graph(cmd.reference().body_pos, cmd.ref_object_points_w())
+    ratio = (ig_sim - ig_ref).norm(dim=-1) / ig_ref.norm(dim=-1).clamp_min(floor)
+    by_sim = (ratio * interaction_graph_weights(ig_sim)).sum(dim=(1, 2))
+    by_ref = (ratio * interaction_graph_weights(ig_ref)).sum(dim=(1, 2))
+    return ((by_sim > threshold) | (by_ref > threshold)) & _armed(env, min_steps)
+
+
+class hand_contact_lost(ManagerTermBase):
+    """The reference hand touches the object while the simulated hand has had no contact for
+    more than ``max_steps`` consecutive steps (per hand: wrist and 15 finger bodies)."""
+
+    def __init__(self, cfg, env):
+        super().__init__(cfg, env)
+        self.missing = torch.zeros(env.num_envs, 2, dtype=torch.long, device=env.device)
+
+    def reset(self, env_ids=None):
+        self.missing[slice(None) if env_ids is None else env_ids] = 0
+
+    def __call__(self, env, command_name: str = "motion", max_steps: int = 10, min_steps: int = 2) -> torch.Tensor:
+        cmd = _cmd(env, command_name)
+        labels = cmd.reference().contact
+        contact = cmd.body_contact()
+        for k, side in enumerate("LR"):
+            ids = spec.HAND_BODY_IDS[side]
+            wants = (labels[:, ids] > 0).any(-1)
+            has = contact[:, ids].any(-1)
+            lost = wants & ~has
+            self.missing[:, k] = torch.where(lost, self.missing[:, k] + 1, torch.zeros_like(self.missing[:, k]))
+        return (self.missing > max_steps).any(-1) & _armed(env, min_steps)
+
+
+def record_tracking_errors(env, command_name: str = "motion") -> torch.Tensor:
+    """Never terminates: stores each env's (E_h, E_o) of this step, before any reset, in
+    ``command.step_errors`` for evaluation (added only by the evaluation configuration)."""
+    cmd = _cmd(env, command_name)
+    cmd.step_errors = cmd.tracking_errors()
+    return torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)

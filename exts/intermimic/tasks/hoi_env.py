@@ -1,0 +1,41 @@
+"""The HOI environment class: loads the motion data first, then builds the scene's objects
+from the clips' object names, then the usual manager-based environment.
+
+The object assets depend on the data set chosen at launch (``dataset=...``, ``--motion``), so
+they cannot be fixed in the config class; this class fills them in just before the scene is
+created. Environment ``i`` holds object ``i % N`` of the library's objects.
+"""
+
+from __future__ import annotations
+
+from isaaclab.envs import ManagerBasedRLEnv
+
+from ..assets.object_registry import ObjectRegistry
+from ..assets.object_scene import add_objects_to_scene
+from ..assets.objects import ObjectPhysicsCfg
+from ..motion.loader import load_library
+
+
+def prepare_scene(cfg) -> tuple[object, list]:
+    """Load the motion library named by the cfg and add its objects to ``cfg.scene``.
+
+    Returns ``(library, object_assets)``; the assets are empty when the task has no object.
+    """
+    motion = cfg.commands.motion
+    library = load_library(motion.motion, device=cfg.sim.device)
+    assets = []
+    if motion.object_name:
+        physics = ObjectPhysicsCfg(density=cfg.object_density)
+        assets = ObjectRegistry(motion.motion.objects_dir).assets(library.object_names, physics=physics)
+        add_objects_to_scene(cfg.scene, assets, name=motion.object_name)
+        motion.scene_object_names = list(library.object_names)
+    return library, assets
+
+
+class HOIEnv(ManagerBasedRLEnv):
+    """Manager-based RL env whose scene objects follow the loaded clips."""
+
+    def __init__(self, cfg, render_mode: str | None = None, **kwargs):
+        cfg.apply_timing()  # a timing chosen by override (env.timing=legacy) takes effect here
+        self.motion_library, self.object_assets = prepare_scene(cfg)
+        super().__init__(cfg, render_mode, **kwargs)

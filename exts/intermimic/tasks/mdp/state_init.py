@@ -1,0 +1,173 @@
+"""Episode starts: failure-prioritised reference state initialisation and PSI (METHOD section 7).
+
+Pure tensor bookkeeping, independent of the simulator:
+
+* :class:`SimState` packs a humanoid + object state into one vector per env.
+* :class:`StartFrameSampler` draws start frames, prioritising frames where rollouts failed.
+* :class:`PhysicalStateBuffer` keeps, per (clip, frame), the motion-capture state (slot 0, score
+  1) and simulated states recorded from earlier rollouts (slots 1.., scored), and draws a slot
+  in proportion to its score.
+* :class:`EpisodeRecorder` keeps each env's simulated states of the running episode so that
+  PSI can score them when the episode ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ...assets.humanoid_spec import NUM_DOFS
+
+_LAYOUT = (
+    ("root_pos", 3), ("root_quat", 4), ("root_lin_vel", 3), ("root_ang_vel", 3),
+    ("dof_pos", NUM_DOFS), ("dof_vel", NUM_DOFS),
+    ("obj_pos", 3), ("obj_quat", 4), ("obj_lin_vel", 3), ("obj_ang_vel", 3),
+)  # fmt: skip
+STATE_DIM = sum(w for _, w in _LAYOUT)
+
+
+@dataclass
+class SimState:
+    """Simulated state of humanoid and object, env-local positions (all ``[n, ...]``)."""
+
+    root_pos: torch.Tensor
+    root_quat: torch.Tensor
+    root_lin_vel: torch.Tensor
+    root_ang_vel: torch.Tensor
+    dof_pos: torch.Tensor
+    dof_vel: torch.Tensor
+    obj_pos: torch.Tensor
+    obj_quat: torch.Tensor
+    obj_lin_vel: torch.Tensor
+    obj_ang_vel: torch.Tensor
+
+    def pack(self) -> torch.Tensor:
+        return torch.cat([getattr(self, name) for name, _ in _LAYOUT], dim=-1)
+
+    @staticmethod
+    def unpack(x: torch.Tensor) -> SimState:
+        parts, col = {}, 0
+        for name, width in _LAYOUT:
+            parts[name] = x[..., col : col + width]
+            col += width
+        return SimState(**parts)
+
+
+class StartFrameSampler:
+    """Draw (frame) starts per clip; frame 0 with probability ``p_zero``, otherwise frames are
+    weighted by ``1 + priority * failures`` where ``failures`` counts rollouts that failed there."""
+
+    def __init__(self, clip_start: torch.Tensor, clip_length: torch.Tensor, min_frames_left: int,
+                 p_zero: float = 0.1, priority: float = 1.0, decay: float = 0.999):  # fmt: skip
+        self.clip_start = clip_start
+        self.clip_length = clip_length
+        self.min_frames_left = min_frames_left
+        self.p_zero = p_zero
+        self.priority = priority
+        self.decay = decay
+        self.failures = torch.zeros(int(clip_length.sum()), device=clip_start.device)
+
+    def record_failures(self, clip_ids: torch.Tensor, frames: torch.Tensor) -> None:
+        """Rollouts of ``clip_ids`` failed at ``frames``."""
+        if len(clip_ids) == 0:
+            return
+        last = self.clip_length[clip_ids] - 1
+        idx = self.clip_start[clip_ids] + torch.minimum(frames.clamp_min(0), last)
+        self.failures.mul_(self.decay)
+        self.failures.index_add_(0, idx, torch.ones_like(idx, dtype=self.failures.dtype))
+
+    def sample(self, clip_ids: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Start frame for each of ``clip_ids``."""
+        n = len(clip_ids)
+        device = clip_ids.device
+        frames = torch.zeros(n, dtype=torch.long, device=device)
+        latest = (self.clip_length[clip_ids] - 1 - self.min_frames_left).clamp_min(0)
+        for clip in torch.unique(clip_ids).tolist():
+            rows = torch.nonzero(clip_ids == clip).flatten()
+            span = int(latest[rows[0]]) + 1
+            start = int(self.clip_start[clip])
+            weights = 1.0 + self.priority * self.failures[start : start + span]
+            frames[rows] = torch.multinomial(weights, len(rows), replacement=True, generator=generator)
+        at_zero = torch.rand(n, device=device, generator=generator) < self.p_zero
+        return torch.where(at_zero, torch.zeros_like(frames), frames)
+
+
+class PhysicalStateBuffer:
+    """Per (clip, frame) slots of start states: slot 0 is the motion-capture state (score 1,
+    not stored here), slots ``1..num_slots-1`` are simulated states with scores."""
+
+    def __init__(self, num_frames: int, num_slots: int = 3, state_dim: int = STATE_DIM, device="cpu",
+                 replace_threshold: float = 0.5, score_decay: float = 1.0e-5):  # fmt: skip
+        if num_slots < 2:
+            raise ValueError("PSI needs at least one simulated slot (num_slots >= 2)")
+        self.num_slots = num_slots
+        self.replace_threshold = replace_threshold
+        self.score_decay = score_decay
+        self.states = torch.zeros(num_frames, num_slots - 1, state_dim, device=device)
+        self.scores = torch.zeros(num_frames, num_slots - 1, device=device)
+
+    def decay(self) -> None:
+        self.scores.mul_(1.0 - self.score_decay)
+
+    def insert(self, frame_idx: torch.Tensor, states: torch.Tensor, scores: torch.Tensor) -> int:
+        """Offer simulated ``states`` recorded at flat frame indices with their ``scores``; a
+        score above the threshold replaces the lowest-scored simulated slot of its frame (if
+        lower). Several offers for one frame keep the best. Returns how many were stored."""
+        keep = scores > self.replace_threshold
+        frame_idx, states, scores = frame_idx[keep], states[keep], scores[keep]
+        if len(frame_idx) == 0:
+            return 0
+        # one offer per frame: the best
+        order = torch.argsort(scores, descending=True)
+        frame_idx, states, scores = frame_idx[order], states[order], scores[order]
+        uniq, first = _first_occurrence(frame_idx)
+        frame_idx, states, scores = uniq, states[first], scores[first]
+        slot_scores = self.scores[frame_idx]
+        worst = slot_scores.argmin(dim=-1)
+        better = scores > slot_scores.gather(1, worst[:, None]).squeeze(1)
+        f, s = frame_idx[better], worst[better]
+        self.states[f, s] = states[better]
+        self.scores[f, s] = scores[better]
+        return int(better.sum())
+
+    def sample_slots(self, frame_idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Slot per frame, drawn in proportion to the scores (slot 0 has score 1)."""
+        weights = torch.cat([torch.ones(len(frame_idx), 1, device=self.scores.device), self.scores[frame_idx]], dim=-1)
+        return torch.multinomial(weights, 1, generator=generator).squeeze(-1)
+
+    def stored_state(self, frame_idx: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """Packed states of simulated slots (``slots >= 1``)."""
+        return self.states[frame_idx, slots - 1]
+
+    def fill_ratio(self) -> float:
+        return float((self.scores > 0).float().mean())
+
+
+def _first_occurrence(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unique values of ``x`` and the index of each one's first occurrence."""
+    uniq, inverse = torch.unique(x, return_inverse=True)
+    positions = torch.arange(len(x), device=x.device)
+    first = torch.full((len(uniq),), len(x), dtype=torch.long, device=x.device)
+    first.scatter_reduce_(0, inverse, positions, reduce="amin")
+    return uniq, first
+
+
+def psi_scores(frames: torch.Tensor, end_frame: torch.Tensor, planned_end: torch.Tensor) -> torch.Tensor:
+    """Score of a state recorded at ``frames`` of an episode that ended at ``end_frame`` but
+    was planned to run until ``planned_end``: the share of the remaining plan it survived."""
+    return (end_frame - frames).float() / (planned_end - frames).clamp_min(1).float()
+
+
+class EpisodeRecorder:
+    """Ring of the running episode's packed states per env (``[E, max_steps, D]``)."""
+
+    def __init__(self, num_envs: int, max_steps: int, state_dim: int = STATE_DIM, device="cpu"):
+        self.states = torch.zeros(num_envs, max_steps, state_dim, device=device)
+        self.max_steps = max_steps
+
+    def record(self, step: torch.Tensor, state: torch.Tensor) -> None:
+        """Store each env's state at its episode step (steps beyond the buffer are dropped)."""
+        ok = step < self.max_steps
+        envs = torch.nonzero(ok).flatten()
+        self.states[envs, step[ok]] = state[ok]

@@ -1,0 +1,72 @@
+"""Evaluate a trained InterMimic policy on every clip of a data set (METHOD section 10).
+
+    python source/evaluate.py --checkpoint FILE|RUN_DIR [--task InterMimic-Teacher-v0]
+        [--num_envs N] [--attempts K] [dataset=<name>] [--motion PATH ...] ...
+
+Each clip is played from frame 0 with all terminations on; per clip the longest attempt is
+kept. Prints success rate, duration, E_h and E_o (cm) and writes evaluation.json / .csv to
+``<run>/eval/<timestamp>/`` (or --out).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
+
+from intermimic.launch import make_parser, parse, resolve_configs  # noqa: E402
+from intermimic.tasks import TEACHER_TASK  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = make_parser("Evaluate a trained InterMimic policy.", TEACHER_TASK)
+    parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
+    parser.add_argument("--attempts", type=int, default=1, help="Attempts per clip; the longest is kept.")
+    parser.add_argument("--out", default=None, help="Output folder (default: <run>/eval/<timestamp>).")
+    parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
+    args, overrides = parse(parser, argv)
+
+    import gymnasium as gym
+    from isaaclab.app import launch_simulation
+
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
+
+    from intermimic.checkpoints import resolve_checkpoint
+    from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
+    from intermimic.learning.runners import create_runner
+
+    env_cfg, agent_cfg = resolve_configs(args, overrides)
+    if args.num_envs is None and env_cfg.sim.device == "cpu":
+        env_cfg.scene.num_envs = 8
+    configure_for_evaluation(env_cfg)
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
+    checkpoint = resolve_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
+    out = Path(args.out) if args.out else checkpoint.parent / "eval" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    print(f"[intermimic] evaluating {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
+
+    with launch_simulation(env_cfg, args):
+        env = gym.make(args.task, cfg=env_cfg)
+        try:
+            env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
+            runner = create_runner(env, agent_cfg, log_dir=None)
+            runner.load(str(checkpoint), map_location=agent_cfg.device)
+            policy = runner.get_inference_policy(device=env.unwrapped.device)
+            table = evaluate_policy(env, policy, attempts=args.attempts)
+            fps = 1.0 / env.unwrapped.step_dt
+            path = table.write(out, fps, {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts})
+        finally:
+            env.close()
+    summary = table.summary(fps)
+    print(
+        f"[intermimic] {summary['clips']} clips | success {100 * summary['success_rate']:.1f}% "
+        f"({summary['successes']}/{summary['clips']}) | duration {summary['duration_s']:.2f} s | "
+        f"E_h {summary['E_h_cm']:.2f} cm | E_o {summary['E_o_cm']:.2f} cm\n[intermimic] report: {path}"
+    )
+    return summary
+
+
+if __name__ == "__main__":
+    main()
