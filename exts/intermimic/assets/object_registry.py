@@ -105,3 +105,22 @@ class ObjectRegistry:
 
     def surface_points(self, name: str) -> torch.Tensor:
         return self.mesh(name).surface_points()
+
+    def asset(self, name: str, physics=None, decomposition=None, visual: bool = True, num_collision_shapes=None):
+        """The spawnable :class:`~intermimic.assets.objects.ObjectAsset` of an object (built once, cached)."""
+        from .objects import DecompositionCfg, ObjectAsset, ObjectPhysicsCfg, object_usd
+
+        physics = physics or ObjectPhysicsCfg()
+        mesh = self.mesh(name)
+        usd_path, parts, points = object_usd(
+            mesh, physics, decomposition or DecompositionCfg(), visual, num_collision_shapes
+        )
+        return ObjectAsset(name, usd_path, points, parts, physics)
+
+    def assets(self, names, physics=None, decomposition=None, visual: bool = True) -> list:
+        """Assets of several objects (in the given order) sharing one collider count, for one scene."""
+        from .objects import DecompositionCfg, decompose
+
+        decomposition = decomposition or DecompositionCfg()
+        count = max(len(decompose(self.mesh(n), decomposition)) for n in names)
+        return [self.asset(n, physics, decomposition, visual, count) for n in names]
