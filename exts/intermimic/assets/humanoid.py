@@ -69,8 +69,15 @@ def humanoid_cfg(
     prim_path: str = "{ENV_REGEX_NS}/Robot",
     max_depenetration_velocity: float = 20.0,
     solver_position_iterations: int = 8,
+    usd_path: str | Path | None = None,
 ):
-    """ArticulationCfg of the humanoid with PD actuators from :mod:`humanoid_spec`."""
+    """ArticulationCfg of the humanoid with PD actuators from :mod:`humanoid_spec`.
+
+    The body is the canonical one, the MJCF file at ``mjcf_path`` (same topology), or an
+    already converted ``usd_path`` (e.g. a per-subject body from :mod:`smplx_subject`).
+    """
+    if mjcf_path is not None and usd_path is not None:
+        raise ValueError("humanoid_cfg: give mjcf_path or usd_path, not both")
     import isaaclab.sim as sim_utils
     from isaaclab.actuators import ImplicitActuatorCfg
     from isaaclab.assets import ArticulationCfg
@@ -81,7 +88,7 @@ def humanoid_cfg(
     return ArticulationCfg(
         prim_path=prim_path,
         spawn=sim_utils.UsdFileCfg(
-            usd_path=str(humanoid_usd_path(mjcf_path)),
+            usd_path=str(usd_path if usd_path is not None else humanoid_usd_path(mjcf_path)),
             activate_contact_sensors=True,
             rigid_props=PhysxRigidBodyCfg(max_depenetration_velocity=max_depenetration_velocity),
             articulation_props=[
