@@ -1,4 +1,4 @@
-"""The teacher env builds kit-less with Newton on the CPU, steps and resets."""
+"""The teacher env (built-in demo data) builds kit-less with Newton on the CPU, steps and resets."""
 
 import pytest
 import torch
@@ -8,16 +8,9 @@ pytestmark = pytest.mark.sim
 
 @pytest.fixture(scope="module")
 def env():
-    from isaaclab.envs import ManagerBasedRLEnv
-    from isaaclab_tasks.utils.hydra import resolve_presets
+    from hoi_env_helpers import build_hoi_env
 
-    from intermimic.tasks.hoi_env_cfg import HOIEnvCfg
-
-    cfg = resolve_presets(HOIEnvCfg())
-    cfg.scene.num_envs = 2
-    cfg.sim.device = "cpu"
-    cfg.seed = 0
-    env = ManagerBasedRLEnv(cfg)
+    env = build_hoi_env(num_envs=2)
     yield env
     env.close()
 
@@ -30,6 +23,7 @@ def test_spaces_and_physics_backend(env):
     robot = env.scene["robot"]
     assert robot.num_bodies == 52 and robot.num_joints == 153
     assert env.scene["contact_forces"].data.net_forces_w.torch.shape == (2, 52, 3)
+    assert env.observation_manager.group_obs_dim["policy"] == (3198,)
 
 
 def test_reset_puts_humanoid_on_the_reference(env):
@@ -38,6 +32,7 @@ def test_reset_puts_humanoid_on_the_reference(env):
     ref = cmd.reference()
     assert torch.allclose(cmd.body_pos, ref.body_pos, atol=1e-4)
     assert torch.allclose(cmd.dof_pos, ref.dof_pos, atol=1e-4)
+    assert torch.allclose(cmd.object_points_w(), cmd.ref_object_points_w(), atol=1e-4)
     assert torch.isfinite(obs["policy"]).all()
 
 

@@ -23,7 +23,6 @@ from isaaclab.utils import configclass
 
 from ..assets.ground import ground_cfg
 from ..assets.humanoid import humanoid_cfg
-from ..assets.object_scene import humanoid_object_contact_sensor_cfg
 from . import mdp
 from .physics import HIGH_FIDELITY, LEGACY, POLICY_HZ, HOIPhysicsCfg, SimTiming
 
@@ -46,15 +45,15 @@ class HOISceneCfg(InteractiveSceneCfg):
         solver_position_iterations=HIGH_FIDELITY.position_iterations,
     )
     contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*", history_length=1)
-    """Net contact force on each humanoid body (ground and object)."""
-    object_contact = humanoid_object_contact_sensor_cfg()
-    """Per-body contact force between the humanoid and the object."""
+    """Net contact force on each humanoid body (ground and object), as in the original method.
+    For human-object contacts only, add ``humanoid_object_contact_sensor_cfg()`` and point the
+    command's ``contact_sensor_name`` at it."""
     light = AssetBaseCfg(prim_path="/World/light", spawn=sim_utils.DistantLightCfg(intensity=3000.0))
 
 
 @configclass
 class CommandsCfg:
-    motion = mdp.HOIReferenceCommandCfg(object_name=OBJECT_ENTITY, contact_sensor_name="object_contact")
+    motion = mdp.HOIReferenceCommandCfg(object_name=OBJECT_ENTITY)
 
 
 @configclass

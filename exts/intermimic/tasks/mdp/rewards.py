@@ -110,7 +110,13 @@ def interaction_graph_error(ig_sim: torch.Tensor, ig_ref: torch.Tensor) -> torch
 
 def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg) -> dict[str, torch.Tensor]:
     """Contact-graph factors from reference labels ``[E, 52]`` in {-1, 0, 1} and simulated
-    contacts ``[E, 52]`` in {0, 1}."""
+    contacts ``[E, 52]`` in {0, 1}.
+
+    * hand (per side): when the reference hand touches (any of its 16 bodies labelled +1),
+      e = mean |c_b - 1| over the 16 hand bodies and the factor is 0.5 (1 + exp(-w e)); else 1.
+    * other: exp(-w mean_b |c_b - 1| 1[label_b = +1]) over the non-hand bodies.
+    * all: exp(-w mean_b c_b 1[label_b = -1]) over all 52 bodies (penalised contacts).
+    Means run over all bodies of the group, as in the original implementation."""
     c = contact.float()
     out = {}
     for side, ids in HAND_IDS.items():
@@ -119,13 +125,10 @@ def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeight
         out[f"hand_{side}"] = torch.where(wants, 0.5 * (1.0 + torch.exp(-w.cg_hand * e)), torch.ones_like(e))
     other = NON_HAND.to(labels.device)
     promoted = (labels[:, other] > 0).float()
-    n_prom = promoted.sum(-1)
-    e_other = ((c[:, other] - labels[:, other]).abs() * promoted).sum(-1) / n_prom.clamp_min(1.0)
-    out["other"] = torch.where(n_prom > 0, torch.exp(-w.cg_other * e_other), torch.ones_like(e_other))
-    penalised = (labels < 0).float()
-    n_pen = penalised.sum(-1)
-    e_all = (c * penalised).sum(-1) / n_pen.clamp_min(1.0)
-    out["all"] = torch.where(n_pen > 0, torch.exp(-w.cg_all * e_all), torch.ones_like(e_all))
+    e_other = ((c[:, other] - labels[:, other]).abs() * promoted).mean(-1)
+    out["other"] = torch.exp(-w.cg_other * e_other)
+    e_all = (c * (labels < 0).float()).mean(-1)
+    out["all"] = torch.exp(-w.cg_all * e_all)
     return out
 
 
@@ -177,7 +180,7 @@ class InterMimicReward(ManagerTermBase):
             sim_pts, ref_pts = self._ig_points(cmd)
             e_ig = interaction_graph_error(interaction_graph(cmd.body_pos, sim_pts), interaction_graph(ref.body_pos, ref_pts))
             cg = contact_factors(ref.contact, cmd.body_contact(), w)
-            force = cmd.body_contact_forces().norm(dim=-1).sum(-1)
+            force = cmd.body_contact_forces().abs().sum(dim=(1, 2))
             f.update({
                 "r_op": torch.exp(-w.op * o["op"]),
                 "r_or": torch.exp(-w.orot * o["or"]),
@@ -188,7 +191,7 @@ class InterMimicReward(ManagerTermBase):
                 "r_hand": cg["hand_L"] * cg["hand_R"],
                 "r_other": cg["other"],
                 "r_all": cg["all"],
-                "r_eg3": torch.exp(-w.eg3 * force**2),
+                "r_eg3": torch.exp(-w.eg3 * force**2),  # force: sum of |force components|
             })  # fmt: skip
         return f
 
