@@ -373,6 +373,33 @@ class HOIReferenceCommand(CommandTerm):
         e_o = (self.ref_object_points_w() - self.object_points_w()).norm(dim=-1).mean(-1)
         return e_h, e_o
 
+    # ---------------------------------------------------------------------------------
+    # Debug visualisation: reference bodies (spheres) and reference object pose (frame)
+    # ---------------------------------------------------------------------------------
+    def _set_debug_vis_impl(self, debug_vis: bool):
+        if debug_vis and not hasattr(self, "_ref_body_markers"):
+            from isaaclab.markers import VisualizationMarkers
+            from isaaclab.markers.config import FRAME_MARKER_CFG, SPHERE_MARKER_CFG
+
+            self._ref_body_markers = VisualizationMarkers(
+                SPHERE_MARKER_CFG.replace(prim_path="/Visuals/Command/reference_bodies")
+            )
+            self._ref_object_markers = VisualizationMarkers(
+                FRAME_MARKER_CFG.replace(prim_path="/Visuals/Command/reference_object")
+            )
+        for name in ("_ref_body_markers", "_ref_object_markers"):
+            if hasattr(self, name):
+                getattr(self, name).set_visibility(debug_vis)
+
+    def _debug_vis_callback(self, event):
+        if not self.robot.is_initialized:
+            return
+        ref = self.reference()
+        origins = self.env_origins
+        body = (ref.body_pos + origins[:, None]).reshape(-1, 3)
+        self._ref_body_markers.visualize(translations=body, scales=torch.full_like(body, 0.4))
+        self._ref_object_markers.visualize(translations=ref.obj_pos + origins, orientations=ref.obj_quat)
+
     def _update_metrics(self):
         e_h, e_o = self.tracking_errors()
         self.metrics["error_body_pos"][:] = e_h
