@@ -1,0 +1,163 @@
+"""Object assets in a Newton scene: two different real objects in two environments.
+
+Environment 0 holds the table and environment 1 the chair (environment ``i`` gets object
+``i % 2``). The checks come from physics and data: mass from density and the convex parts'
+volume, surface points placed at a clip's object pose lying on the clip-posed mesh, and each
+object dropped onto the ground coming to rest in the clip's resting pose at its own height.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+pytestmark = pytest.mark.sim
+
+OBJECTS = ("largetable", "woodchair")
+CLIP_OF_OBJECT = {"largetable": "sub2_largetable_000", "woodchair": "sub2_woodchair_000"}
+PHYSICS_HZ = 240
+GRAVITY = 9.81
+
+
+def _quat_apply(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Rotate ``v [..., 3]`` by xyzw quaternions ``q [..., 4]`` (written out, independent of the package)."""
+    q = q.to(v.dtype)
+    xyz, w = q[..., :3], q[..., 3:]
+    t = 2.0 * torch.cross(xyz.expand_as(v), v, dim=-1)
+    return v + w * t + torch.cross(xyz.expand_as(v), t, dim=-1)
+
+
+@pytest.fixture(scope="module")
+def object_scene(sample_data):
+    import isaaclab.sim as sim_utils
+    from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
+    from isaaclab.utils import configclass
+    from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+
+    from intermimic.assets.ground import ground_cfg
+    from intermimic.assets.object_registry import ObjectRegistry
+    from intermimic.assets.object_scene import add_objects_to_scene, object_contact_sensor_cfg
+
+    registry = ObjectRegistry(sample_data / "objects")
+    assets = registry.assets(list(OBJECTS))
+
+    @configclass
+    class SceneCfg(InteractiveSceneCfg):
+        ground = ground_cfg(friction=0.9, restitution=0.1)
+
+    cfg = SceneCfg(num_envs=2, env_spacing=4.0)
+    add_objects_to_scene(cfg, assets)
+    cfg.object_contact = object_contact_sensor_cfg()
+    solver = MJWarpSolverCfg(integrator="implicitfast", cone="pyramidal", impratio=1.0, use_mujoco_contacts=False)
+    sim = sim_utils.SimulationContext(
+        sim_utils.SimulationCfg(dt=1.0 / PHYSICS_HZ, device="cpu", physics=NewtonCfg(solver_cfg=solver))
+    )
+    scene = InteractiveScene(cfg)
+    sim.reset()
+    yield sim, scene, registry, assets
+    sim.stop()
+    sim.clear_instance()
+
+
+def _clip_object_pose(sample_data, name: str, frame: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    from intermimic.motion.clip_format import field
+
+    clip = torch.load(sample_data / "OMOMO_retarget" / f"{CLIP_OF_OBJECT[name]}.pt", map_location="cpu").detach()
+    return field(clip, "obj_pos")[frame], field(clip, "obj_quat")[frame]
+
+
+def _place(scene, poses: list[tuple[torch.Tensor, torch.Tensor]], lift: float = 0.0) -> None:
+    obj = scene["object"]
+    pos = torch.stack([p for p, _ in poses]) + scene.env_origins
+    pos[:, 2] += lift
+    quat = torch.stack([q for _, q in poses])
+    obj.write_root_link_pose_to_sim_index(root_pose=torch.cat([pos, quat], dim=-1))
+    obj.write_root_link_velocity_to_sim_index(root_velocity=torch.zeros(scene.num_envs, 6))
+
+
+def test_each_env_holds_its_object(object_scene):
+    from intermimic.assets.object_scene import env_object_ids
+
+    _, scene, _, _ = object_scene
+    assert env_object_ids(scene).tolist() == [0, 1]
+    assert scene["object_contact"].data.net_forces_w.torch.shape == (2, 1, 3)
+
+
+def test_mass_follows_density_and_convex_parts(object_scene):
+    """Simulator mass = density x volume of the convex parts (computed here by trimesh).
+
+    The parts are the collision shapes the simulator integrates, so the only differences are
+    float32 rounding and the inert padding parts (1e-7 kg): 0.5 % tolerance. The two objects
+    have different masses, which also shows that each environment got its own object.
+    """
+    import trimesh
+
+    _, scene, _, assets = object_scene
+    mass = scene["object"].data.body_mass.torch.reshape(-1)
+    for env, asset in enumerate(assets):
+        volume = sum(trimesh.Trimesh(p.vertices, p.faces, process=False).volume for p in asset.parts)
+        expected = asset.physics.density * volume
+        assert mass[env].item() == pytest.approx(expected, rel=5e-3), asset.name
+    assert abs(mass[0] - mass[1]) > 1.0
+
+
+def test_surface_points_at_clip_pose_lie_on_the_posed_mesh(object_scene, sample_data):
+    """Points stored with the asset, moved by the simulator's pose of the object placed at a
+    clip's object pose, lie on the mesh moved by the clip's pose."""
+    import trimesh
+
+    from intermimic.assets.objects import read_surface_points
+
+    sim, scene, registry, assets = object_scene
+    poses = [_clip_object_pose(sample_data, name, frame=40) for name in OBJECTS]
+    _place(scene, poses)
+    sim.forward()
+    obj_pose = scene["object"].data.root_link_pose_w.torch
+    for env, (asset, (clip_pos, clip_quat)) in enumerate(zip(assets, poses)):
+        stored = read_surface_points(asset.usd_path)
+        assert torch.equal(stored, registry.surface_points(asset.name))
+        sim_pos = obj_pose[env, :3] - scene.env_origins[env]
+        world_points = _quat_apply(obj_pose[env, 3:], stored) + sim_pos
+        mesh = registry.mesh(asset.name)
+        posed = (_quat_apply(clip_quat, torch.from_numpy(mesh.vertices)) + clip_pos.double()).numpy()
+        _, dist, _ = trimesh.proximity.closest_point(
+            trimesh.Trimesh(posed, mesh.faces, process=False), world_points.double().numpy()
+        )
+        assert dist.max() < 1e-3, f"{asset.name}: a surface point is {dist.max():.4f} m off the posed mesh"
+
+
+def test_dropped_objects_come_to_rest_in_the_clip_pose(object_scene, sample_data):
+    """Each object, dropped from 0.3 m above the clip's first (resting) pose, falls, does not
+    pass through the ground or explode, and comes to rest where the clip has it: lowest mesh
+    point a few millimetres above the ground (the rest offset), same orientation and place."""
+    sim, scene, registry, assets = object_scene
+    obj, sensor = scene["object"], scene["object_contact"]
+    poses = [_clip_object_pose(sample_data, name, frame=1) for name in OBJECTS]
+    drop = 0.3
+    _place(scene, poses, lift=drop)
+    scene.write_data_to_sim()
+    max_speed, forces = torch.zeros(2), []
+    steps = int(1.5 * PHYSICS_HZ)
+    for step in range(steps):
+        sim.step(render=False)
+        scene.update(1.0 / PHYSICS_HZ)
+        max_speed = torch.maximum(max_speed, obj.data.root_link_lin_vel_w.torch.norm(dim=-1))
+        if step >= steps - PHYSICS_HZ // 4:
+            forces.append(sensor.data.net_forces_w.torch[:, 0].clone())
+    free_fall_speed = math.sqrt(2 * GRAVITY * drop)
+    assert (max_speed < 1.5 * free_fall_speed).all(), f"peak speeds {max_speed.tolist()} m/s"
+    pose = obj.data.root_link_pose_w.torch
+    speed = obj.data.root_link_lin_vel_w.torch.norm(dim=-1)
+    assert (speed < 0.1).all(), f"still moving: {speed.tolist()} m/s"
+    mean_force = torch.stack(forces).mean(0)
+    mass = obj.data.body_mass.torch.reshape(-1)
+    for env, (asset, (clip_pos, clip_quat)) in enumerate(zip(assets, poses)):
+        pos = pose[env, :3] - scene.env_origins[env]
+        lowest = (_quat_apply(pose[env, 3:], torch.from_numpy(registry.mesh(asset.name).vertices).float()) + pos)[:, 2]
+        assert -0.005 < lowest.min() < 0.02, f"{asset.name}: lowest point at {lowest.min():.4f} m"
+        assert (pos[:2] - clip_pos[:2]).norm() < 0.05, f"{asset.name}: drifted to {pos.tolist()}"
+        tilt = math.degrees(2 * math.acos(min(1.0, abs(float((pose[env, 3:] * clip_quat).sum())))))
+        assert tilt < 5.0, f"{asset.name}: rests {tilt:.1f} deg away from the clip's orientation"
+        # the ground carries the object's weight (averaged over the last quarter second)
+        assert mean_force[env, 2].item() == pytest.approx(mass[env].item() * GRAVITY, rel=0.1), asset.name
