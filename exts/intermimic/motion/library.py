@@ -1,7 +1,9 @@
 """The packed HOI motion library: every clip's frames in flat tensors on one device.
 
 Queries are batched gathers into the flat tensors, so their cost depends on the number of
-environments queried, not on the number of clips loaded.
+environments queried, not on the number of clips loaded. Each reference source is stored as
+:class:`~intermimic.motion.packed.PackedFrames` (poses plus compact labels); velocities and the
+interaction field are expanded per query.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .clip_format import CLIP_FPS
+from .packed import PackedFrames
 from .reference import ReferenceFrames, interpolate
 
 SOURCES = ("raw", "corrected")
@@ -25,6 +28,17 @@ class ClipInfo:
     object: str
     num_frames: int
     path: str | None = None
+    corrected_path: str | None = None
+    first_row: int = 0
+    """File row of the clip's frame 0 (1 when row 0 is skipped to align with a corrected clip)."""
+
+
+@dataclass
+class Rejection:
+    """A clip file that was not loaded, and why."""
+
+    path: str
+    reason: str
 
 
 @dataclass
@@ -37,14 +51,16 @@ class MotionLibrary:
         object_names: distinct object names, index = object id.
         object_points: ``[num_objects, P, 3]`` surface sample points per object (object frame).
         subjects: distinct subject ids, index = subject slot.
+        rejected: files that were found but not loaded, with the reason.
     """
 
     clips: list[ClipInfo]
-    sources: dict[str, ReferenceFrames]
+    sources: dict[str, PackedFrames]
     object_names: list[str]
     object_points: torch.Tensor
     subjects: list[int]
     fps: float = CLIP_FPS
+    rejected: list[Rejection] = field(default_factory=list)
     clip_start: torch.Tensor = field(init=False)
     clip_length: torch.Tensor = field(init=False)
     clip_subject: torch.Tensor = field(init=False)
@@ -53,12 +69,13 @@ class MotionLibrary:
     def __post_init__(self):
         if not self.clips:
             raise ValueError("a motion library needs at least one clip")
-        device = next(iter(self.sources.values())).root_pos.device
+        device = next(iter(self.sources.values())).device
         lengths = torch.tensor([c.num_frames for c in self.clips], dtype=torch.long, device=device)
         self.clip_length = lengths
         self.clip_start = torch.cumsum(lengths, 0) - lengths
         self.clip_subject = torch.tensor([self.subjects.index(c.subject) for c in self.clips], device=device)
         self.clip_object = torch.tensor([self.object_names.index(c.object) for c in self.clips], device=device)
+        self.object_points = self.object_points.to(device, torch.float32)
         total = int(lengths.sum())
         for name, frames in self.sources.items():
             if frames.num_frames != total:
@@ -68,6 +85,10 @@ class MotionLibrary:
     @property
     def num_clips(self) -> int:
         return len(self.clips)
+
+    @property
+    def num_frames(self) -> int:
+        return next(iter(self.sources.values())).num_frames
 
     @property
     def device(self) -> torch.device:
@@ -80,7 +101,7 @@ class MotionLibrary:
     def has_source(self, source: str) -> bool:
         return source in self.sources
 
-    def _source(self, source: str) -> ReferenceFrames:
+    def _source(self, source: str) -> PackedFrames:
         try:
             return self.sources[source]
         except KeyError:
@@ -91,41 +112,74 @@ class MotionLibrary:
     def clip_ids_for_subject(self, subject: int) -> torch.Tensor:
         return torch.nonzero(self.clip_subject == self.subjects.index(subject)).flatten()
 
+    def clip_index(self, name: str) -> int:
+        for i, c in enumerate(self.clips):
+            if c.name == name:
+                return i
+        raise KeyError(f"no clip named '{name}' in the library")
+
     # ----------------------------------------------------------------------------------
+    def _broadcast(self, per_clip: torch.Tensor, clip_ids: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        v = per_clip[clip_ids]
+        while v.dim() < like.dim():
+            v = v.unsqueeze(-1)
+        return v.expand_as(like) if v.shape != like.shape else v
+
     def flat_index(self, clip_ids: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
         """Flat frame index of (clip, frame), the frame clamped into ``[0, length - 1]``."""
-        length = self.clip_length[clip_ids]
-        while length.dim() < frames.dim():
-            length = length.unsqueeze(-1)
-        start = self.clip_start[clip_ids]
-        while start.dim() < frames.dim():
-            start = start.unsqueeze(-1)
+        length = self._broadcast(self.clip_length, clip_ids, frames)
+        start = self._broadcast(self.clip_start, clip_ids, frames)
         return start + torch.minimum(frames.clamp_min(0), length - 1)
 
     def state(self, clip_ids: torch.Tensor, frames: torch.Tensor, source: str = "raw") -> ReferenceFrames:
-        """Reference at integer ``frames`` of ``clip_ids`` (broadcast shapes, clamped to the clip)."""
-        idx = self.flat_index(clip_ids, frames)
-        return self._source(source)[idx]
+        """Reference at integer ``frames`` of ``clip_ids``.
+
+        ``frames`` may have more trailing dimensions than ``clip_ids`` (e.g. ``[E, K]`` for
+        ``[E]`` clips); frames outside a clip are clamped to its first/last frame.
+        """
+        frames = frames.long()
+        length = self._broadcast(self.clip_length, clip_ids, frames)
+        start = self._broadcast(self.clip_start, clip_ids, frames)
+        local = torch.minimum(frames.clamp_min(0), length - 1)
+        idx = start + local
+        prev = start + (local - 1).clamp_min(0)
+        obj = self._broadcast(self.clip_object, clip_ids, frames)
+        return self._source(source).gather(idx, prev, obj, self.object_points, self.fps)
 
     def future(
         self, clip_ids: torch.Tensor, frames: torch.Tensor, offsets: Sequence[int], source: str = "raw"
     ) -> ReferenceFrames:
-        """References at ``frames + k`` for each offset k: leading shape ``[E, K]``."""
+        """References at ``frames + k`` for each offset k: leading shape ``[E, K]``, clamped to clip ends."""
         k = torch.as_tensor(list(offsets), dtype=torch.long, device=self.device)
-        return self.state(clip_ids, frames[:, None] + k[None, :], source)
+        return self.state(clip_ids, frames.long()[:, None] + k[None, :], source)
 
     def state_at_time(self, clip_ids: torch.Tensor, times: torch.Tensor, source: str = "raw") -> ReferenceFrames:
-        """Reference at continuous ``times`` (seconds), interpolated between frames."""
+        """Reference at continuous ``times`` (seconds from the clip start), interpolated between frames.
+
+        At a frame's own time the result is that frame exactly; times beyond the clip clamp.
+        """
         pos = times * self.fps
+        snapped = torch.round(pos)
+        pos = torch.where((pos - snapped).abs() < 1.0e-4, snapped, pos)
         f0 = torch.floor(pos).long()
         alpha = (pos - f0.to(pos.dtype)).clamp(0.0, 1.0)
-        last = self.clip_length[clip_ids] - 1
+        last = self._broadcast(self.clip_length, clip_ids, f0) - 1
         f0 = torch.minimum(f0.clamp_min(0), last)
         f1 = torch.minimum(f0 + 1, last)
         alpha = torch.where(f1 == f0, torch.zeros_like(alpha), alpha)
         return interpolate(self.state(clip_ids, f0, source), self.state(clip_ids, f1, source), alpha)
 
     # ----------------------------------------------------------------------------------
+    def clip_tensor(self, clip_id: int, source: str = "raw") -> torch.Tensor:
+        """One clip's frames back in the ``[T, 591]`` clip format (joint columns as exp maps)."""
+        start = int(self.clip_start[clip_id])
+        return self._source(source).to_clip(start, start + int(self.clip_length[clip_id]))
+
+    def nbytes(self, source: str | None = None) -> int:
+        """Bytes held by one source's frames (all sources when ``None``)."""
+        names = [source] if source else list(self.sources)
+        return sum(self._source(n).nbytes() for n in names)
+
     def summary(self) -> dict:
         frames = int(self.clip_length.sum())
         return {
@@ -136,12 +190,28 @@ class MotionLibrary:
             "objects": list(self.object_names),
             "sources": sorted(self.sources),
             "bytes_per_source": {k: v.nbytes() for k, v in self.sources.items()},
+            "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
         }
+
+    def summary_text(self) -> str:
+        s = self.summary()
+        lines = [
+            f"motion library: {s['clips']} clips, {s['frames']} frames ({s['seconds']:.1f} s), "
+            f"subjects {s['subjects']}, objects {s['objects']}, sources {s['sources']}"
+        ]
+        if self.rejected:
+            lines.append(f"rejected {len(self.rejected)} file(s):")
+            lines += [f"  {r.path}: {r.reason}" for r in self.rejected]
+        return "\n".join(lines)
 
 
 @dataclass
 class LoadedClip:
-    """One clip's raw tensors before packing: ``raw`` and optionally ``corrected`` ``[T, 591]``."""
+    """One clip's raw tensors before packing: ``raw`` and optionally ``corrected`` ``[T, 591]``.
+
+    Both tensors hold exactly the frames that go into the library (a corrected clip's
+    placeholder row 0, and the raw row it stands beside, are already dropped).
+    """
 
     info: ClipInfo
     raw: torch.Tensor
@@ -153,36 +223,49 @@ def pack_clips(
     object_points: dict[str, torch.Tensor],
     device: str | torch.device = "cpu",
     fps: float = CLIP_FPS,
+    rejected: Sequence[Rejection] = (),
+    progress: bool = False,
 ) -> MotionLibrary:
-    """Derive every clip's reference quantities and pack them into one library on ``device``.
+    """Pack clips into one library on ``device``, clip by clip into preallocated tensors.
 
     The ``corrected`` source is built only when every clip has one (a library mixing
     corrected and uncorrected clips would silently feed raw capture to the student).
     """
-    from .reference import frames_from_clip
-
     if not entries:
-        raise ValueError("no clips to pack")
+        raise ValueError("no clips to pack" + (f"; rejected: {[r.path for r in rejected]}" if rejected else ""))
     missing = sorted({e.info.object for e in entries} - set(object_points))
     if missing:
         raise KeyError(f"no surface points for objects {missing}; known objects: {sorted(object_points)}")
     object_names = sorted({e.info.object for e in entries})
     subjects = sorted({e.info.subject for e in entries})
     have_corrected = all(e.corrected is not None for e in entries)
-    sources: dict[str, list[ReferenceFrames]] = {"raw": []}
+    total = sum(e.info.num_frames for e in entries)
+    sources = {"raw": PackedFrames.empty(total, device)}
     if have_corrected:
-        sources["corrected"] = []
-    for e in entries:
-        pts = object_points[e.info.object].to(device)
-        sources["raw"].append(frames_from_clip(e.raw.to(device), pts, fps))
+        sources["corrected"] = PackedFrames.empty(total, device)
+    points = {n: object_points[n].to(device, torch.float32) for n in object_names}
+    iterator = entries
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(entries, desc="packing clips", unit="clip", leave=False)
+    start = 0
+    for e in iterator:
+        n = e.info.num_frames
+        tensors = {"raw": e.raw}
         if have_corrected:
-            sources["corrected"].append(frames_from_clip(e.corrected.to(device), pts, fps))
-    points = torch.stack([object_points[n].to(device, torch.float32) for n in object_names])
+            tensors["corrected"] = e.corrected
+        for name, clip in tensors.items():
+            if clip.shape[0] != n:
+                raise ValueError(f"clip {e.info.name}: {name} has {clip.shape[0]} frames, its info says {n}")
+            sources[name].write(start, PackedFrames.from_clip(clip.to(device), points[e.info.object]))
+        start += n
     return MotionLibrary(
         clips=[e.info for e in entries],
-        sources={k: ReferenceFrames.cat(v) for k, v in sources.items()},
+        sources=sources,
         object_names=object_names,
-        object_points=points,
+        object_points=torch.stack([points[n] for n in object_names]),
         subjects=subjects,
         fps=fps,
+        rejected=list(rejected),
     )

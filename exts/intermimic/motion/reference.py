@@ -14,7 +14,6 @@ import torch
 
 from ..utils import rotations as rot
 from . import clip_format as cf
-from .kinematics import exp_map_to_hinge
 
 
 @dataclass
@@ -66,27 +65,6 @@ class ReferenceFrames:
 QUATERNION_FIELDS = ("root_quat", "body_quat", "obj_quat")
 
 
-def _finite_difference(x: torch.Tensor, fps: float) -> torch.Tensor:
-    v = torch.zeros_like(x)
-    v[1:] = (x[1:] - x[:-1]) * fps
-    return v
-
-
-def _angular_fd(q: torch.Tensor, fps: float) -> torch.Tensor:
-    w = torch.zeros(*q.shape[:-1], 3, dtype=q.dtype, device=q.device)
-    w[1:] = rot.angular_velocity(q[:-1], q[1:], 1.0 / fps)
-    return w
-
-
-def _unwrap(angles: torch.Tensor) -> torch.Tensor:
-    """Remove 2*pi jumps along the time axis (dim 0) so differences are continuous."""
-    d = angles[1:] - angles[:-1]
-    jumps = torch.round(d / (2 * torch.pi)) * (2 * torch.pi)
-    correction = torch.zeros_like(angles)
-    correction[1:] = torch.cumsum(jumps, dim=0)
-    return angles - correction
-
-
 def interaction_field(
     body_pos: torch.Tensor, root_quat: torch.Tensor, obj_pos: torch.Tensor, obj_quat: torch.Tensor, points: torch.Tensor
 ) -> torch.Tensor:
@@ -96,61 +74,31 @@ def interaction_field(
         body_pos: ``[T, B, 3]`` world positions; root_quat ``[T, 4]``; obj pose ``[T, 3]``/``[T, 4]``.
         points: ``[P, 3]`` surface points in the object frame.
     """
-    world_pts = obj_pos[:, None, :] + rot.rotate(obj_quat[:, None, :], points[None].expand(obj_pos.shape[0], -1, -1))
-    d = torch.cdist(body_pos, world_pts)  # [T, B, P]
-    nearest = d.argmin(dim=-1)  # [T, B]
-    near_pts = torch.gather(world_pts, 1, nearest[..., None].expand(-1, -1, 3))
-    vec = body_pos - near_pts
-    heading = rot.heading_inverse(root_quat)[:, None, :].expand(-1, body_pos.shape[1], -1)
-    return rot.rotate(heading, vec)
+    from .packed import field_from_points, nearest_surface_point
+
+    nearest = nearest_surface_point(body_pos, obj_pos, obj_quat, points)
+    return field_from_points(body_pos, root_quat, obj_pos, obj_quat, points.to(body_pos)[nearest])
 
 
-def frames_from_clip(
-    clip: torch.Tensor, object_points: torch.Tensor | None, fps: float = cf.CLIP_FPS, chunk: int = 512
-) -> ReferenceFrames:
+def frames_from_clip(clip: torch.Tensor, object_points: torch.Tensor | None, fps: float = cf.CLIP_FPS) -> ReferenceFrames:
     """Derive all per-frame reference quantities of one ``[T, 591]`` clip.
 
-    Velocities are finite differences times ``fps`` with frame 0 set to zero. Without object
-    points the interaction field is zero.
+    Quaternions are normalised and joint exp maps become hinge angles. Velocities are finite
+    differences of consecutive frames times ``fps`` (frame 0: zero); joint rates take the short
+    way across the +-pi seam. Without object points the interaction field is zero. This is
+    exactly what a packed :class:`~intermimic.motion.library.MotionLibrary` returns for the
+    clip's frames (both go through :class:`~intermimic.motion.packed.PackedFrames`).
     """
-    clip = clip.to(torch.float32)
-    root_pos = cf.field(clip, "root_pos")
-    root_quat = rot.normalize(cf.field(clip, "root_quat"))
-    body_pos = cf.field(clip, "body_pos")
-    body_quat = rot.normalize(cf.field(clip, "body_quat"))
-    obj_pos = cf.field(clip, "obj_pos")
-    obj_quat = rot.normalize(cf.field(clip, "obj_quat"))
-    dof_pos = exp_map_to_hinge(cf.field(clip, "dof_pos"))
+    from .packed import PackedFrames
+
+    packed = PackedFrames.from_clip(clip, object_points)
+    T = packed.num_frames
+    idx = torch.arange(T, device=packed.device)
+    points = (object_points if object_points is not None else clip.new_zeros(1, 3)).to(packed.device, torch.float32)
+    frames = packed.gather(idx, (idx - 1).clamp_min(0), torch.zeros_like(idx), points[None], fps)
     if object_points is None:
-        field = torch.zeros_like(body_pos)
-    else:
-        pts = object_points.to(clip)
-        field = torch.cat(
-            [
-                interaction_field(body_pos[s : s + chunk], root_quat[s : s + chunk], obj_pos[s : s + chunk],
-                                  obj_quat[s : s + chunk], pts)
-                for s in range(0, clip.shape[0], chunk)
-            ]
-        )  # fmt: skip
-    return ReferenceFrames(
-        root_pos=root_pos,
-        root_quat=root_quat,
-        root_lin_vel=_finite_difference(root_pos, fps),
-        root_ang_vel=_angular_fd(root_quat, fps),
-        dof_pos=dof_pos,
-        dof_vel=_finite_difference(_unwrap(dof_pos), fps),
-        body_pos=body_pos,
-        body_quat=body_quat,
-        body_lin_vel=_finite_difference(body_pos, fps),
-        body_ang_vel=_angular_fd(body_quat, fps),
-        obj_pos=obj_pos,
-        obj_quat=obj_quat,
-        obj_lin_vel=_finite_difference(obj_pos, fps),
-        obj_ang_vel=_angular_fd(obj_quat, fps),
-        contact=cf.field(clip, "contact").clone(),
-        obj_manipulated=cf.field(clip, "obj_manipulated").clone(),
-        interaction_field=field,
-    )
+        frames.interaction_field = torch.zeros_like(frames.interaction_field)
+    return frames
 
 
 def interpolate(a: ReferenceFrames, b: ReferenceFrames, alpha: torch.Tensor) -> ReferenceFrames:
@@ -170,4 +118,6 @@ def interpolate(a: ReferenceFrames, b: ReferenceFrames, alpha: torch.Tensor) -> 
             out[name] = torch.where(w < 0.5, va, vb)
         else:
             out[name] = va + (vb - va) * w
+        if name not in ("contact", "obj_manipulated"):  # exactly frame a where alpha is 0
+            out[name] = torch.where(w == 0, va, out[name])
     return ReferenceFrames(**out)

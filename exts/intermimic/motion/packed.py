@@ -1,0 +1,241 @@
+"""Compact per-frame storage of one reference source, and the batched gather that expands it.
+
+A clip frame carries ~1200 derived numbers (poses, velocities, interaction field). Storing them
+all as float32 costs ~4.9 KB per frame, ~5.3 GB for the 10 hours of OMOMO. :class:`PackedFrames`
+keeps only what cannot be recomputed cheaply and exactly:
+
+* poses in float32: root, hinge joint angles, 52 body positions and rotations, object pose;
+* contact labels and the manipulation flag as int8;
+* the interaction field as the *index* of each body's nearest object surface point (int16).
+
+Velocities (finite differences of the frame and its predecessor in the same clip) and the
+interaction field vectors (body minus its nearest surface point, in the root heading frame)
+are computed when frames are gathered. Both are per-query elementwise work, so a query's cost
+depends on how many frames are asked for, never on how many clips are stored; the result is
+the same as deriving everything up front (``frames_from_clip``) because both use the
+functions below. About 2.3 KB per frame remain (see :meth:`PackedFrames.bytes_per_frame`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+
+from ..assets.humanoid_spec import NUM_BODIES, NUM_DOFS
+from ..utils import rotations as rot
+from . import clip_format as cf
+from .kinematics import exp_map_to_hinge
+from .reference import ReferenceFrames
+
+NEAREST_CHUNK_ROWS = 1 << 17
+"""Body positions per batch in the nearest-point search (bounds its temporary memory)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Derived quantities shared by the packed library and frames_from_clip
+# ---------------------------------------------------------------------------------------------
+def linear_velocity(prev: torch.Tensor, cur: torch.Tensor, fps) -> torch.Tensor:
+    return (cur - prev) * fps
+
+
+def angular_velocity(prev: torch.Tensor, cur: torch.Tensor, fps: float) -> torch.Tensor:
+    """World-frame angular velocity taking rotation ``prev`` to ``cur`` in one frame."""
+    return rot.angular_velocity(prev, cur, 1.0 / fps)
+
+
+def hinge_velocity(prev: torch.Tensor, cur: torch.Tensor, fps) -> torch.Tensor:
+    """Hinge angle rates; a step across the +-pi seam counts as the short way round."""
+    d = cur - prev
+    return (d - torch.round(d / (2 * torch.pi)) * (2 * torch.pi)) * fps
+
+
+def nearest_surface_point(
+    body_pos: torch.Tensor, obj_pos: torch.Tensor, obj_quat: torch.Tensor, points: torch.Tensor
+) -> torch.Tensor:
+    """Index of each body's nearest object surface point.
+
+    Args:
+        body_pos: ``[T, B, 3]`` world positions; obj_pos ``[T, 3]``, obj_quat ``[T, 4]``.
+        points: ``[P, 3]`` surface points in the object frame.
+    Returns:
+        ``[T, B]`` long indices into ``points``.
+    """
+    T, B = body_pos.shape[:2]
+    local = rot.rotate_inverse(obj_quat[:, None, :], body_pos - obj_pos[:, None, :]).reshape(-1, 3)
+    pts = points.to(local)
+    sq = (pts * pts).sum(-1)  # |p|^2
+    out = torch.empty(local.shape[0], dtype=torch.long, device=local.device)
+    for s in range(0, local.shape[0], NEAREST_CHUNK_ROWS):
+        x = local[s : s + NEAREST_CHUNK_ROWS]
+        # argmin_p |x - p|^2 = argmin_p (|p|^2 - 2 x.p)
+        out[s : s + NEAREST_CHUNK_ROWS] = torch.addmm(sq[None, :], x, pts.T, alpha=-2.0).argmin(dim=-1)
+    return out.reshape(T, B)
+
+
+def field_from_points(
+    body_pos: torch.Tensor, root_quat: torch.Tensor, obj_pos: torch.Tensor, obj_quat: torch.Tensor,
+    near_points: torch.Tensor,
+) -> torch.Tensor:  # fmt: skip
+    """Interaction field: body minus its nearest surface point, rotated into the root heading frame.
+
+    Args:
+        body_pos: ``[..., B, 3]``; root_quat ``[..., 4]``; obj_pos ``[..., 3]``; obj_quat ``[..., 4]``.
+        near_points: ``[..., B, 3]`` each body's nearest surface point, object frame.
+    """
+    world = obj_pos[..., None, :] + rot.rotate(obj_quat[..., None, :], near_points)
+    heading = rot.heading_inverse(root_quat)[..., None, :]
+    return rot.rotate(heading, body_pos - world)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class PackedFrames:
+    """Frames of one reference source, flat over clips: leading dimension ``N`` (frames)."""
+
+    root_pos: torch.Tensor  # [N, 3] float32
+    root_quat: torch.Tensor  # [N, 4] float32, unit
+    dof_pos: torch.Tensor  # [N, 153] float32 hinge angles
+    body_pos: torch.Tensor  # [N, 52, 3] float32
+    body_quat: torch.Tensor  # [N, 52, 4] float32, unit
+    obj_pos: torch.Tensor  # [N, 3] float32
+    obj_quat: torch.Tensor  # [N, 4] float32, unit
+    contact: torch.Tensor  # [N, 52] int8 in {-1, 0, 1}
+    obj_manipulated: torch.Tensor  # [N] int8 in {0, 1}
+    nearest_point: torch.Tensor  # [N, 52] int16 index into the clip object's surface points
+
+    POSE_FIELDS = ("root_pos", "root_quat", "dof_pos", "body_pos", "body_quat", "obj_pos", "obj_quat")
+
+    # -----------------------------------------------------------------------------------------
+    def fields(self) -> dict[str, torch.Tensor]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @property
+    def num_frames(self) -> int:
+        return self.root_pos.shape[0]
+
+    @property
+    def device(self) -> torch.device:
+        return self.root_pos.device
+
+    def nbytes(self) -> int:
+        return sum(v.element_size() * v.numel() for v in self.fields().values())
+
+    @staticmethod
+    def bytes_per_frame() -> int:
+        return PackedFrames.empty(1).nbytes()
+
+    def to(self, device) -> PackedFrames:
+        return PackedFrames(**{k: v.to(device) for k, v in self.fields().items()})
+
+    @staticmethod
+    def empty(num_frames: int, device: str | torch.device = "cpu") -> PackedFrames:
+        def f(*shape, dtype=torch.float32):
+            return torch.zeros(num_frames, *shape, dtype=dtype, device=device)
+
+        return PackedFrames(
+            root_pos=f(3), root_quat=f(4), dof_pos=f(NUM_DOFS), body_pos=f(NUM_BODIES, 3),
+            body_quat=f(NUM_BODIES, 4), obj_pos=f(3), obj_quat=f(4), contact=f(NUM_BODIES, dtype=torch.int8),
+            obj_manipulated=f(dtype=torch.int8), nearest_point=f(NUM_BODIES, dtype=torch.int16),
+        )  # fmt: skip
+
+    def write(self, start: int, frames: PackedFrames) -> None:
+        """Copy ``frames`` into rows ``[start, start + frames.num_frames)``."""
+        stop = start + frames.num_frames
+        for name, value in frames.fields().items():
+            getattr(self, name)[start:stop] = value.to(self.device)
+
+    @staticmethod
+    def cat(items: list[PackedFrames]) -> PackedFrames:
+        names = [f.name for f in dataclasses.fields(PackedFrames)]
+        return PackedFrames(**{n: torch.cat([getattr(i, n) for i in items]) for n in names})
+
+    # -----------------------------------------------------------------------------------------
+    @staticmethod
+    def from_clip(clip: torch.Tensor, object_points: torch.Tensor | None) -> PackedFrames:
+        """Pack one ``[T, 591]`` clip (quaternions normalised, joint exp maps -> hinge angles).
+
+        Without object points every body's nearest point is index 0 of a single origin point
+        (the interaction field is then the body's offset from the object origin).
+        """
+        clip = clip.to(torch.float32)
+        body_pos = cf.field(clip, "body_pos")
+        obj_pos = cf.field(clip, "obj_pos")
+        obj_quat = rot.normalize(cf.field(clip, "obj_quat"))
+        if object_points is None:
+            nearest = torch.zeros(body_pos.shape[:2], dtype=torch.long, device=clip.device)
+        else:
+            if object_points.shape[0] > torch.iinfo(torch.int16).max:
+                raise ValueError(f"at most {torch.iinfo(torch.int16).max} surface points per object are supported")
+            nearest = nearest_surface_point(body_pos, obj_pos, obj_quat, object_points)
+        return PackedFrames(
+            root_pos=cf.field(clip, "root_pos").clone(),
+            root_quat=rot.normalize(cf.field(clip, "root_quat")),
+            dof_pos=exp_map_to_hinge(cf.field(clip, "dof_pos")),
+            body_pos=body_pos.clone(),
+            body_quat=rot.normalize(cf.field(clip, "body_quat")),
+            obj_pos=obj_pos.clone(),
+            obj_quat=obj_quat,
+            contact=cf.field(clip, "contact").round().to(torch.int8),
+            obj_manipulated=cf.field(clip, "obj_manipulated").round().to(torch.int8),
+            nearest_point=nearest.to(torch.int16),
+        )
+
+    def to_clip(self, start: int, stop: int) -> torch.Tensor:
+        """Rows ``[start, stop)`` back in the ``[T, 591]`` clip format (joint columns as exp maps)."""
+        from .kinematics import hinge_to_exp_map
+
+        s = slice(start, stop)
+        return cf.assemble(
+            root_pos=self.root_pos[s], root_quat=self.root_quat[s], dof_pos=hinge_to_exp_map(self.dof_pos[s]),
+            body_pos=self.body_pos[s], obj_pos=self.obj_pos[s], obj_quat=self.obj_quat[s],
+            obj_manipulated=self.obj_manipulated[s].float()[:, None], contact=self.contact[s].float(),
+            body_quat=self.body_quat[s],
+        )  # fmt: skip
+
+    # -----------------------------------------------------------------------------------------
+    def gather(
+        self, idx: torch.Tensor, prev_idx: torch.Tensor, obj_ids: torch.Tensor, object_points: torch.Tensor,
+        fps: float,
+    ) -> ReferenceFrames:  # fmt: skip
+        """Expand frames ``idx`` (any shape) into full :class:`ReferenceFrames` of that shape.
+
+        Args:
+            idx: flat frame indices.
+            prev_idx: the preceding frame of the same clip for each index (``idx`` itself at a
+                clip's first frame, which gives velocity zero).
+            obj_ids: object id of each index's clip (same shape as ``idx``).
+            object_points: ``[num_objects, P, 3]`` surface points per object (object frame).
+            fps: frame rate for the finite differences.
+        """
+        shape = idx.shape
+        i, p = idx.reshape(-1), prev_idx.reshape(-1)
+        cur = {n: getattr(self, n).index_select(0, i) for n in self.POSE_FIELDS}
+        prev = {n: getattr(self, n).index_select(0, p) for n in self.POSE_FIELDS}
+        nearest = self.nearest_point.index_select(0, i).long()  # [M, 52]
+        near = object_points[obj_ids.reshape(-1, 1), nearest]  # [M, 52, 3]
+        moving = (i != p).to(torch.float32)  # 0 at a clip's first frame: velocity exactly zero
+        vel_fps = moving * fps
+        frames = ReferenceFrames(
+            root_pos=cur["root_pos"],
+            root_quat=cur["root_quat"],
+            root_lin_vel=linear_velocity(prev["root_pos"], cur["root_pos"], vel_fps[:, None]),
+            root_ang_vel=angular_velocity(prev["root_quat"], cur["root_quat"], fps) * moving[:, None],
+            dof_pos=cur["dof_pos"],
+            dof_vel=hinge_velocity(prev["dof_pos"], cur["dof_pos"], vel_fps[:, None]),
+            body_pos=cur["body_pos"],
+            body_quat=cur["body_quat"],
+            body_lin_vel=linear_velocity(prev["body_pos"], cur["body_pos"], vel_fps[:, None, None]),
+            body_ang_vel=angular_velocity(prev["body_quat"], cur["body_quat"], fps) * moving[:, None, None],
+            obj_pos=cur["obj_pos"],
+            obj_quat=cur["obj_quat"],
+            obj_lin_vel=linear_velocity(prev["obj_pos"], cur["obj_pos"], vel_fps[:, None]),
+            obj_ang_vel=angular_velocity(prev["obj_quat"], cur["obj_quat"], fps) * moving[:, None],
+            contact=self.contact.index_select(0, i).to(torch.float32),
+            obj_manipulated=self.obj_manipulated.index_select(0, i).to(torch.float32),
+            interaction_field=field_from_points(
+                cur["body_pos"], cur["root_quat"], cur["obj_pos"], cur["obj_quat"], near
+            ),
+        )
+        return frames.map(lambda v: v.reshape(*shape, *v.shape[1:]))
