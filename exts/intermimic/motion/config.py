@@ -9,9 +9,10 @@ from isaaclab.utils import configclass
 class MotionDataCfg:
     """Which clips to load.
 
-    ``files`` lists clip files (``.pt``), directories of clips, or YAML manifests under
-    ``config/datasets``; empty means the built-in demo clips. ``corrected`` optionally names
-    the folder(s) of teacher-corrected references matching the raw clips by file name.
+    ``files`` lists clip files (``.pt``), directories of clips (their ``*.pt`` files, not
+    recursive), or YAML manifests (e.g. ``config/datasets/omomo_sub2.yaml``); empty means the
+    built-in demo clips. ``corrected`` optionally names the folder(s) of teacher-corrected
+    references matching the raw clips by file name. See ``docs/data.md``.
     """
 
     files: list[str] = []
@@ -21,3 +22,6 @@ class MotionDataCfg:
     """Folder with ``<name>/<name>.obj`` (or ``<name>.urdf``) meshes for the objects in the clips."""
     strict: bool = False
     """Fail on the first bad clip instead of reporting it and loading the rest."""
+    future_horizon: int = 16
+    """Largest future offset the policy looks at: shorter clips (fewer than ``future_horizon + 1``
+    frames) are rejected."""

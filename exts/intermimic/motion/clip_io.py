@@ -1,0 +1,36 @@
+"""Reading and writing single clip files (``torch.save``-d ``[T, 591]`` float tensors)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from .validation import ClipError
+
+
+def load_clip_file(path: str | os.PathLike) -> torch.Tensor:
+    """The tensor stored in a clip file, detached, on the CPU, in its stored dtype.
+
+    Only tensors are accepted (``weights_only`` loading): a file holding anything else is
+    reported as a :class:`ClipError` naming the file.
+    """
+    path = Path(path)
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # corrupt file, pickle of arbitrary objects, ...
+        raise ClipError(path, f"cannot read it as a torch tensor file: {exc}") from exc
+    if not isinstance(data, torch.Tensor):
+        raise ClipError(path, f"holds a {type(data).__name__}, expected a [T, 591] float tensor")
+    return data.detach()
+
+
+def save_clip_file(path: str | os.PathLike, clip: torch.Tensor) -> Path:
+    """Write a ``[T, 591]`` clip the way InterMimic stores them (a plain float32 CPU tensor)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(clip.detach().to("cpu", torch.float32).contiguous().clone(), path)
+    return path

@@ -1,0 +1,146 @@
+"""Checks of clip tensors against the InterMimic clip format, with errors that say where.
+
+Every problem is raised as a :class:`ClipError` naming the file, the frame (file row) and the
+column (by field name, e.g. ``body_quat[L_Knee]``) and what was expected instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import torch
+
+from ..assets.humanoid_spec import BODY_NAMES
+from . import clip_format as cf
+
+QUAT_NORM_TOL = 1.0e-3
+"""Largest accepted deviation of a stored quaternion's norm from 1."""
+
+
+class ClipError(ValueError):
+    """A clip file that does not follow the clip format.
+
+    Attributes:
+        path: the file.
+        reason: what is wrong and what was expected.
+        frame: the file row where it was found (``None`` when it is about the whole file).
+        column: the column index or a description of the columns (``None`` when not column-bound).
+    """
+
+    def __init__(self, path, reason: str, frame: int | None = None, column: int | str | None = None):
+        self.path = str(path)
+        self.reason = reason
+        self.frame = frame
+        self.column = column
+        where = []
+        if frame is not None:
+            where.append(f"frame {frame}")
+        if column is not None:
+            where.append(f"column {cf.column_name(column)}" if isinstance(column, int) else f"column {column}")
+        prefix = f"{self.path}: " + (", ".join(where) + ": " if where else "")
+        super().__init__(prefix + reason)
+
+
+def _first_true(mask: torch.Tensor) -> tuple[int, int]:
+    """(row, column) of the first True entry of a 2-D mask, in row-major order."""
+    flat = int(torch.nonzero(mask.reshape(-1))[0])
+    return flat // mask.shape[1], flat % mask.shape[1]
+
+
+def _quat_columns(name: str, index: int) -> str:
+    f = cf.COLUMNS[name]
+    if name == "body_quat":
+        start = f.start + 4 * index
+        return f"body_quat[{BODY_NAMES[index]}] (columns {start}-{start + 3})"
+    return f"{name} (columns {f.start}-{f.stop - 1})"
+
+
+def check_clip(clip, path: str | os.PathLike, min_frames: int = 1, row_offset: int = 0) -> torch.Tensor:
+    """Validate one clip tensor and return it as float32.
+
+    Args:
+        clip: the tensor read from ``path``.
+        path: the file it came from (for messages).
+        min_frames: fewest frames a clip may have (the future horizon + 1).
+        row_offset: file row of ``clip[0]`` (1 for teacher-corrected clips whose row 0 is skipped).
+    """
+    if not isinstance(clip, torch.Tensor):
+        raise ClipError(path, f"holds a {type(clip).__name__}, expected a [T, {cf.CLIP_WIDTH}] float tensor")
+    if clip.dim() != 2:
+        raise ClipError(path, f"has shape {tuple(clip.shape)}, expected a 2-D tensor [T, {cf.CLIP_WIDTH}]")
+    if clip.shape[1] != cf.CLIP_WIDTH:
+        raise ClipError(
+            path, f"has {clip.shape[1]} columns, expected {cf.CLIP_WIDTH} (InterMimic clip format, METHOD section 1)"
+        )
+    if not clip.is_floating_point():
+        raise ClipError(path, f"has dtype {clip.dtype}, expected a floating-point tensor")
+    clip = clip.to(torch.float32)
+
+    bad = ~torch.isfinite(clip)
+    if bad.any():
+        row, col = _first_true(bad)
+        raise ClipError(
+            path, f"value {clip[row, col].item()} is not finite ({int(bad.sum())} non-finite values in the file)",
+            frame=row + row_offset, column=col,
+        )  # fmt: skip
+
+    manip = cf.field(clip, "obj_manipulated")
+    bad_manip = (manip != 0) & (manip != 1)
+    if bad_manip.any():
+        row = int(torch.nonzero(bad_manip)[0])
+        raise ClipError(
+            path, f"object-manipulated flag is {manip[row].item()}, expected 0 or 1",
+            frame=row + row_offset, column=cf.COLUMNS["obj_manipulated"].start,
+        )  # fmt: skip
+    contact = cf.field(clip, "contact")
+    bad_contact = (contact != -1) & (contact != 0) & (contact != 1)
+    if bad_contact.any():
+        row, col = _first_true(bad_contact)
+        raise ClipError(
+            path, f"contact label is {contact[row, col].item()}, expected -1, 0 or +1",
+            frame=row + row_offset, column=cf.COLUMNS["contact"].start + col,
+        )  # fmt: skip
+
+    for name in cf.QUAT_FIELDS:
+        q = cf.field(clip, name)
+        q = q.reshape(q.shape[0], -1, 4)  # [T, Q, 4]
+        dev = (q.norm(dim=-1) - 1.0).abs()
+        bad_q = dev > QUAT_NORM_TOL
+        if bad_q.any():
+            row, index = _first_true(bad_q)
+            raise ClipError(
+                path, f"quaternion norm is {q[row, index].norm().item():.6f}, expected 1 (within {QUAT_NORM_TOL})",
+                frame=row + row_offset, column=_quat_columns(name, index),
+            )  # fmt: skip
+
+    check_length(path, clip.shape[0], min_frames)
+    return clip
+
+
+def check_length(path, num_frames: int, min_frames: int, dropped_rows: int = 0) -> None:
+    """A clip must be long enough to look ``min_frames - 1`` frames ahead (the future horizon)."""
+    if num_frames < min_frames:
+        note = f" after dropping {dropped_rows} row(s) to align with its corrected clip" if dropped_rows else ""
+        raise ClipError(
+            path, f"has {num_frames} frames{note}, fewer than the {min_frames} needed to look "
+            f"{min_frames - 1} frames ahead (the future horizon)",
+        )  # fmt: skip
+
+
+def check_corrected_pair(raw: torch.Tensor, corrected: torch.Tensor, raw_path, corrected_path) -> None:
+    """A teacher-corrected clip must have as many rows as its raw clip (its row 0 is a placeholder)."""
+    if corrected.dim() == 2 and raw.dim() == 2 and corrected.shape[0] != raw.shape[0]:
+        raise ClipError(
+            corrected_path,
+            f"has {corrected.shape[0]} rows but its raw clip {raw_path} has {raw.shape[0]}; a teacher-corrected "
+            "clip must have the same number of rows as its raw clip (its row 0 is a zero placeholder)",
+        )
+
+
+def check_object(path, name: str, known: Iterable[str], objects_dir) -> None:
+    known = sorted(known)
+    if name not in known:
+        where = f"in objects folder {objects_dir}" if objects_dir else "(no objects folder given: only the built-in ones)"
+        raise ClipError(path, f"object '{name}' is unknown {where}; known objects: {', '.join(known)}")
+
