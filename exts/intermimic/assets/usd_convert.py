@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -9,6 +10,40 @@ from .cache import cached_dir, content_hash
 
 _LIGHT = re.compile(r"<light\b[^>]*/>", re.S)
 _PLANE = re.compile(r"<geom\b[^>]*type=\"plane\"[^>]*/>", re.S)
+
+
+_SCHEMA_PLUGINS = (("newton_usd_schemas", "."), ("mujoco_usd_converter", "plugins"))
+_PROBE_SCHEMA = "NewtonCollisionAPI"
+
+
+def register_usd_schema_plugins() -> None:
+    """Make the USD schemas the MJCF converter writes (Newton's, MuJoCo's) known to USD.
+
+    USD builds its schema registry once per process, the first time any schema is used, and
+    ignores schema plugins registered afterwards; the converter registers its plugins only when
+    imported. Registering the plugin folders early (this runs when ``intermimic.assets`` is
+    imported) keeps conversions working after other USD work in the same process.
+    """
+    from pxr import Plug
+
+    paths = []
+    for module, sub in _SCHEMA_PLUGINS:
+        found = importlib.util.find_spec(module)
+        if found is not None and found.origin:
+            paths.append(str((Path(found.origin).parent / sub).resolve()))
+    Plug.Registry().RegisterPlugins(paths)
+
+
+def _require_schemas() -> None:
+    from pxr import Usd
+
+    register_usd_schema_plugins()
+    if Usd.SchemaRegistry.FindSchemaInfo(_PROBE_SCHEMA) is None:
+        raise RuntimeError(
+            f"USD does not know the '{_PROBE_SCHEMA}' schema that MJCF -> USD conversion writes: USD's schema "
+            "registry was built before the newton-usd-schemas plugins were registered. Import intermimic.assets "
+            "before creating any USD stage in this process."
+        )
 
 
 def strip_scene_elements(mjcf_text: str) -> str:
@@ -24,6 +59,7 @@ def mjcf_to_usd(mjcf_text: str, name: str) -> Path:
     key = content_hash(mjcf_text, mujoco_usd_converter.__version__, "usd-v1")
 
     def build(out: Path) -> None:
+        _require_schemas()
         src = out / f"{name}.xml"
         src.write_text(mjcf_text)
         converter = mujoco_usd_converter.Converter(layer_structure=False, scene=False)
