@@ -44,6 +44,9 @@ class HOIPhysicsCfg(PresetCfg):
             integrator="implicitfast",
             cone="pyramidal",
             impratio=1.0,
+            # Newton's collision pipeline: MuJoCo-Warp's own contacts would collide every env with
+            # env 0's meshes, which breaks scenes holding different objects in different envs
+            use_mujoco_contacts=False,
         ),
         num_substeps=1,
     )

@@ -1,0 +1,250 @@
+"""The teacher MDP in the simulator on real sample clips (two objects, one per env).
+
+Correctness comes from the data: with humanoid and object written to the reference state every
+error vanishes and every factor is 1; replaying a real clip kinematically keeps the factors high
+and fires no termination; crafted states fire each termination.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from intermimic.assets import humanoid_spec as spec
+from intermimic.tasks.mdp import rewards as R
+
+pytestmark = pytest.mark.sim
+
+CLIPS = ("sub2_largetable_003", "sub2_woodchair_003")
+FAILURES = ("fall", "key_body_error", "object_error", "interaction_graph", "hand_contact")
+
+
+@pytest.fixture(scope="module")
+def env(sample_data):
+    from hoi_env_helpers import build_hoi_env
+
+    def edit(cfg):
+        cfg.commands.motion.state_init.start_at_zero_prob = 1.0  # deterministic starts
+        cfg.commands.motion.state_init.psi = False
+        # the teacher-corrected references are states of this very body (the raw capture is of
+        # the subject's own body, so the canonical humanoid cannot match it exactly)
+        motion = cfg.commands.motion
+        motion.teacher_source = motion.reward_source = motion.init_source = "corrected"
+
+    env = build_hoi_env(
+        num_envs=2,
+        files=[sample_data / "OMOMO_new" / f"{c}.pt" for c in CLIPS],
+        corrected=[sample_data / "OMOMO_retarget"],
+        objects_dir=sample_data / "objects",
+        edit=edit,
+    )
+    yield env
+    env.close()
+
+
+def _cmd(env):
+    return env.command_manager.get_term("motion")
+
+
+def _place_at_reference(env, frames, steps_into_episode=5):
+    """Write the reference state of ``frames`` (one per env) and make the episode clock say
+    ``steps_into_episode`` steps have passed (so failures are armed)."""
+    cmd = _cmd(env)
+    ids = torch.arange(env.num_envs)
+    env.episode_length_buf[:] = steps_into_episode
+    cmd.start_frame[:] = torch.as_tensor(frames) - steps_into_episode
+    cmd.write_reference_state(ids, cmd.library.state(cmd.clip_ids, torch.as_tensor(frames), cmd.cfg.reward_source))
+
+
+def _clip_per_env(env):
+    """Give env i the clip of its object."""
+    cmd = _cmd(env)
+    lib = cmd.library
+    for e in range(env.num_envs):
+        cmd.clip_ids[e] = int(torch.nonzero(lib.clip_object == cmd.env_object[e]).flatten()[0])
+
+
+def test_heterogeneous_objects_follow_the_clips(env):
+    cmd = _cmd(env)
+    env.reset()
+    assert sorted(cmd.library.object_names) == ["largetable", "woodchair"]
+    assert cmd.env_object.tolist() == [0, 1]
+    assert (cmd.library.clip_object[cmd.clip_ids] == cmd.env_object).all()
+
+
+def test_observation_layout_is_3198(env):
+    om = env.observation_manager
+    assert om.group_obs_dim["policy"] == (3198,)
+    dims = dict(zip(om.active_terms["policy"], [d[0] for d in om.group_obs_term_dim["policy"]]))
+    per_offset = {"root_height": 1, "body_positions": 153, "body_rotations": 312, "body_linear_velocities": 156,
+                  "body_angular_velocities": 156, "contact": 31, "key_position_error": 63, "rotation_error": 132,
+                  "contact_error": 31, "reference_key_positions": 63, "reference_rotations": 132,
+                  "key_linear_velocity_error": 63, "angular_velocity_error": 66, "object_state": 21,
+                  "interaction_field": 156, "interaction_field_error": 63}  # fmt: skip
+    assert sum(per_offset.values()) == 1599
+    assert dims == {k: 2 * v for k, v in per_offset.items()}
+
+
+def test_reference_state_zeroes_errors_and_maximises_factors(env):
+    env.reset()
+    _clip_per_env(env)
+    _place_at_reference(env, [40, 60])
+    cmd = _cmd(env)
+    # errors against the current frame (offset 0) vanish
+    saved = cmd.future_offsets
+    cmd.future_offsets = [0, 0]
+    cmd._version += 1
+    try:
+        obs = env.observation_manager.compute_group("policy")
+        om = env.observation_manager
+        start = 0
+        for name, (dim,) in zip(om.active_terms["policy"], om.group_obs_term_dim["policy"]):
+            block = obs[:, start : start + dim]
+            start += dim
+            if name in ("key_position_error", "interaction_field_error"):
+                assert block.abs().max() < 2e-3, name
+            if name in ("key_linear_velocity_error", "angular_velocity_error"):
+                # reference body velocities are finite differences of positions; the simulator's
+                # come from the written joint rates through the kinematic chain: equal up to the
+                # curvature within one frame
+                assert block.abs().max() < 0.15, name
+            if name == "rotation_error":  # tn of the identity: (1,0,0, 0,0,1) per body
+                ident = torch.tensor([1.0, 0, 0, 0, 0, 1]).repeat(block.shape[1] // 6)
+                torch.testing.assert_close(block, ident.expand_as(block), atol=2e-3, rtol=0)
+            if name == "object_state":  # rows 6:9 position error, 15:21 velocity errors per offset
+                per = block.reshape(2, 2, 21)
+                assert per[..., 6:9].abs().max() < 1e-3 and per[..., 15:21].abs().max() < 1e-3
+                torch.testing.assert_close(per[..., 9:15], torch.tensor([1.0, 0, 0, 0, 0, 1]).expand(2, 2, 6),
+                                           atol=1e-3, rtol=0)  # fmt: skip
+    finally:
+        cmd.future_offsets = saved
+        cmd._version += 1
+    f = env.reward_manager._term_cfgs[0].func.factors()
+    for name in ("r_p", "r_r", "r_pv", "r_rv", "r_op", "r_or", "r_opv", "r_orv", "r_ig"):
+        assert f[name].min() > 0.999, name
+    for name in FAILURES[:4]:
+        fired = env.termination_manager.get_term_cfg(name).func(env, **env.termination_manager.get_term_cfg(name).params)
+        assert not fired.any(), name
+
+
+def test_kinematic_replay_of_a_real_clip(env):
+    """Replay the clips through the simulator: every step the reference state is written and the
+    joint drives get the next frame as position target and the frame-to-frame rate as velocity
+    target; after one step of physics the state is compared with the next reference frame.
+    The replay starts where the object is being carried."""
+    env.reset()
+    _clip_per_env(env)
+    cmd = _cmd(env)
+    lib = cmd.library
+    manipulated = lib.sources["corrected"].obj_manipulated
+    starts = [int(torch.nonzero(manipulated[lib.clip_start[c] : lib.clip_start[c] + lib.clip_length[c]] > 0)[0])
+              for c in cmd.clip_ids.tolist()]  # fmt: skip
+    _place_at_reference(env, starts, steps_into_episode=2)
+    action = env.action_manager.get_term("joint_pos")
+    ids = torch.arange(env.num_envs)
+    lows = []
+    try:
+        for step in range(20):
+            frame = cmd.frame.clone()
+            now = lib.state(cmd.clip_ids, frame, "corrected")
+            nxt = lib.state(cmd.clip_ids, frame + 1, "corrected")
+            cmd.write_reference_state(ids, now)
+            cmd.robot.set_joint_velocity_target_index(target=(nxt.dof_pos - now.dof_pos) * lib.fps, joint_ids=cmd.joint_ids)
+            _, _, terminated, truncated, _ = env.step((nxt.dof_pos - action._offset) / action._scale)
+            assert not (terminated | truncated).any(), f"episode ended at step {step}"
+            assert (cmd.frame == frame + 1).all()
+            f = env.reward_manager._term_cfgs[0].func.factors()
+            groups = {"human": f["r_p"] * f["r_r"], "object": f["r_op"] * f["r_or"] * f["r_opv"], "ig": f["r_ig"]}
+            lows.append({k: round(float(v.min()), 3) for k, v in groups.items()})
+    finally:
+        cmd.robot.set_joint_velocity_target_index(target=torch.zeros(env.num_envs, 153), joint_ids=cmd.joint_ids)
+    for name in ("human", "object", "ig"):
+        assert min(x[name] for x in lows) > 0.9, (name, lows)
+
+
+@pytest.mark.parametrize("failure", FAILURES[:4])
+def test_each_failure_fires_on_a_crafted_state(env, failure):
+    env.reset()
+    _clip_per_env(env)
+    _place_at_reference(env, [40, 60])
+    cmd = _cmd(env)
+    state = cmd.sim_state()
+    ids = torch.arange(env.num_envs)
+    if failure == "fall":
+        state.root_pos[0, 2] = 0.2
+    elif failure == "key_body_error":
+        state.root_pos[0, 0] += 1.0
+    else:  # object far away from where the reference has it
+        state.obj_pos[0] += torch.tensor([3.0, 0.0, 0.0])
+    cmd.write_state(ids, state)
+    term = env.termination_manager.get_term_cfg(failure)
+    fired = term.func(env, **term.params)
+    assert fired.tolist() == [True, False]
+    # not before the second step of an episode
+    env.episode_length_buf[:] = 1
+    assert not term.func(env, **term.params).any()
+
+
+def test_clip_end_is_a_time_out_not_a_failure(env):
+    env.reset()
+    _clip_per_env(env)
+    cmd = _cmd(env)
+    last = cmd.library.clip_length[cmd.clip_ids] - 1
+    _place_at_reference(env, (last - 1).tolist(), steps_into_episode=3)
+    action = env.action_manager.get_term("joint_pos")
+    target = cmd.library.state(cmd.clip_ids, last, cmd.cfg.reward_source).dof_pos
+    _, _, terminated, truncated, _ = env.step((target - action._offset) / action._scale)
+    assert truncated.all() and not terminated.any()
+    assert env.termination_manager.get_term_cfg("clip_end").time_out
+
+
+def test_observation_slices_match_their_formulas(env):
+    """A hand-built state: the reference pose turned by a yaw and moved; selected slices are
+    recomputed here with independent maths (scipy rotations, brute-force nearest points)."""
+    from scipy.spatial.transform import Rotation
+
+    env.reset()
+    _clip_per_env(env)
+    _place_at_reference(env, [50, 70])
+    cmd = _cmd(env)
+    state = cmd.sim_state()
+    yaw = 0.9
+    turn = torch.tensor(Rotation.from_euler("z", yaw).as_quat(), dtype=torch.float32)  # xyzw
+    from intermimic.utils import rotations as rot
+
+    state.root_quat = rot.multiply(turn.expand(2, 4), state.root_quat)
+    state.root_pos = state.root_pos + torch.tensor([0.3, -0.2, 0.0])
+    cmd.write_state(torch.arange(2), state)
+    obs = env.observation_manager.compute_group("policy")
+    om = env.observation_manager
+    slices, start = {}, 0
+    for name, (dim,) in zip(om.active_terms["policy"], om.group_obs_term_dim["policy"]):
+        slices[name] = obs[:, start : start + dim].reshape(2, 2, dim // 2)[:, 0]  # first offset
+        start += dim
+
+    body_pos = cmd.body_pos.numpy().astype(np.float64)
+    body_quat = cmd.body_quat.numpy().astype(np.float64)
+    root_q = cmd.root_quat.numpy().astype(np.float64)
+    for e in range(2):
+        fwd = Rotation.from_quat(root_q[e]).apply([1.0, 0.0, 0.0])
+        h = Rotation.from_euler("z", -math.atan2(fwd[1], fwd[0]))
+        np.testing.assert_allclose(slices["root_height"][e, 0].item(), body_pos[e, 0, 2], atol=1e-5)
+        expected = h.apply(body_pos[e, 1:] - body_pos[e, 0]).reshape(-1)
+        np.testing.assert_allclose(slices["body_positions"][e].numpy(), expected, atol=1e-4)
+        mats = (h * Rotation.from_quat(body_quat[e])).as_matrix()  # [52, 3, 3]
+        expected = np.concatenate([mats[:, :, 0], mats[:, :, 2]], axis=-1).reshape(-1)
+        np.testing.assert_allclose(slices["body_rotations"][e].numpy(), expected, atol=1e-4)
+        ref_next = cmd.future().body_pos[e, 0].numpy()
+        expected = h.apply(ref_next[spec.KEY_BODY_IDS] - body_pos[e, spec.KEY_BODY_IDS]).reshape(-1)
+        np.testing.assert_allclose(slices["key_position_error"][e].numpy(), expected, atol=1e-4)
+        pts = cmd.object_points_w()[e].numpy().astype(np.float64)
+        d = body_pos[e][:, None, :] - pts[None]
+        nearest = d[np.arange(52), np.linalg.norm(d, axis=-1).argmin(-1)]
+        local = h.apply(nearest)
+        n = np.linalg.norm(local, axis=-1, keepdims=True)
+        expected = (local / (n + 1e-6) * np.exp(-5 * n)).reshape(-1)
+        np.testing.assert_allclose(slices["interaction_field"][e].numpy(), expected, atol=1e-4)
+    # the contact slice is the thresholded sensor reading of the 31 contact bodies
+    forces = env.scene["contact_forces"].data.net_forces_w.torch[:, cmd.body_ids][:, spec.CONTACT_BODY_IDS]
+    torch.testing.assert_close(slices["contact"], (forces.abs() > 0.1).any(-1).float())
