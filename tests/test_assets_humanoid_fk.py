@@ -48,6 +48,18 @@ def humanoid_scene(request, sample_data):
     sim.clear_instance()
 
 
+def test_spawns_standing_at_its_initial_state(humanoid_scene):
+    """Before anything is written, the pelvis is where the initial state says (0.95 m) and
+    the lowest body is just above the ground: the asset adds no offset of its own."""
+    from intermimic.assets.humanoid import DEFAULT_ROOT_HEIGHT
+
+    robot = humanoid_scene["robot"]
+    root = robot.data.root_link_pose_w.torch[:, :3] - humanoid_scene.env_origins
+    assert torch.allclose(root, torch.tensor([0.0, 0.0, DEFAULT_ROOT_HEIGHT]).expand_as(root), atol=1e-5)
+    lowest = robot.data.body_link_pose_w.torch[..., 2].amin(-1)
+    assert ((lowest > 0.0) & (lowest < 0.05)).all()
+
+
 def _angle_deg(q_a: torch.Tensor, q_b: torch.Tensor) -> torch.Tensor:
     """Angle between two xyzw rotations, degrees."""
     dot = (q_a * q_b).sum(-1).abs().clamp(max=1.0)

@@ -44,7 +44,9 @@ def check_mjcf_topology(mjcf_text: str, source: str) -> None:
 def humanoid_usd_path(mjcf_path: str | Path | None = None) -> Path:
     """USD file of the humanoid: the canonical body, or the MJCF file at ``mjcf_path``."""
     if mjcf_path is None:
-        return mjcf_to_usd(build_mjcf(), "intermimic_smplx_humanoid")
+        # pelvis at the asset origin: the articulation's initial state places it (an MJCF root
+        # height would add to it and spawn the body a metre too high)
+        return mjcf_to_usd(build_mjcf(root_height=0.0), "intermimic_smplx_humanoid")
     path = Path(mjcf_path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"humanoid MJCF not found: {path}")

@@ -123,7 +123,7 @@ def subject_mjcf(
         if betas is None or model_dir is None:
             raise ValueError("subject_mjcf: give either body_offsets, or betas and the SMPL-X model_dir")
         body_offsets = subject_body_offsets(betas, model_dir, gender)
-    return build_mjcf(body_offsets=np.asarray(body_offsets), model_name="intermimic_smplx_subject")
+    return build_mjcf(body_offsets=np.asarray(body_offsets), model_name="intermimic_smplx_subject", root_height=0.0)
 
 
 def subject_humanoid_cfg(
