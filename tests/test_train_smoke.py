@@ -54,3 +54,32 @@ def test_checkpoint_loads_back_and_plays(trained_run, tmp_path):
         cwd=tmp_path,
     )  # fmt: skip
     assert "model_1.pt" in out and "played 5 steps" in out
+
+
+def test_ppo_on_real_clips_runs_with_finite_rewards_and_reloads(sample_data, tmp_path):
+    """Teacher PPO on two real clips with their two objects: 2 iterations, finite losses and
+    rewards in the log, a checkpoint that evaluates."""
+    logs = tmp_path / "logs"
+    clips = [str(sample_data / "OMOMO_new" / f"sub2_{c}.pt") for c in ("largetable_003", "woodchair_003")]
+    out = _run(
+        [str(REPO_ROOT / "source" / "train.py"), "--device", "cpu", "--num_envs", "2", "--max_iterations", "2",
+         "--log_root", str(logs), "--motion", *clips, f"dataset.objects_dir={sample_data / 'objects'}",
+         "agent.num_steps_per_env=8"],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert "objects ['largetable', 'woodchair']" in out
+    for key in ("Mean value loss", "Mean surrogate loss", "Reward/r_h", "Reward/r_ig"):
+        values = [float(line.split(":")[-1]) for line in out.splitlines() if line.strip().startswith(key + ":")]
+        assert values and all(v == v and abs(v) < 1e6 for v in values), key  # present, finite
+    run = next((logs / "rsl_rl" / "intermimic_teacher").iterdir())
+    report = _run(
+        [str(REPO_ROOT / "source" / "evaluate.py"), "--device", "cpu", "--num_envs", "2", "--checkpoint", str(run),
+         "--motion", *clips, f"dataset.objects_dir={sample_data / 'objects'}", "--out", str(tmp_path / "eval")],
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert "2 clips | success" in report
+    import json
+
+    data = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    assert len(data["clips"]) == 2 and all(c["steps"] > 0 for c in data["clips"])
+    assert 0.0 <= data["summary"]["success_rate"] <= 1.0

@@ -9,6 +9,7 @@ Arguments: Isaac Lab's launcher flags (``--device``, ``--viz``, ...), the usual 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import torch
@@ -46,6 +47,11 @@ def make_parser(description: str, default_task: str) -> argparse.ArgumentParser:
 
 def parse(parser: argparse.ArgumentParser, argv: list[str] | None = None):
     args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if getattr(args, "motion", None):
+        # ``--motion a.pt b.pt key=value``: the greedy list swallows overrides that follow it
+        overrides = [m for m in args.motion if "=" in m and not os.path.exists(m)]
+        args.motion = [m for m in args.motion if m not in overrides] or None
+        rest = overrides + rest
     unknown_flags = [t for t in rest if t.startswith("-")]
     if unknown_flags:
         parser.error(f"unrecognized arguments: {' '.join(unknown_flags)}")
