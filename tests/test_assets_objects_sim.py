@@ -8,7 +8,6 @@ object dropped onto the ground coming to rest in the clip's resting pose at its 
 
 import math
 
-import numpy as np
 import pytest
 import torch
 

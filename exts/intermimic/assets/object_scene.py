@@ -36,7 +36,7 @@ def object_spawn_cfg(assets: Sequence[ObjectAsset]):
     variants = [sim_utils.UsdFileCfg(usd_path=str(a.usd_path), activate_contact_sensors=True) for a in assets]
     if len(variants) == 1:
         return variants[0]
-    return sim_utils.MultiAssetSpawnerCfg(assets_cfg=variants, activate_contact_sensors=True)
+    return sim_utils.MultiAssetSpawnerCfg(assets_cfg=variants, activate_contact_sensors=True, random_choice=False)
 
 
 def object_cfg(

@@ -8,8 +8,8 @@ The pipeline for an object named in a clip file:
    most 64 vertices by default). This takes seconds to minutes on large meshes, so the result
    is cached by a hash of the mesh and the parameters.
 3. :func:`object_usd` writes a USD file holding one rigid body whose colliders are the convex
-   parts (each with the ``convexHull`` approximation, which every backend supports; Newton has
-   no decomposition of its own that could be cached), the physical properties of
+   parts (each with the ``convexHull`` approximation, which every backend supports; asking the
+   simulator for a decomposition instead would redo it at every scene build), the physical properties of
    :class:`ObjectPhysicsCfg`, the original mesh as a visual, and the surface sample points.
    Also cached by content hash.
 
@@ -304,8 +304,9 @@ def object_usd(
 ) -> tuple[Path, tuple[ConvexPart, ...], torch.Tensor]:
     """USD file of an object rigid body, with its convex parts and surface points.
 
-    ``num_collision_shapes`` pads the collider count with inert shapes (see
-    :func:`num_collision_shapes`); by default it is the number of convex parts.
+    ``num_collision_shapes`` pads the collider count with inert shapes, so that all objects of
+    a scene have the same count (see :meth:`ObjectRegistry.assets`); by default it is the
+    number of convex parts.
     """
     parts = decompose(mesh, decomposition)
     points = mesh.surface_points()
