@@ -201,3 +201,23 @@ def test_object_spawn_config_lists_one_variant_per_object(sample_assets):
     points = env_surface_points(sample_assets, torch.tensor([1, 0, 1]))
     assert points.shape == (3, 1024, 3)
     assert torch.equal(points[0], sample_assets[1].surface_points)
+
+
+def test_stl_mesh_becomes_an_asset(tmp_path, monkeypatch):
+    """An STL file (not centred) in an objects folder: centred, decomposed, one convex part
+    with the box's volume, a USD file and 1024 surface points on the box's faces."""
+    import trimesh
+
+    monkeypatch.setenv("INTERMIMIC_CACHE", str(tmp_path / "cache"))
+    box = trimesh.creation.box(extents=(0.5, 0.2, 0.1))
+    box.apply_translation((1.0, 2.0, 3.0))
+    (tmp_path / "objects").mkdir()
+    box.export(tmp_path / "objects" / "plank.stl")
+    registry = ObjectRegistry(tmp_path / "objects")
+    assert "plank" in registry.names()
+    asset = registry.asset("plank")
+    assert asset.usd_path.is_file()
+    assert asset.collision_volume == pytest.approx(0.5 * 0.2 * 0.1, rel=1e-4)
+    pts = asset.surface_points.abs()
+    on_face = (pts - torch.tensor([0.25, 0.1, 0.05])).abs().min(dim=-1).values
+    assert on_face.max() < 1e-6

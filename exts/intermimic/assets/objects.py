@@ -48,7 +48,7 @@ PADDING_GROUP = "inert_padding"
 SURFACE_POINTS_ATTR = "intermimic:surfacePoints"
 OBJECT_NAME_ATTR = "intermimic:objectName"
 _USD_FORMAT = "object-usd-v2"
-_DECOMPOSITION_FORMAT = "coacd-v1"
+_DECOMPOSITION_FORMAT = "coacd-v2"
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,14 @@ def _outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 def _run_coacd(mesh: ObjectMesh, cfg: DecompositionCfg) -> list[ConvexPart]:
     import coacd
 
+    import trimesh
+
     coacd.set_log_level("error")
+    # merge repeated vertices (STL files are triangle soups): coacd remeshes any mesh it does
+    # not find manifold on a voxel grid, which inflates it by about a voxel
+    merged = trimesh.Trimesh(np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces), process=True)
     parts = coacd.run_coacd(
-        coacd.Mesh(np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int32)),
+        coacd.Mesh(np.asarray(merged.vertices, dtype=np.float64), np.asarray(merged.faces, dtype=np.int32)),
         threshold=cfg.threshold,
         max_convex_hull=cfg.max_hulls,
         max_ch_vertex=cfg.max_hull_vertices,
@@ -183,10 +188,10 @@ def decompose(mesh: ObjectMesh, cfg: DecompositionCfg = DecompositionCfg()) -> t
         parts = _run_coacd(mesh, cfg)
         arrays = {f"v{i}": p.vertices for i, p in enumerate(parts)} | {f"f{i}": p.faces for i, p in enumerate(parts)}
         np.savez(out / "parts.npz", **arrays)
-        (out / "info.json").write_text(
-            json.dumps({"object": mesh.name, "source": mesh.source, "parts": len(parts), "cfg": asdict(cfg)}, indent=1)
-        )
-        logger.warning("Decomposed '%s' into %d convex parts in %.1f s.", mesh.name, len(parts), time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        info = {"object": mesh.name, "source": mesh.source, "parts": len(parts), "seconds": round(seconds, 2)}
+        (out / "info.json").write_text(json.dumps(info | {"cfg": asdict(cfg)}, indent=1))
+        logger.warning("Decomposed '%s' into %d convex parts in %.1f s.", mesh.name, len(parts), seconds)
 
     folder = cached_dir("convex", key, build)
     with np.load(folder / "parts.npz") as data:
