@@ -27,6 +27,14 @@ class FixedGaussianDistributionCfg(RslRlMLPModelCfg.GaussianDistributionCfg):
 
 
 @configclass
+class ClippedMLPModelCfg(RslRlMLPModelCfg):
+    """MLP with running observation normalisation clipped to +-obs_clip (METHOD section 5)."""
+
+    class_name: str = "intermimic.learning.models:ClippedMLPModel"
+    obs_clip: float = 5.0
+
+
+@configclass
 class InterMimicPpoAlgorithmCfg(RslRlPpoAlgorithmCfg):
     class_name: str = "intermimic.learning.ppo:InterMimicPPO"
     bound_loss_coef: float = 10.0
@@ -42,13 +50,13 @@ class TeacherPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     experiment_name = "intermimic_teacher"
     obs_groups = {"actor": ["policy"], "critic": ["policy"]}
     clip_actions = 1.0
-    actor = RslRlMLPModelCfg(
+    actor = ClippedMLPModelCfg(
         hidden_dims=[1024, 1024, 512],
         activation="relu",
         obs_normalization=True,
         distribution_cfg=FixedGaussianDistributionCfg(),
     )
-    critic = RslRlMLPModelCfg(hidden_dims=[1024, 1024, 512], activation="relu", obs_normalization=True)
+    critic = ClippedMLPModelCfg(hidden_dims=[1024, 1024, 512], activation="relu", obs_normalization=True)
     algorithm = InterMimicPpoAlgorithmCfg(
         learning_rate=2.0e-5,
         schedule="fixed",
