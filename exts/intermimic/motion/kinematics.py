@@ -34,6 +34,53 @@ def exp_map_to_hinge(dof: torch.Tensor) -> torch.Tensor:
     return rot.to_hinges(rot.from_exp_map(per_body)).reshape(dof.shape)
 
 
+def _wrap(a: torch.Tensor) -> torch.Tensor:
+    return torch.remainder(a + torch.pi, 2 * torch.pi) - torch.pi
+
+
+def other_hinge_branch(hinges: torch.Tensor) -> torch.Tensor:
+    """The second x-y-z hinge triple giving the same rotation: (x + pi, pi - y, z + pi), wrapped.
+
+    :func:`~intermimic.utils.rotations.to_hinges` returns the branch with ``|y| <= pi/2``; a joint
+    bent further about its y hinge (e.g. a hip flexed beyond 90 degrees) is on the other one.
+    """
+    x, y, z = hinges.unbind(-1)
+    return torch.stack((_wrap(x + torch.pi), _wrap(torch.pi - y), _wrap(z + torch.pi)), dim=-1)
+
+
+def continuous_hinges(hinges: torch.Tensor) -> torch.Tensor:
+    """Pick, frame by frame, the hinge branch that continues the previous frame's.
+
+    Args:
+        hinges: ``[T, ..., 3]`` canonical triples (``|y| <= pi/2``) of consecutive frames.
+    Returns:
+        Triples of the same rotations that do not jump between branches: frame 0 takes the
+        branch with the smaller ``|x| + |z|`` (least twist), every later frame the branch closer
+        to the frame before. Because the two branches map onto each other, "closer" does not
+        depend on which branch the previous frame took, so the choice is a running parity.
+    """
+    other = other_hinge_branch(hinges)
+    if hinges.shape[0] == 0:
+        return hinges
+
+    def dist(a, b):
+        return _wrap(a - b).abs().sum(-1)
+
+    switch = torch.zeros(hinges.shape[:-1], dtype=torch.long, device=hinges.device)
+    switch[1:] = (dist(other[1:], hinges[:-1]) < dist(hinges[1:], hinges[:-1])).long()
+    twist = lambda h: h[..., 0].abs() + h[..., 2].abs()  # noqa: E731
+    switch[0] = (twist(other[0]) < twist(hinges[0])).long()
+    use_other = (torch.cumsum(switch, dim=0) % 2).bool()
+    return torch.where(use_other[..., None], other, hinges)
+
+
+def exp_map_to_hinge_sequence(dof: torch.Tensor) -> torch.Tensor:
+    """:func:`exp_map_to_hinge` for the consecutive frames ``[T, 153]`` of one clip, continuous in time."""
+    per_body = dof.reshape(dof.shape[0], spec.NUM_BODIES - 1, 3)
+    hinges = rot.to_hinges(rot.from_exp_map(per_body))
+    return continuous_hinges(hinges).reshape(dof.shape)
+
+
 def hinge_to_exp_map(dof: torch.Tensor) -> torch.Tensor:
     per_body = dof.reshape(*dof.shape[:-1], spec.NUM_BODIES - 1, 3)
     return rot.to_exp_map(rot.from_hinges(per_body)).reshape(dof.shape)

@@ -26,7 +26,7 @@ import torch
 from ..assets.humanoid_spec import NUM_BODIES, NUM_DOFS
 from ..utils import rotations as rot
 from . import clip_format as cf
-from .kinematics import exp_map_to_hinge
+from .kinematics import exp_map_to_hinge_sequence
 from .reference import ReferenceFrames
 
 NEAREST_CHUNK_ROWS = 1 << 17
@@ -154,7 +154,8 @@ class PackedFrames:
     # -----------------------------------------------------------------------------------------
     @staticmethod
     def from_clip(clip: torch.Tensor, object_points: torch.Tensor | None) -> PackedFrames:
-        """Pack one ``[T, 591]`` clip (quaternions normalised, joint exp maps -> hinge angles).
+        """Pack one ``[T, 591]`` clip (quaternions normalised, joint exp maps -> hinge angles that
+        stay on one branch over time, see :func:`~intermimic.motion.kinematics.continuous_hinges`).
 
         Without object points every body's nearest point is index 0 of a single origin point
         (the interaction field is then the body's offset from the object origin).
@@ -172,7 +173,7 @@ class PackedFrames:
         return PackedFrames(
             root_pos=cf.field(clip, "root_pos").clone(),
             root_quat=rot.normalize(cf.field(clip, "root_quat")),
-            dof_pos=exp_map_to_hinge(cf.field(clip, "dof_pos")),
+            dof_pos=exp_map_to_hinge_sequence(cf.field(clip, "dof_pos")),
             body_pos=body_pos.clone(),
             body_quat=rot.normalize(cf.field(clip, "body_quat")),
             obj_pos=obj_pos.clone(),
