@@ -18,6 +18,7 @@ import torch
 
 from ..assets import humanoid_spec as spec
 from ..utils import rotations as rot
+from .kinematics import matrix_to_quat
 
 Pose = dict[str, torch.Tensor]
 """Hinge angles ``[T, 3]`` (x, y, z) per body name; bodies not named stay at zero."""
@@ -207,26 +208,7 @@ def quat_from_axes(x_axis: torch.Tensor, y_axis: torch.Tensor) -> torch.Tensor:
     y = y_axis - (y_axis * x).sum(-1, keepdim=True) * x
     y = y / y.norm(dim=-1, keepdim=True)
     z = torch.cross(x, y, dim=-1)
-    m = torch.stack([x, y, z], dim=-1)  # columns
-    return matrix_to_quat(m)
-
-
-def matrix_to_quat(m: torch.Tensor) -> torch.Tensor:
-    """Rotation matrices ``[..., 3, 3]`` to quaternions xyzw (Shepperd's method, branch-free)."""
-    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
-    candidates = torch.stack(
-        [
-            torch.stack([m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1], 1 + m00 + m11 + m22], -1),
-            torch.stack([1 + m00 - m11 - m22, m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0], m[..., 2, 1] - m[..., 1, 2]], -1),
-            torch.stack([m[..., 0, 1] + m[..., 1, 0], 1 - m00 + m11 - m22, m[..., 1, 2] + m[..., 2, 1], m[..., 0, 2] - m[..., 2, 0]], -1),
-            torch.stack([m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1], 1 - m00 - m11 + m22, m[..., 1, 0] - m[..., 0, 1]], -1),
-        ],
-        dim=-2,
-    )  # fmt: skip
-    best = torch.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1).argmax(-1)
-    q = torch.gather(candidates, -2, best[..., None, None].expand(*best.shape, 1, 4))[..., 0, :]
-    q = rot.normalize(q)
-    return torch.where(q[..., 3:4] < 0, -q, q)
+    return matrix_to_quat(torch.stack([x, y, z], dim=-1))  # axes as columns
 
 
 def arm_ik(

@@ -116,3 +116,29 @@ def local_from_global(body_quat: torch.Tensor) -> torch.Tensor:
     """``[..., 52, 4]`` global rotations -> ``[..., 51, 4]`` local rotations."""
     parents = list(spec.PARENT_INDICES[1:])
     return rot.multiply(rot.conjugate(body_quat[..., parents, :]), body_quat[..., 1:, :])
+
+
+def matrix_to_quat(m: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices ``[..., 3, 3]`` to unit quaternions xyzw with w >= 0 (Shepperd's method:
+    the largest of w, x, y, z is computed first, which keeps it accurate for every rotation)."""
+    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
+    candidates = torch.stack(
+        [
+            torch.stack([m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1], 1 + m00 + m11 + m22], -1),
+            torch.stack([1 + m00 - m11 - m22, m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0], m[..., 2, 1] - m[..., 1, 2]], -1),
+            torch.stack([m[..., 0, 1] + m[..., 1, 0], 1 - m00 + m11 - m22, m[..., 1, 2] + m[..., 2, 1], m[..., 0, 2] - m[..., 2, 0]], -1),
+            torch.stack([m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1], 1 - m00 - m11 + m22, m[..., 1, 0] - m[..., 0, 1]], -1),
+        ],
+        dim=-2,
+    )  # fmt: skip
+    best = torch.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1).argmax(-1)
+    q = torch.gather(candidates, -2, best[..., None, None].expand(*best.shape, 1, 4))[..., 0, :]
+    q = rot.normalize(q)
+    return torch.where(q[..., 3:4] < 0, -q, q)
+
+
+def quat_to_matrix(q: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions xyzw ``[..., 4]`` to rotation matrices ``[..., 3, 3]``."""
+    eye = torch.eye(3, dtype=q.dtype, device=q.device)
+    cols = [rot.rotate(q, eye[i].expand(*q.shape[:-1], 3)) for i in range(3)]
+    return torch.stack(cols, dim=-1)

@@ -1,0 +1,98 @@
+"""Convert SMPL-X motion + object poses (OMOMO-style sequences) into InterMimic clips.
+
+    ./intermimic.sh convert --smplx-models ~/models --objects-dir ~/omomo/objects \
+        --out ~/omomo/clips data/omomo/train_diffusion_manip_seq_joints24.p
+
+Each input file holds one sequence (a mapping of arrays) or a mapping of sequences; see
+docs/data.md for the keys. Every sequence becomes ``<out>/sub{ID}_{object}_{index}.pt``,
+validated like any loaded clip. SMPL-X model files are user-supplied (licence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", help="sequence files (.npz, .pt, .pkl, .p) or folders of them")
+    p.add_argument("--smplx-models", required=True, help="folder with SMPLX_{NEUTRAL,MALE,FEMALE}.npz (or smplx/ inside it)")
+    p.add_argument("--objects-dir", help="object meshes (<name>/<name>.obj or <name>.urdf)")
+    p.add_argument("--out", default="converted_clips", help="output folder (default: %(default)s)")
+    p.add_argument("--subject", type=int, help="subject id for every sequence (default: from its name)")
+    p.add_argument("--object", dest="object_name", help="object name for every sequence (default: from its name)")
+    p.add_argument("--up-axis", choices=("z", "y"), default="z", help="up axis of the input world (OMOMO: z)")
+    p.add_argument("--object-frame", choices=("raw", "centred"), default="raw",
+                   help="object poses move the mesh as stored (raw, OMOMO) or centred on its vertex mean")
+    p.add_argument("--no-floor", action="store_true", help="keep heights as given (default: lowest skin vertex at z=0)")
+    p.add_argument("--contact-distance", type=float, default=0.02, help="body-object distance for label +1 (m)")
+    p.add_argument("--penalize-distance", type=float, default=0.10, help="body-object distance for label -1 (m)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    return p.parse_args(argv)
+
+
+def _input_files(inputs: list[str]) -> list[Path]:
+    files = []
+    for item in inputs:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix in (".npz", ".pt", ".pkl", ".p"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"input not found: {path}")
+    if not files:
+        raise FileNotFoundError(f"no sequence files (.npz, .pt, .pkl, .p) in {inputs}")
+    return files
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from tqdm import tqdm
+
+    from intermimic.assets.object_registry import ObjectRegistry
+    from intermimic.motion.clip_io import save_clip_file
+    from intermimic.motion.smplx_convert import (
+        ConvertOptions, convert_sequence, find_model_file, pose_smplx, read_sequences,
+    )  # fmt: skip
+    from intermimic.motion.validation import check_clip
+
+    try:
+        overrides = {"subject": args.subject, "object_name": args.object_name}
+        sequences = [s for f in _input_files(args.inputs) for s in read_sequences(f, **overrides)]
+        for gender in sorted({s.gender for s in sequences}):
+            find_model_file(args.smplx_models, gender)  # fail before any work
+        registry = ObjectRegistry(args.objects_dir)
+        missing = sorted({s.object for s in sequences} - set(registry.names()))
+        if missing:
+            raise KeyError(f"objects {missing} have no mesh in {args.objects_dir or 'the built-in objects'}; "
+                           f"known: {registry.names()}")  # fmt: skip
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"convert: error: {exc}", file=sys.stderr)
+        return 2
+
+    options = ConvertOptions(
+        up_axis=args.up_axis, object_frame=args.object_frame, floor=not args.no_floor,
+        contact_distance=args.contact_distance, penalize_distance=args.penalize_distance,
+    )  # fmt: skip
+    out = Path(args.out).expanduser()
+    written, skipped = 0, 0
+    for seq in tqdm(sequences, desc="converting", unit="seq"):
+        target = out / f"{seq.name}.pt"
+        if target.exists() and not args.overwrite:
+            skipped += 1
+            continue
+        body = pose_smplx(seq, args.smplx_models, device=args.device)
+        clip = convert_sequence(seq, body, registry, options)
+        check_clip(clip, target, min_frames=1)
+        save_clip_file(target, clip)
+        written += 1
+    print(f"wrote {written} clip(s) to {out}" + (f"; {skipped} existing file(s) kept (use --overwrite)" if skipped else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
