@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.launch import make_parser, parse, resolve_configs  # noqa: E402
+from intermimic.launch import env_and_runner, make_parser, parse, resolve_configs  # noqa: E402
 from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
@@ -29,14 +29,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
     args, overrides = parse(parser, argv)
 
-    import gymnasium as gym
-    from isaaclab.app import launch_simulation
-
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
+    from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
     from intermimic.checkpoints import resolve_checkpoint
     from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
-    from intermimic.learning.runners import create_runner
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     if args.num_envs is None and env_cfg.sim.device == "cpu":
@@ -47,18 +43,11 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out) if args.out else checkpoint.parent / "eval" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     print(f"[intermimic] evaluating {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
 
-    with launch_simulation(env_cfg, args):
-        env = gym.make(args.task, cfg=env_cfg)
-        try:
-            env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
-            runner = create_runner(env, agent_cfg, log_dir=None)
-            runner.load(str(checkpoint), map_location=agent_cfg.device)
-            policy = runner.get_inference_policy(device=env.unwrapped.device)
-            table = evaluate_policy(env, policy, attempts=args.attempts)
-            fps = 1.0 / env.unwrapped.step_dt
-            path = table.write(out, fps, {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts})
-        finally:
-            env.close()
+    with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
+        policy = runner.get_inference_policy(device=env.unwrapped.device)
+        table = evaluate_policy(env, policy, attempts=args.attempts)
+        fps = 1.0 / env.unwrapped.step_dt
+        path = table.write(out, fps, {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts})
     summary = table.summary(fps)
     print(
         f"[intermimic] {summary['clips']} clips | success {100 * summary['success_rate']:.1f}% "

@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.launch import make_parser, parse, resolve_configs  # noqa: E402
+from intermimic.launch import env_and_runner, make_parser, parse, resolve_configs  # noqa: E402
 from intermimic.tasks import TEACHER_PLAY_TASK  # noqa: E402
 
 
@@ -26,14 +26,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
     args, overrides = parse(parser, argv)
 
-    import gymnasium as gym
     import torch
-    from isaaclab.app import launch_simulation
 
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
+    from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
     from intermimic.checkpoints import resolve_checkpoint
-    from intermimic.learning.runners import create_runner
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
@@ -41,30 +38,23 @@ def main(argv: list[str] | None = None) -> None:
     checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir)
     print(f"[intermimic] playing {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
 
-    with launch_simulation(env_cfg, args):
-        env = gym.make(args.task, cfg=env_cfg)
-        try:
-            env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
-            runner = create_runner(env, agent_cfg, log_dir=None)
-            runner.load(str(checkpoint), map_location=agent_cfg.device)
-            if args.export:
-                out = checkpoint.parent / "exported"
-                runner.export_policy_to_jit(str(out), "policy.pt")
-                runner.export_policy_to_onnx(str(out), "policy.onnx")
-                print(f"[intermimic] exported policy to {out}/policy.pt and {out}/policy.onnx")
-                return
-            policy = runner.get_inference_policy(device=env.unwrapped.device)
-            obs = env.get_observations()
-            step = 0
-            done_count = 0
-            while args.max_steps is None or step < args.max_steps:
-                with torch.inference_mode():
-                    obs, _, dones, _ = env.step(policy(obs))
-                step += 1
-                done_count += int(dones.sum())
-            print(f"[intermimic] played {step} steps; {done_count} episodes ended")
-        finally:
-            env.close()
+    with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
+        if args.export:
+            out = checkpoint.parent / "exported"
+            runner.export_policy_to_jit(str(out), "policy.pt")
+            runner.export_policy_to_onnx(str(out), "policy.onnx")
+            print(f"[intermimic] exported policy to {out}/policy.pt and {out}/policy.onnx")
+            return
+        policy = runner.get_inference_policy(device=env.unwrapped.device)
+        obs = env.get_observations()
+        step = 0
+        done_count = 0
+        while args.max_steps is None or step < args.max_steps:
+            with torch.inference_mode():
+                obs, _, dones, _ = env.step(policy(obs))
+            step += 1
+            done_count += int(dones.sum())
+        print(f"[intermimic] played {step} steps; {done_count} episodes ended")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from datetime import datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.launch import apply_cpu_defaults, make_parser, parse, resolve_configs  # noqa: E402
+from intermimic.launch import apply_cpu_defaults, env_and_runner, make_parser, parse, resolve_configs  # noqa: E402
 from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
@@ -29,13 +29,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
     args, overrides = parse(parser, argv)
 
-    import gymnasium as gym
-    from isaaclab.app import launch_simulation
-
     from isaaclab_rl.entrypoints.common import dump_train_configs
-    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
-
-    from intermimic.learning.runners import create_runner
+    from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     if args.max_iterations is not None:
@@ -51,20 +46,13 @@ def main(argv: list[str] | None = None) -> str:
     print(f"[intermimic] task {args.task} | device {env_cfg.sim.device} | {env_cfg.scene.num_envs} envs | "
           f"{agent_cfg.max_iterations} iterations | logs: {log_dir}", flush=True)  # fmt: skip
 
-    with launch_simulation(env_cfg, args):
-        env = gym.make(args.task, cfg=env_cfg)
-        try:
-            env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
-            runner = create_runner(env, agent_cfg, log_dir)
-            if args.resume:
-                print(f"[intermimic] resuming from {args.resume}", flush=True)
-                runner.load(args.resume, map_location=agent_cfg.device)
-            dump_train_configs(log_dir, env_cfg, agent_cfg)
-            start = time.time()
-            runner.learn(num_learning_iterations=agent_cfg.max_iterations, init_at_random_ep_len=False)
-            print(f"[intermimic] training finished in {time.time() - start:.1f} s; checkpoints in {log_dir}")
-        finally:
-            env.close()
+    if args.resume:
+        print(f"[intermimic] resuming from {args.resume}", flush=True)
+    with env_and_runner(args, env_cfg, agent_cfg, log_dir=log_dir, checkpoint=args.resume) as (_, runner):
+        dump_train_configs(log_dir, env_cfg, agent_cfg)
+        start = time.time()
+        runner.learn(num_learning_iterations=agent_cfg.max_iterations, init_at_random_ep_len=False)
+        print(f"[intermimic] training finished in {time.time() - start:.1f} s; checkpoints in {log_dir}")
     return log_dir
 
 
