@@ -18,7 +18,6 @@ cached per process.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
 
 import torch
@@ -26,6 +25,7 @@ import torch
 from ..assets.primitives import DEMO_OBJECT_NAME
 from . import demo_motions
 from .library import ClipInfo, LoadedClip
+from .threads import single_thread
 
 DEMO_SUBJECT = 0
 
@@ -37,20 +37,9 @@ DEMO_CLIPS = {
 """Name -> generator of a :class:`~intermimic.motion.demo_motions.Motion`."""
 
 
-@contextmanager
-def _single_thread():
-    """Generation is many small tensor operations: one thread is several times faster."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @lru_cache(maxsize=None)
 def _generated(name: str) -> torch.Tensor:
-    with _single_thread():
+    with single_thread():
         return demo_motions.motion_to_clip(DEMO_CLIPS[name]()).to(torch.float32)
 
 

@@ -250,11 +250,16 @@ def read_clip(
 
 
 def read_dataset_report(cfg, progress: bool = True) -> DatasetReport:
-    """Read every clip the motion data config names; see the module docstring.
+    """Read every clip the motion data config names; see the module docstring."""
+    from .threads import single_thread
 
-    ``cfg`` needs ``files`` and may have ``corrected``, ``subjects``, ``objects_dir``,
-    ``strict`` and ``future_horizon`` (a :class:`~intermimic.motion.config.MotionDataCfg`).
-    """
+    with single_thread():
+        return _read_dataset_report(cfg, progress)
+
+
+def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
+    """``cfg`` needs ``files`` and may have ``corrected``, ``subjects``, ``objects_dir``,
+    ``strict`` and ``future_horizon`` (a :class:`~intermimic.motion.config.MotionDataCfg`)."""
     found = find_clips(cfg)
     strict = bool(getattr(cfg, "strict", False)) or bool(found.strict)
     objects_dir = getattr(cfg, "objects_dir", None)

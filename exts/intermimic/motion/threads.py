@@ -1,0 +1,23 @@
+"""Running many small CPU tensor operations on one thread.
+
+Reading, validating and packing clips, and generating demo motions, are long sequences of
+operations on small tensors; with several intra-op threads the synchronisation costs more
+than the work (10-20x slower measured on a 2-core machine under load). They run inside
+:func:`single_thread`.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import torch
+
+
+@contextmanager
+def single_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

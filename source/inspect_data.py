@@ -1,0 +1,131 @@
+"""Inspect a motion data set: clip counts, durations, subjects, objects, rejected files.
+
+    ./intermimic.sh data inspect PATH [--json] [--corrected DIR] [--objects-dir DIR]
+
+PATH is a clip file, a folder of clips, a YAML manifest (e.g. config/datasets/omomo_sub2.yaml),
+a folder in the InterMimic release layout (OMOMO_new/, OMOMO_retarget/, objects/), or
+``demo`` for the built-in demo clips. Clips are read and validated exactly as training loads
+them. Exit status: 0 all clips loaded, 1 some files rejected, 2 nothing usable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+RAW_DIR, CORRECTED_DIR, OBJECTS_DIR = "OMOMO_new", "OMOMO_retarget", "objects"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", help="clip file, folder, manifest (.yaml), release folder, or 'demo'")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--corrected", action="append", default=[], help="folder of teacher-corrected clips (repeatable)")
+    p.add_argument("--objects-dir", help="object meshes (default: an 'objects' folder next to the clips)")
+    p.add_argument("--future-horizon", type=int, default=16, help="shorter clips are rejected (default: %(default)s)")
+    return p.parse_args(argv)
+
+
+def motion_cfg(args) -> SimpleNamespace:
+    """The motion data config PATH stands for (release folders are expanded)."""
+    path = Path(args.path).expanduser()
+    files, corrected, objects_dir = [str(path)], list(args.corrected), args.objects_dir
+    if path.is_dir() and (path / RAW_DIR).is_dir():  # the release layout
+        files = [str(path / RAW_DIR)]
+        if not corrected and (path / CORRECTED_DIR).is_dir():
+            corrected = [str(path / CORRECTED_DIR)]
+        if objects_dir is None and (path / OBJECTS_DIR).is_dir():
+            objects_dir = str(path / OBJECTS_DIR)
+    elif objects_dir is None and path.suffix not in (".yaml", ".yml"):
+        sibling = (path if path.is_dir() else path.parent).parent / OBJECTS_DIR
+        if sibling.is_dir():
+            objects_dir = str(sibling)
+    return SimpleNamespace(files=files, corrected=corrected, subjects=[], objects_dir=objects_dir, strict=False,
+                           future_horizon=args.future_horizon)  # fmt: skip
+
+
+def _group(clips, key) -> dict:
+    out: dict = {}
+    for c in clips:
+        g = out.setdefault(key(c), {"clips": 0, "frames": 0})
+        g["clips"] += 1
+        g["frames"] += c.info.num_frames
+    return dict(sorted(out.items()))
+
+
+def summarize(path: str, clips, rejected, skipped, objects_dir, corrected: bool, fps: float) -> dict:
+    lengths = [c.info.num_frames for c in clips]
+    frames = sum(lengths)
+    by_subject = _group(clips, lambda c: c.info.subject)
+    by_object = _group(clips, lambda c: c.info.object)
+    for groups in (by_subject, by_object):
+        for g in groups.values():
+            g["seconds"] = round(g["frames"] / fps, 2)
+    return {
+        "path": path,
+        "clips": len(clips),
+        "rejected_files": len(rejected),
+        "skipped_files": len(skipped),
+        "frames": frames,
+        "seconds": round(frames / fps, 2),
+        "fps": fps,
+        "clip_frames": {"min": min(lengths), "mean": round(frames / len(lengths), 1), "max": max(lengths)} if lengths else None,
+        "sources": ["raw", "corrected"] if corrected else ["raw"],
+        "objects_dir": objects_dir,
+        "subjects": {str(k): v for k, v in by_subject.items()},
+        "objects": by_object,
+        "rejected": [{"path": r.path, "reason": r.reason} for r in rejected],
+    }
+
+
+def format_text(s: dict) -> str:
+    fps = s["fps"]
+    lines = [f"data set: {s['path']}"]
+    lines.append(f"clips: {s['clips']} loaded, {s['rejected_files']} rejected, {s['skipped_files']} skipped by filters")
+    if s["clip_frames"]:
+        c = s["clip_frames"]
+        lines.append(
+            f"frames: {s['frames']} at {fps:g} fps = {s['seconds']:.1f} s ({s['seconds'] / 3600:.2f} h); per clip "
+            f"{c['min']}/{c['mean']:g}/{c['max']} frames min/mean/max ({c['min'] / fps:.1f}/{c['mean'] / fps:.1f}/{c['max'] / fps:.1f} s)"
+        )
+    lines.append("sources: " + " + ".join(s["sources"]))
+    lines.append(f"objects folder: {s['objects_dir'] or '(none: built-in objects only)'}")
+    for title, groups in (("subjects", s["subjects"]), ("objects", s["objects"])):
+        lines.append(f"{title}: {len(groups)}")
+        lines += [f"  {k}: {g['clips']} clips, {g['seconds']:.1f} s" for k, g in groups.items()]
+    if s["rejected"]:
+        lines.append("rejected:")
+        lines += [f"  {r['path']}: {r['reason']}" for r in s["rejected"]]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from intermimic.motion.clip_format import CLIP_FPS
+
+    if args.path == "demo":
+        from intermimic.motion.demo import demo_clips
+
+        clips, rejected, skipped, objects_dir, corrected = demo_clips(), [], [], None, True
+    else:
+        from intermimic.motion.reader import read_dataset_report
+
+        try:
+            report = read_dataset_report(motion_cfg(args), progress=not args.json)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"data inspect: error: {exc}", file=sys.stderr)
+            return 2
+        clips, rejected, skipped = report.clips, report.rejected, report.skipped
+        objects_dir, corrected = report.objects_dir, report.corrected
+    summary = summarize(args.path, clips, rejected, skipped, objects_dir, corrected, CLIP_FPS)
+    print(json.dumps(summary, indent=2) if args.json else format_text(summary))
+    if not clips:
+        return 2
+    return 1 if rejected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
