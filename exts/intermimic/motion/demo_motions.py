@@ -5,8 +5,9 @@ pelvis is (and how far it pitches forward), how far the spine bends, and where e
 (with the hand's orientation) when the hands hold or reach for the box. :func:`solve_body`
 turns a plan into joint angles with the inverse kinematics of :mod:`demo_rig`: the legs put
 the ankles exactly on their footholds with flat feet (planted feet do not slide), the arms put
-the palms exactly on the box sides. Static poses (reaching the box, standing with it) are
-chosen so that the centre of mass, box included while it is held, lies over the feet.
+the hands' contact planes exactly on the box sides. Static poses (standing, reaching the box,
+taking its weight, standing with it) put the centre of mass over the feet, box included once
+the hands take its weight.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ BOX_MASS = 8.0 * BOX_HALF[0] * BOX_HALF[1] * BOX_HALF[2] * BOX_DENSITY
 GRIP_HEIGHT = 0.12
 """Palms hold the box sides this far above the box centre."""
 GRIP_SQUEEZE = 0.0
-"""Palm targets lie this far inside the box sides, so a tracking policy presses the box."""
+"""How far the hands' contact plane lies inside the box sides (0: touching, no penetration)."""
 FINGER_PITCH = 1.2
 """Fingers point forward and this much (rad) downward while holding the box."""
 GRIP_X = -0.10

@@ -2,10 +2,11 @@
 
 * body masses and the whole-body centre of mass from the humanoid geometry and densities;
 * the height of the ankle joint above the ground when a foot is flat;
-* inverse kinematics for a short chain of 3-hinge bodies (leg: hip + knee, arm: thorax +
-  shoulder + elbow) by damped Gauss-Newton, batched over frames, with a bias towards a
-  preferred pose that picks one smooth solution where the chain is redundant;
-* the local rotation that gives a body a wanted global orientation (ankle, wrist).
+* inverse kinematics for a short chain of 3-hinge bodies (the legs: hip + knee) by damped
+  Gauss-Newton, batched over frames, with a bias towards a preferred pose;
+* a closed-form arm (shoulder + elbow) whose free swivel points the elbow at a pole;
+* the local rotation that gives a body a wanted global orientation (ankle, wrist);
+* the relaxed hand's contact plane (heel of the palm and fingertips on a flat surface).
 
 Everything works on ``[T, ...]`` tensors in float64 for tight convergence.
 """
@@ -195,11 +196,6 @@ def pose_to_dof(pose: Pose, num_frames: int) -> torch.Tensor:
     for body, angles in pose.items():
         dof[:, spec.ACTUATED_BODY_NAMES.index(body)] = angles.to(torch.float64).expand(num_frames, 3)
     return dof.reshape(num_frames, spec.NUM_DOFS)
-
-
-def dof_to_pose(dof: torch.Tensor) -> Pose:
-    per_body = dof.reshape(dof.shape[0], spec.NUM_BODIES - 1, 3)
-    return {name: per_body[:, i] for i, name in enumerate(spec.ACTUATED_BODY_NAMES)}
 
 
 def quat_from_axes(x_axis: torch.Tensor, y_axis: torch.Tensor) -> torch.Tensor:
