@@ -15,7 +15,7 @@ def test_package_imports_and_registers():
     assert intermimic.__version__
     for task in (tasks.TEACHER_TASK, tasks.TEACHER_PLAY_TASK):
         spec = gym.spec(task)
-        assert spec.entry_point == "isaaclab.envs:ManagerBasedRLEnv"
+        assert spec.entry_point == "intermimic.tasks.hoi_env:HOIEnv"
         assert spec.kwargs["env_cfg_entry_point"].startswith("intermimic.tasks.")
         assert spec.kwargs["rsl_rl_cfg_entry_point"].startswith("intermimic.tasks.agents.")
 

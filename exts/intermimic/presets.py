@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from . import EXT_DIR
 
 REPO_ROOT = Path(EXT_DIR).resolve().parents[1]
-_DATASET_FIELDS = ("files", "corrected", "subjects", "objects_dir", "strict")
+_DATASET_FIELDS = ("files", "corrected", "subjects", "objects_dir", "strict", "future_horizon")
 
 
 def config_dir() -> Path:

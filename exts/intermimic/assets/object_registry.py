@@ -118,9 +118,14 @@ class ObjectRegistry:
         return ObjectAsset(name, usd_path, points, parts, physics)
 
     def assets(self, names, physics=None, decomposition=None, visual: bool = True) -> list:
-        """Assets of several objects (in the given order) sharing one collider count, for one scene."""
-        from .objects import DecompositionCfg, decompose
+        """Assets of several objects (in the given order) sharing one collider count, for one scene.
+
+        ``physics`` is one :class:`~intermimic.assets.objects.ObjectPhysicsCfg` for all objects
+        or a dict of them by object name (objects not in it get the defaults).
+        """
+        from .objects import DecompositionCfg, ObjectPhysicsCfg, decompose
 
         decomposition = decomposition or DecompositionCfg()
+        per_name = physics if isinstance(physics, dict) else {n: physics for n in names}
         count = max(len(decompose(self.mesh(n), decomposition)) for n in names)
-        return [self.asset(n, physics, decomposition, visual, count) for n in names]
+        return [self.asset(n, per_name.get(n) or ObjectPhysicsCfg(), decomposition, visual, count) for n in names]

@@ -8,6 +8,8 @@ import torch
 DEMO_OBJECT_NAME = "demobox"
 DEMO_BOX_HALF_SIZE = (0.2, 0.15, 0.15)
 """The built-in demo box: 40 x 30 x 30 cm."""
+DEMO_BOX_DENSITY = 200.0
+"""Density (kg/m^3) the demo motions are balanced for: a 7.2 kg box."""
 
 NUM_SURFACE_POINTS = 1024
 SURFACE_POINT_SEED = 0

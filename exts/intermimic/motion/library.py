@@ -52,6 +52,7 @@ class MotionLibrary:
         object_points: ``[num_objects, P, 3]`` surface sample points per object (object frame).
         subjects: distinct subject ids, index = subject slot.
         rejected: files that were found but not loaded, with the reason.
+        objects_dir: the objects folder the clips' object names were resolved in (None: built-in).
     """
 
     clips: list[ClipInfo]
@@ -61,6 +62,7 @@ class MotionLibrary:
     subjects: list[int]
     fps: float = CLIP_FPS
     rejected: list[Rejection] = field(default_factory=list)
+    objects_dir: str | None = None
     clip_start: torch.Tensor = field(init=False)
     clip_length: torch.Tensor = field(init=False)
     clip_subject: torch.Tensor = field(init=False)

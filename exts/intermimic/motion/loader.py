@@ -36,6 +36,7 @@ def load_library(cfg, device: str | torch.device = "cpu", verbose: bool = True) 
             raise ValueError(f"no clips of subjects {sorted(keep)} in {cfg.files or 'the built-in demo'}")
     points = object_points_for((e.info.object for e in entries), objects_dir)
     library = pack_clips(entries, points, device=device, rejected=rejected, progress=verbose and len(entries) > 1)
+    library.objects_dir = str(objects_dir) if objects_dir else None
     if verbose:
         print(library.summary_text())
     return library

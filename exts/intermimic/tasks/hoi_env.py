@@ -25,8 +25,11 @@ def prepare_scene(cfg) -> tuple[object, list]:
     library = load_library(motion.motion, device=cfg.sim.device)
     assets = []
     if motion.object_name:
-        physics = ObjectPhysicsCfg(density=cfg.object_density)
-        assets = ObjectRegistry(motion.motion.objects_dir).assets(library.object_names, physics=physics)
+        physics = {
+            name: ObjectPhysicsCfg(density=cfg.object_densities.get(name, cfg.object_density))
+            for name in library.object_names
+        }
+        assets = ObjectRegistry(library.objects_dir).assets(library.object_names, physics=physics)
         add_objects_to_scene(cfg.scene, assets, name=motion.object_name)
         motion.scene_object_names = list(library.object_names)
     return library, assets

@@ -23,6 +23,7 @@ from isaaclab.utils import configclass
 
 from ..assets.ground import ground_cfg
 from ..assets.humanoid import humanoid_cfg
+from ..assets.primitives import DEMO_BOX_DENSITY, DEMO_OBJECT_NAME
 from . import mdp
 from .physics import HIGH_FIDELITY, LEGACY, POLICY_HZ, HOIPhysicsCfg, SimTiming
 
@@ -132,6 +133,8 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
     curriculum: CurriculumCfg = CurriculumCfg()
     object_density: float = HIGH_FIDELITY.object_density
     """Density (kg/m^3) of the objects' convex parts."""
+    object_densities: dict[str, float] = {DEMO_OBJECT_NAME: DEMO_BOX_DENSITY}
+    """Per-object densities overriding ``object_density`` (the solid demo box is a 7 kg box)."""
     timing: str = "high_fidelity"
     """Published simulation setting: ``high_fidelity`` (default) or ``legacy`` (``env.timing=legacy``)."""
     applied_timing: str = ""
