@@ -45,3 +45,25 @@ def test_step_and_reset(env):
     assert (env.episode_length_buf == 4).all()
     env.reset()
     assert (env.episode_length_buf == 0).all()
+
+
+def test_user_mjcf_humanoid_runs_the_task(env, sample_data):
+    """The authors' MJCF of the same topology can replace the project's humanoid."""
+    env.close()  # one simulation per process at a time
+    from hoi_env_helpers import build_hoi_env
+
+    def edit(cfg):
+        cfg.humanoid_mjcf = str(sample_data / "humanoid" / "omomo.xml")
+
+    other = build_hoi_env(num_envs=1, edit=edit)
+    try:
+        from intermimic.assets.humanoid import humanoid_usd_path
+
+        used = other.cfg.scene.robot.spawn.usd_path
+        assert used == str(humanoid_usd_path(sample_data / "humanoid" / "omomo.xml")) != str(humanoid_usd_path())
+        other.reset()
+        cmd = other.command_manager.get_term("motion")
+        assert torch.allclose(cmd.body_pos, cmd.reference().body_pos, atol=1e-4)
+        other.step(torch.zeros(1, 153))
+    finally:
+        other.close()

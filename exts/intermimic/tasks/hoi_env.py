@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from isaaclab.envs import ManagerBasedRLEnv
 
+from ..assets.humanoid import humanoid_usd_path
 from ..assets.object_registry import ObjectRegistry
 from ..assets.object_scene import add_objects_to_scene
 from ..assets.objects import ObjectPhysicsCfg
@@ -17,10 +18,13 @@ from ..motion.loader import load_library
 
 
 def prepare_scene(cfg) -> tuple[object, list]:
-    """Load the motion library named by the cfg and add its objects to ``cfg.scene``.
+    """Load the motion library named by the cfg and add its objects to ``cfg.scene`` (and use
+    the user's humanoid MJCF when the cfg names one).
 
     Returns ``(library, object_assets)``; the assets are empty when the task has no object.
     """
+    if cfg.humanoid_mjcf:
+        cfg.scene.robot.spawn.usd_path = str(humanoid_usd_path(cfg.humanoid_mjcf))
     motion = cfg.commands.motion
     library = load_library(motion.motion, device=cfg.sim.device)
     assets = []

@@ -135,6 +135,9 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
     """Density (kg/m^3) of the objects' convex parts."""
     object_densities: dict[str, float] = {DEMO_OBJECT_NAME: DEMO_BOX_DENSITY}
     """Per-object densities overriding ``object_density`` (the solid demo box is a 7 kg box)."""
+    humanoid_mjcf: str | None = None
+    """A user MJCF of the canonical topology (e.g. the authors' ``omomo.xml``) to simulate instead of
+    the project's own humanoid (``env.humanoid_mjcf=/path/omomo.xml``)."""
     timing: str = "high_fidelity"
     """Published simulation setting: ``high_fidelity`` (default) or ``legacy`` (``env.timing=legacy``)."""
     applied_timing: str = ""
