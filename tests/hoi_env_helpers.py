@@ -31,3 +31,13 @@ def build_hoi_env(num_envs: int = 2, files: list[str] | None = None, objects_dir
     if edit is not None:
         edit(cfg)
     return HOIEnv(cfg)
+
+
+def newton_sim(dt: float, **sim_kwargs):
+    """A CPU SimulationContext with the tasks' default physics (Newton preset of HOIPhysicsCfg)."""
+    import isaaclab.sim as sim_utils
+
+    from intermimic.tasks.physics import HOIPhysicsCfg
+
+    cfg = sim_utils.SimulationCfg(dt=dt, device="cpu", physics=HOIPhysicsCfg().newton, **sim_kwargs)
+    return sim_utils.SimulationContext(cfg)

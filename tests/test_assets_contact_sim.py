@@ -25,7 +25,7 @@ def contact_scene():
     from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
     from isaaclab.sensors import ContactSensorCfg
     from isaaclab.utils import configclass
-    from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+    from hoi_env_helpers import newton_sim
 
     from intermimic.assets.ground import ground_cfg
     from intermimic.assets.humanoid import humanoid_cfg
@@ -49,10 +49,7 @@ def contact_scene():
     cfg.contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*")
     cfg.object_contact = object_contact_sensor_cfg()
     cfg.human_object = humanoid_object_contact_sensor_cfg()
-    solver = MJWarpSolverCfg(integrator="implicitfast", cone="pyramidal", impratio=1.0, use_mujoco_contacts=False)
-    sim = sim_utils.SimulationContext(
-        sim_utils.SimulationCfg(dt=1.0 / PHYSICS_HZ, device="cpu", physics=NewtonCfg(solver_cfg=solver))
-    )
+    sim = newton_sim(1.0 / PHYSICS_HZ)
     scene = InteractiveScene(cfg)
     sim.reset()
     yield sim, scene

@@ -32,7 +32,7 @@ def object_scene(sample_data):
     import isaaclab.sim as sim_utils
     from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
     from isaaclab.utils import configclass
-    from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+    from hoi_env_helpers import newton_sim
 
     from intermimic.assets.ground import ground_cfg
     from intermimic.assets.object_registry import ObjectRegistry
@@ -48,10 +48,7 @@ def object_scene(sample_data):
     cfg = SceneCfg(num_envs=2, env_spacing=4.0)
     add_objects_to_scene(cfg, assets)
     cfg.object_contact = object_contact_sensor_cfg()
-    solver = MJWarpSolverCfg(integrator="implicitfast", cone="pyramidal", impratio=1.0, use_mujoco_contacts=False)
-    sim = sim_utils.SimulationContext(
-        sim_utils.SimulationCfg(dt=1.0 / PHYSICS_HZ, device="cpu", physics=NewtonCfg(solver_cfg=solver))
-    )
+    sim = newton_sim(1.0 / PHYSICS_HZ)
     scene = InteractiveScene(cfg)
     sim.reset()
     yield sim, scene, registry, assets
