@@ -21,7 +21,6 @@ FEET = ("L_Ankle", "R_Ankle", "L_Toe", "R_Toe")
 
 @pytest.fixture(scope="module")
 def contact_scene():
-    import isaaclab.sim as sim_utils
     from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
     from isaaclab.sensors import ContactSensorCfg
     from isaaclab.utils import configclass

@@ -29,7 +29,6 @@ def _quat_apply(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def object_scene(sample_data):
-    import isaaclab.sim as sim_utils
     from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
     from isaaclab.utils import configclass
     from hoi_env_helpers import newton_sim
