@@ -366,12 +366,15 @@ class HOIReferenceCommand(CommandTerm):
 
     def tracking_errors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Per env (E_h, E_o) now, in metres: mean key-body position error and mean object
-        surface-point error (0 without an object)."""
-        e_h = (self.reference().body_pos[:, KEY_BODY_IDS] - self.body_pos[:, KEY_BODY_IDS]).norm(dim=-1).mean(-1)
-        if self.object is None:
-            return e_h, torch.zeros_like(e_h)
-        e_o = (self.ref_object_points_w() - self.object_points_w()).norm(dim=-1).mean(-1)
-        return e_h, e_o
+        surface-point error (0 without an object). Shared by metrics, terminations and evaluation."""
+
+        def compute():
+            e_h = (self.reference().body_pos[:, KEY_BODY_IDS] - self.body_pos[:, KEY_BODY_IDS]).norm(dim=-1).mean(-1)
+            if self.object is None:
+                return e_h, torch.zeros_like(e_h)
+            return e_h, (self.ref_object_points_w() - self.object_points_w()).norm(dim=-1).mean(-1)
+
+        return self._cached("tracking_errors", compute)
 
     # ---------------------------------------------------------------------------------
     # Debug visualisation: reference bodies (spheres) and reference object pose (frame)

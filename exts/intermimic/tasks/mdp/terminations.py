@@ -34,16 +34,14 @@ def root_too_low(env, command_name: str = "motion", min_height: float = 0.3, min
 
 def key_body_error(env, command_name: str = "motion", threshold: float = 0.5, min_steps: int = 2) -> torch.Tensor:
     """Mean key-body position error above ``threshold`` metres."""
-    cmd = _cmd(env, command_name)
-    err = (cmd.reference().body_pos[:, KEY] - cmd.body_pos[:, KEY]).norm(dim=-1).mean(-1)
-    return (err > threshold) & _armed(env, min_steps)
+    e_h, _ = _cmd(env, command_name).tracking_errors()
+    return (e_h > threshold) & _armed(env, min_steps)
 
 
 def object_error(env, command_name: str = "motion", threshold: float = 0.5, min_steps: int = 2) -> torch.Tensor:
     """Mean object surface-point position error above ``threshold`` metres."""
-    cmd = _cmd(env, command_name)
-    err = (cmd.ref_object_points_w() - cmd.object_points_w()).norm(dim=-1).mean(-1)
-    return (err > threshold) & _armed(env, min_steps)
+    _, e_o = _cmd(env, command_name).tracking_errors()
+    return (e_o > threshold) & _armed(env, min_steps)
 
 
 def interaction_graph_ratio(
