@@ -68,7 +68,9 @@ def pick_device(requested: str | None) -> str:
         if requested.startswith("cuda") and not torch.cuda.is_available():
             raise SystemExit(f"--device {requested}: CUDA is not available on this machine; use --device cpu")
         return requested
-    return "cuda:0" if torch.cuda.is_available() else "cpu"
+    from .tasks.agents.rsl_rl_ppo_cfg import default_device
+
+    return default_device()
 
 
 def resolve_configs(args, overrides: list[str]):
