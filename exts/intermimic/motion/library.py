@@ -41,6 +41,13 @@ class Rejection:
     reason: str
 
 
+def format_rejections(rejected: list[Rejection]) -> list[str]:
+    """Report lines for rejected files: a count, then one line per file with its reason."""
+    if not rejected:
+        return []
+    return [f"rejected {len(rejected)} file(s):", *(f"  {r.path}: {r.reason}" for r in rejected)]
+
+
 @dataclass
 class MotionLibrary:
     """All clips of a data set, packed per reference source.
@@ -201,9 +208,7 @@ class MotionLibrary:
             f"motion library: {s['clips']} clips, {s['frames']} frames ({s['seconds']:.1f} s), "
             f"subjects {s['subjects']}, objects {s['objects']}, sources {s['sources']}"
         ]
-        if self.rejected:
-            lines.append(f"rejected {len(self.rejected)} file(s):")
-            lines += [f"  {r.path}: {r.reason}" for r in self.rejected]
+        lines += format_rejections(self.rejected)
         return "\n".join(lines)
 
 

@@ -33,7 +33,7 @@ from ..assets.object_registry import ObjectRegistry
 from . import validation as val
 from .clip_format import parse_clip_name
 from .clip_io import load_clip_file
-from .library import ClipInfo, LoadedClip, Rejection
+from .library import ClipInfo, LoadedClip, Rejection, format_rejections
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 MANIFEST_KEYS = ("description", "data_root", "files", "corrected", "subjects", "objects", "objects_dir", "strict",
@@ -81,9 +81,7 @@ class DatasetReport:
         ]
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} file(s) by subject/object filters")
-        if self.rejected:
-            lines.append(f"rejected {len(self.rejected)} file(s):")
-            lines += [f"  {r.path}: {r.reason}" for r in self.rejected]
+        lines += format_rejections(self.rejected)
         return "\n".join(lines)
 
 
