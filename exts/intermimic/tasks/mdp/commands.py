@@ -212,6 +212,10 @@ class HOIReferenceCommand(CommandTerm):
         """Each env's object surface points in the object frame, ``[E, P, 3]``."""
         return self.library.object_points[self.env_object]
 
+    def heading_inverse(self) -> torch.Tensor:
+        """H: the yaw-only rotation undoing the simulated root's heading, ``[E, 4]``."""
+        return self._cached("heading_inv", lambda: rot.heading_inverse(self.root_quat))
+
     def object_points_w(self) -> torch.Tensor:
         """Simulated object surface points, env-local, ``[E, P, 3]``."""
         return self._cached("obj_pts", lambda: _transform(self.obj_pos, self.obj_quat, self.object_points))
@@ -227,7 +231,7 @@ class HOIReferenceCommand(CommandTerm):
             pts = self.object_points_w()
             nearest = torch.cdist(self.body_pos, pts).argmin(dim=-1)
             vec = self.body_pos - torch.gather(pts, 1, nearest[..., None].expand(-1, -1, 3))
-            return rot.rotate(rot.heading_inverse(self.root_quat)[:, None], vec)
+            return rot.rotate(self.heading_inverse()[:, None], vec)
 
         return self._cached("field", compute)
 

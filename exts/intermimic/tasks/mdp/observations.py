@@ -23,7 +23,7 @@ def _cmd(env, command_name: str) -> HOIReferenceCommand:
 
 
 def _heading(cmd: HOIReferenceCommand, extra_dims: int) -> torch.Tensor:
-    h = rot.heading_inverse(cmd.root_quat)
+    h = cmd.heading_inverse()
     return h.reshape(h.shape[0], *([1] * extra_dims), 4)
 
 
