@@ -17,12 +17,10 @@ def configure_for_evaluation(env_cfg) -> None:
     from isaaclab.managers import TerminationTermCfg
 
     from ..tasks import mdp
+    from ..tasks.hoi_env_cfg import start_at_clip_beginnings
 
     env_cfg.episode_length_s = EVAL_EPISODE_S
-    env_cfg.events.reset_to_start_state.params["from_frame_zero"] = True
-    env_cfg.commands.motion.state_init.psi = False
-    if getattr(env_cfg, "curriculum", None) is not None and hasattr(env_cfg.curriculum, "state_init_statistics"):
-        env_cfg.curriculum.state_init_statistics = None
+    start_at_clip_beginnings(env_cfg)
     env_cfg.terminations.time_out = None
     env_cfg.terminations.tracking_metrics = TerminationTermCfg(func=mdp.record_tracking_errors)
 

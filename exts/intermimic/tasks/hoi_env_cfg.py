@@ -171,12 +171,19 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
         self.applied_timing = self.timing
 
 
+def start_at_clip_beginnings(cfg: HOIEnvCfg) -> None:
+    """Every episode starts at its clip's first frame from the reference: no PSI, no start-frame
+    statistics (watching and evaluating policies)."""
+    cfg.commands.motion.state_init.psi = False
+    cfg.events.reset_to_start_state.params["from_frame_zero"] = True
+    if cfg.curriculum is not None:
+        cfg.curriculum.state_init_statistics = None
+
+
 @configclass
 class HOIEnvCfg_PLAY(HOIEnvCfg):
     def __post_init__(self):
         super().__post_init__()
         self.scene.num_envs = 4
-        self.commands.motion.state_init.psi = False
         self.commands.motion.debug_vis = True
-        self.events.reset_to_start_state.params["from_frame_zero"] = True
-        self.curriculum.state_init_statistics = None
+        start_at_clip_beginnings(self)
