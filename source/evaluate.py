@@ -1,4 +1,4 @@
-"""Evaluate a trained InterMimic policy on every clip of a data set (METHOD section 10).
+"""Evaluate a trained InterMimic policy on every clip of a data set (docs/method.md §10).
 
     python source/evaluate.py --checkpoint FILE|RUN_DIR [--task InterMimic-Teacher-v0]
         [--num_envs N] [--attempts K] [dataset=<name>] [--motion PATH ...] ...

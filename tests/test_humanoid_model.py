@@ -33,7 +33,7 @@ def test_counts_and_canonical_order(model):
 
 
 def test_method_facts(model):
-    """Numbers quoted in METHOD section 2, independent of the reference file."""
+    """Numbers quoted in docs/method.md §2, independent of the reference file."""
     fingers = [j for j in spec.JOINT_NAMES if spec.is_finger(j.rsplit("_", 1)[0])]
     assert len(fingers) == 90
     assert spec.joint_gains("L_Knee_y") == (800.0, 80.0)

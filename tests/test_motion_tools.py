@@ -34,7 +34,7 @@ def test_inspect_reports_counts_durations_and_rejections(tmp_path, capsys):
     assert (s["clips"], s["frames"], s["rejected_files"]) == (2, 150, 1)
     assert s["seconds"] == 5.0 and s["clip_frames"] == {"min": 60, "mean": 75.0, "max": 90}
     assert s["subjects"] == {"1": {"clips": 1, "frames": 60, "seconds": 2.0}, "2": {"clips": 1, "frames": 90, "seconds": 3.0}}
-    assert s["rejected"] == [{"path": str(bad), "reason": "has 100 columns, expected 591 (InterMimic clip format, METHOD section 1)"}]
+    assert s["rejected"] == [{"path": str(bad), "reason": "has 100 columns, expected 591 (InterMimic clip format, docs/method.md §1)"}]
     assert inspect.main([str(folder)]) == 1
     text = capsys.readouterr().out
     assert "clips: 2 loaded, 1 rejected" in text and str(bad) in text

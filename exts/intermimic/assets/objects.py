@@ -66,7 +66,7 @@ class DecompositionCfg:
 
 @dataclass(frozen=True)
 class ObjectPhysicsCfg:
-    """Physical properties of an object rigid body (METHOD section 2)."""
+    """Physical properties of an object rigid body (docs/method.md §2)."""
 
     density: float = DEFAULT_DENSITY
     friction: float = 0.6

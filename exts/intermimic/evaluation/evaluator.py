@@ -1,4 +1,4 @@
-"""Evaluation rollouts (METHOD section 10): every clip from frame 0, all terminations on, whole
+"""Evaluation rollouts (docs/method.md §10): every clip from frame 0, all terminations on, whole
 clip; per clip the longest of ``attempts`` attempts is kept."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Evaluation metrics (METHOD section 10): success rate, duration, E_h and E_o per clip."""
+"""Evaluation metrics (docs/method.md §10): success rate, duration, E_h and E_o per clip."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Contact labels of converted clips, from distances between body surfaces and the object.
 
-METHOD section 1 defines the labels (+1 promote, 0 neutral, -1 penalize) but not how to
+docs/method.md §1 defines the labels (+1 promote, 0 neutral, -1 penalize) but not how to
 derive them; the rule used here, from each body part's distance to the object surface:
 
 * ``d <= CONTACT_DISTANCE`` (2 cm): +1, the body part touches the object;

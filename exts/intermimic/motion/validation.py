@@ -71,7 +71,7 @@ def check_clip(clip, path: str | os.PathLike, min_frames: int = 1, row_offset: i
         raise ClipError(path, f"has shape {tuple(clip.shape)}, expected a 2-D tensor [T, {cf.CLIP_WIDTH}]")
     if clip.shape[1] != cf.CLIP_WIDTH:
         raise ClipError(
-            path, f"has {clip.shape[1]} columns, expected {cf.CLIP_WIDTH} (InterMimic clip format, METHOD section 1)"
+            path, f"has {clip.shape[1]} columns, expected {cf.CLIP_WIDTH} (InterMimic clip format, docs/method.md §1)"
         )
     if not clip.is_floating_point():
         raise ClipError(path, f"has dtype {clip.dtype}, expected a floating-point tensor")

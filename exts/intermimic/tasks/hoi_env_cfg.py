@@ -1,4 +1,4 @@
-"""The InterMimic HOI imitation environment: scene, managers and timing (METHOD sections 3-7).
+"""The InterMimic HOI imitation environment: scene, managers and timing (docs/method.md §3-§7).
 
 The scene's object entity is added at construction by :class:`~intermimic.tasks.hoi_env.HOIEnv`
 from the clips' object names. Every observation row, reward factor, termination and

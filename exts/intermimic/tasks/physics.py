@@ -18,7 +18,7 @@ from isaaclab_tasks.utils import PresetCfg
 
 @dataclass(frozen=True)
 class SimTiming:
-    """Physics rate and solver settings of one of the two published settings (METHOD section 3)."""
+    """Physics rate and solver settings of one of the two published settings (docs/method.md §3)."""
 
     physics_hz: int
     position_iterations: int

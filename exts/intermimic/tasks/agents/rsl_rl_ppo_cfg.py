@@ -1,4 +1,4 @@
-"""Teacher PPO runner config (METHOD section 8) in rsl_rl 5.5.1 keys."""
+"""Teacher PPO runner config (docs/method.md §8) in rsl_rl 5.5.1 keys."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class FixedGaussianDistributionCfg(RslRlMLPModelCfg.GaussianDistributionCfg):
 
 @configclass
 class ClippedMLPModelCfg(RslRlMLPModelCfg):
-    """MLP with running observation normalisation clipped to +-obs_clip (METHOD section 5)."""
+    """MLP with running observation normalisation clipped to +-obs_clip (docs/method.md §5)."""
 
     class_name: str = "intermimic.learning.models:ClippedMLPModel"
     obs_clip: float = 5.0

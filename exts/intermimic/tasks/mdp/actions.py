@@ -1,4 +1,4 @@
-"""The 153-d joint position action (METHOD section 4), in canonical DOF order.
+"""The 153-d joint position action (docs/method.md §4), in canonical DOF order.
 
 ``q* = offset + scale * a`` with ``offset = (hi + lo) / 2`` and ``scale = (hi - lo) / 2`` per
 DOF, from the articulation's joint limits. ``release_quirk=True`` reproduces the original

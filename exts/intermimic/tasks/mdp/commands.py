@@ -28,7 +28,7 @@ from .state_init import EpisodeRecorder, PhysicalStateBuffer, SimState, StartFra
 
 @configclass
 class StateInitCfg:
-    """Episode starts (METHOD section 7)."""
+    """Episode starts (docs/method.md §7)."""
 
     start_at_zero_prob: float = 0.1
     """Probability of starting a clip at frame 0."""

@@ -1,4 +1,4 @@
-"""Teacher/student observation terms (METHOD section 5).
+"""Teacher/student observation terms (docs/method.md §5).
 
 Every term returns ``[E, K * d]``: its d values for each of the K future offsets of the
 command, offset-major. Terms describing only the simulated state repeat it per offset so

@@ -1,4 +1,4 @@
-"""InterMimic's multiplicative reward (METHOD section 6) as one reward term.
+"""InterMimic's multiplicative reward (docs/method.md §6) as one reward term.
 
 ``r = r_h * r_o * r_ig * r_cg``, each factor a product of ``exp(-w E)``. The term returns the
 product; every factor's batch mean is written to the training log each step under

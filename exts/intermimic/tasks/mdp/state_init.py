@@ -1,4 +1,4 @@
-"""Episode starts: failure-prioritised reference state initialisation and PSI (METHOD section 7).
+"""Episode starts: failure-prioritised reference state initialisation and PSI (docs/method.md §7).
 
 Pure tensor bookkeeping, independent of the simulator:
 

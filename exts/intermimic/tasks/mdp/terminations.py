@@ -1,4 +1,4 @@
-"""Termination terms (METHOD section 7). Failures never fire before an episode's second step;
+"""Termination terms (docs/method.md §7). Failures never fire before an episode's second step;
 time-outs (clip end, episode length) are flagged ``time_out=True`` in the cfg and bootstrap."""
 
 from __future__ import annotations
