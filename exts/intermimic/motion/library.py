@@ -251,13 +251,10 @@ def pack_clips(
     if have_corrected:
         sources["corrected"] = PackedFrames.empty(total, device)
     points = {n: object_points[n].to(device, torch.float32) for n in object_names}
-    iterator = entries
-    if progress:
-        from tqdm import tqdm
+    from ..utils.progress import progress as progress_reporter
 
-        iterator = tqdm(entries, desc="packing clips", unit="clip", leave=False)
     start = 0
-    for e in iterator:
+    for e in progress_reporter(entries, desc="packing clips", unit="clip", enabled=progress):
         n = e.info.num_frames
         tensors = {"raw": e.raw}
         if have_corrected:

@@ -276,12 +276,10 @@ def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
         raise val.ClipError(r.path, r.reason)
 
     names: dict[str, Path] = {}
-    iterator = found.sources
-    if progress and len(found.sources) > 1:
-        from tqdm import tqdm
+    from ..utils.progress import progress as progress_reporter
 
-        iterator = tqdm(found.sources, desc="reading clips", unit="clip", leave=False)
-    for src in iterator:
+    sources = progress_reporter(found.sources, desc="reading clips", unit="clip", enabled=progress and len(found.sources) > 1)
+    for src in sources:
         parsed = parse_clip_name(src.name)
         subject = src.subject if src.subject is not None else parsed.subject
         obj = src.object if src.object is not None else parsed.object
