@@ -18,15 +18,19 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
+
+from intermimic.cli import ArgumentParser, UserError, command, float_above, int_at_least  # noqa: E402
+
 
 # -------------------------------------------------------------------------------------------------
 # motion
 # -------------------------------------------------------------------------------------------------
 def add_motion_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hours", type=float, default=10.0, help="synthetic library size (default: %(default)s h)")
-    p.add_argument("--envs", type=int, default=4096, help="environments per query (default: %(default)s)")
-    p.add_argument("--repeats", type=int, default=20, help="timed calls per query (default: %(default)s)")
-    p.add_argument("--many", type=int, default=1000, help="clips in the mid-size comparison library (default: %(default)s)")
+    p.add_argument("--hours", type=float_above(0), default=10.0, help="synthetic library size (default: %(default)s h)")
+    p.add_argument("--envs", type=int_at_least(1), default=4096, help="environments per query (default: %(default)s)")
+    p.add_argument("--repeats", type=int_at_least(1), default=20, help="timed calls per query (default: %(default)s)")
+    p.add_argument("--many", type=int_at_least(1), default=1000, help="clips in the mid-size comparison library (default: %(default)s)")
     p.add_argument("--device", default="cuda" if _cuda() else "cpu")
     p.add_argument("--sample", default=os.environ.get("INTERMIMIC_SAMPLE_DATA"),
                    help="InterMimic sample data folder (default: $INTERMIMIC_SAMPLE_DATA or ../shared/data/intermimic_sample)")
@@ -50,6 +54,8 @@ def run_motion(args) -> int:
     from intermimic.presets import REPO_ROOT
 
     device = args.device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
     print(f"motion library benchmark: device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     packed, full = mb.bytes_per_frame(), mb.full_frame_bytes()
     print(f"storage per frame and source: {packed} bytes/frame packed (poses float32, labels int8, nearest-point "
@@ -91,12 +97,17 @@ def run_motion(args) -> int:
 SUBCOMMANDS = {"motion": (add_motion_args, run_motion, "motion library load, memory and query time")}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    parser = ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (add_args, _, help_text) in SUBCOMMANDS.items():
         add_args(sub.add_parser(name, help=help_text))
-    args = parser.parse_args(argv)
+    return parser
+
+
+@command
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     start = time.perf_counter()
     code = SUBCOMMANDS[args.command][1](args)
     print(f"\n({args.command} benchmark took {time.perf_counter() - start:.0f} s)")

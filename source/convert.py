@@ -10,13 +10,17 @@ validated like any loaded clip. SMPL-X model files are user-supplied (licence).
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
 from pathlib import Path
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+from intermimic.cli import ArgumentParser, UserError, as_user_error, command, float_above  # noqa: E402
+
+
+def build_parser():
+    p = ArgumentParser(description=__doc__)
     p.add_argument("inputs", nargs="+", help="sequence files (.npz, .pt, .pkl, .p) or folders of them")
     p.add_argument("--smplx-models", required=True, help="folder with SMPLX_{NEUTRAL,MALE,FEMALE}.npz (or smplx/ inside it)")
     p.add_argument("--objects-dir", help="object meshes (<name>/<name>.obj or <name>.urdf)")
@@ -27,11 +31,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--object-frame", choices=("raw", "centred"), default="raw",
                    help="object poses move the mesh as stored (raw, OMOMO) or centred on its vertex mean")
     p.add_argument("--no-floor", action="store_true", help="keep heights as given (default: lowest skin vertex at z=0)")
-    p.add_argument("--contact-distance", type=float, default=0.02, help="body-object distance for label +1 (m)")
-    p.add_argument("--penalize-distance", type=float, default=0.10, help="body-object distance for label -1 (m)")
+    p.add_argument("--contact-distance", type=float_above(0), default=0.02, help="body-object distance for label +1 (m)")
+    p.add_argument("--penalize-distance", type=float_above(0), default=0.10, help="body-object distance for label -1 (m)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    return p.parse_args(argv)
+    return p
 
 
 def _input_files(inputs: list[str]) -> list[Path]:
@@ -43,24 +47,27 @@ def _input_files(inputs: list[str]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise FileNotFoundError(f"input not found: {path}")
+            raise UserError(f"input not found: {path}")
     if not files:
-        raise FileNotFoundError(f"no sequence files (.npz, .pt, .pkl, .p) in {inputs}")
+        raise UserError(f"no sequence files (.npz, .pt, .pkl, .p) in {inputs}")
     return files
 
 
+@command
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    from tqdm import tqdm
-
+    args = build_parser().parse_args(argv)
+    if args.penalize_distance <= args.contact_distance:
+        raise UserError(f"--penalize-distance {args.penalize_distance}: expected more than --contact-distance "
+                        f"{args.contact_distance}")  # fmt: skip
     from intermimic.assets.object_registry import ObjectRegistry
     from intermimic.motion.clip_io import save_clip_file
     from intermimic.motion.smplx_convert import (
         ConvertOptions, convert_sequence, find_model_file, pose_smplx, read_sequences,
     )  # fmt: skip
     from intermimic.motion.validation import check_clip
+    from intermimic.utils.progress import progress
 
-    try:
+    with as_user_error(FileNotFoundError, KeyError, ValueError):
         overrides = {"subject": args.subject, "object_name": args.object_name}
         sequences = [s for f in _input_files(args.inputs) for s in read_sequences(f, **overrides)]
         for gender in sorted({s.gender for s in sequences}):
@@ -70,9 +77,6 @@ def main(argv=None) -> int:
         if missing:
             raise KeyError(f"objects {missing} have no mesh in {args.objects_dir or 'the built-in objects'}; "
                            f"known: {registry.names()}")  # fmt: skip
-    except (FileNotFoundError, KeyError, ValueError) as exc:
-        print(f"convert: error: {exc}", file=sys.stderr)
-        return 2
 
     options = ConvertOptions(
         up_axis=args.up_axis, object_frame=args.object_frame, floor=not args.no_floor,
@@ -80,7 +84,7 @@ def main(argv=None) -> int:
     )  # fmt: skip
     out = Path(args.out).expanduser()
     written, skipped = 0, 0
-    for seq in tqdm(sequences, desc="converting", unit="seq"):
+    for seq in progress(sequences, desc="converting", unit="sequence"):
         target = out / f"{seq.name}.pt"
         if target.exists() and not args.overwrite:
             skipped += 1

@@ -10,23 +10,27 @@ them. Exit status: 0 all clips loaded, 1 some files rejected, 2 nothing usable.
 
 from __future__ import annotations
 
-import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
+
+from intermimic.cli import ArgumentParser, as_user_error, command, int_at_least  # noqa: E402
+
 RAW_DIR, CORRECTED_DIR, OBJECTS_DIR = "OMOMO_new", "OMOMO_retarget", "objects"
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    p = ArgumentParser(description=__doc__)
     p.add_argument("path", help="clip file, folder, manifest (.yaml), release folder, or 'demo'")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--corrected", action="append", default=[], help="folder of teacher-corrected clips (repeatable)")
     p.add_argument("--objects-dir", help="object meshes (default: an 'objects' folder next to the clips)")
-    p.add_argument("--future-horizon", type=int, default=16, help="shorter clips are rejected (default: %(default)s)")
-    return p.parse_args(argv)
+    p.add_argument("--future-horizon", type=int_at_least(0), default=16, help="shorter clips are rejected (default: %(default)s)")
+    return p
 
 
 def motion_cfg(args) -> SimpleNamespace:
@@ -102,8 +106,9 @@ def format_text(s: dict) -> str:
     return "\n".join(lines)
 
 
+@command
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    args = build_parser().parse_args(argv)
     from intermimic.motion.clip_format import CLIP_FPS
 
     if args.path == "demo":
@@ -113,11 +118,8 @@ def main(argv=None) -> int:
     else:
         from intermimic.motion.reader import read_dataset_report
 
-        try:
+        with as_user_error(FileNotFoundError, ValueError, context="data inspect: "):
             report = read_dataset_report(motion_cfg(args), progress=not args.json)
-        except (FileNotFoundError, ValueError) as exc:
-            print(f"data inspect: error: {exc}", file=sys.stderr)
-            return 2
         clips, rejected, skipped = report.clips, report.rejected, report.skipped
         objects_dir, corrected = report.objects_dir, report.corrected
     summary = summarize(args.path, clips, rejected, skipped, objects_dir, corrected, CLIP_FPS)

@@ -17,42 +17,60 @@ from datetime import datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.launch import apply_cpu_defaults, env_and_runner, make_parser, parse, resolve_configs  # noqa: E402
+from intermimic.cli import command, int_at_least, log, quiet_startup, require_path  # noqa: E402
 from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
-def main(argv: list[str] | None = None) -> str:
+def build_parser():
+    from intermimic.launch import make_parser
+
     parser = make_parser("Train an InterMimic policy with rsl_rl.", TEACHER_TASK)
-    parser.add_argument("--max_iterations", type=int, default=None, help="Learning iterations.")
+    parser.add_argument("--max_iterations", type=int_at_least(1), default=None, help="Learning iterations (>= 1).")
     parser.add_argument("--resume", default=None, metavar="CHECKPOINT", help="Continue from a model_*.pt file.")
     parser.add_argument("--run_name", default="", help="Suffix of the run folder name.")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
-    args, overrides = parse(parser, argv)
+    return parser
+
+
+@command
+def main(argv: list[str] | None = None) -> str:
+    quiet_startup()
+    from intermimic.launch import (
+        apply_cpu_defaults, check_checkpoint_file, check_data, env_and_runner, parse, resolve_configs,
+    )  # fmt: skip
+
+    args, overrides = parse(build_parser(), argv)
+    if args.resume:
+        require_path(args.resume, "--resume")
+        check_checkpoint_file(args.resume)
 
     from isaaclab_rl.entrypoints.common import dump_train_configs
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
+    from intermimic.banner import startup_banner
+
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     if args.max_iterations is not None:
         agent_cfg.max_iterations = args.max_iterations
-    apply_cpu_defaults(args, env_cfg, agent_cfg, explicit_iterations=args.max_iterations is not None)
-    if args.resume and not os.path.isfile(args.resume):
-        raise SystemExit(f"--resume: checkpoint not found: {args.resume}")
+    notes = apply_cpu_defaults(args, overrides, env_cfg, agent_cfg)
+    if notes:
+        notes = [f"CPU demonstration sizes {' '.join(notes)} (a GPU trains at full size)"]
+    selection = check_data(env_cfg)
 
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     run = datetime.now().strftime("%Y-%m-%d_%H-%M-%S") + (f"_{args.run_name}" if args.run_name else "")
     log_dir = os.path.abspath(os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name, run))
     env_cfg.log_dir = log_dir
-    print(f"[intermimic] task {args.task} | device {env_cfg.sim.device} | {env_cfg.scene.num_envs} envs | "
-          f"{agent_cfg.max_iterations} iterations | logs: {log_dir}", flush=True)  # fmt: skip
+    print(startup_banner("train", args, env_cfg, agent_cfg, selection, overrides, notes,
+                         iterations=f"{agent_cfg.max_iterations} x {agent_cfg.num_steps_per_env} steps per env",
+                         resume=args.resume or "", logs=log_dir), flush=True)  # fmt: skip
 
-    if args.resume:
-        print(f"[intermimic] resuming from {args.resume}", flush=True)
     with env_and_runner(args, env_cfg, agent_cfg, log_dir=log_dir, checkpoint=args.resume) as (_, runner):
         dump_train_configs(log_dir, env_cfg, agent_cfg)
         start = time.time()
         runner.learn(num_learning_iterations=agent_cfg.max_iterations, init_at_random_ep_len=False)
-        print(f"[intermimic] training finished in {time.time() - start:.1f} s; checkpoints in {log_dir}")
+        log(f"training finished in {time.time() - start:.1f} s; checkpoints in {log_dir}")
+        log(f"curves: ./intermimic.sh plot {os.path.relpath(log_dir)}   (PNG files in <run>/plots/)")
     return log_dir
 
 

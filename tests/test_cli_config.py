@@ -62,11 +62,12 @@ def test_legacy_timing_is_applied_when_chosen():
 
 
 def test_unknown_presets_are_reported_with_the_choices():
+    from intermimic.cli import UserError
     from intermimic.launch import resolve_configs
 
-    with pytest.raises(FileNotFoundError, match="experiment preset 'nope' not found.*Available: .*no_psi"):
+    with pytest.raises(UserError, match="experiment preset 'nope' not found.*Available: .*no_psi"):
         resolve_configs(_args(), ["experiment=nope"])
-    with pytest.raises(FileNotFoundError, match="dataset preset 'nope' not found"):
+    with pytest.raises(UserError, match="dataset preset 'nope' not found"):
         resolve_configs(_args(), ["dataset=nope"])
 
 

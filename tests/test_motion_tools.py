@@ -38,8 +38,10 @@ def test_inspect_reports_counts_durations_and_rejections(tmp_path, capsys):
     assert inspect.main([str(folder)]) == 1
     text = capsys.readouterr().out
     assert "clips: 2 loaded, 1 rejected" in text and str(bad) in text
-    assert inspect.main([str(tmp_path / "missing")]) == 2
-    assert "not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        inspect.main([str(tmp_path / "missing")])
+    assert stopped.value.code == 2
+    assert "[intermimic] error: data inspect: motion data path not found" in capsys.readouterr().err
 
 
 def test_inspect_demo_and_sample_release_folder(capsys):

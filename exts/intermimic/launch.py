@@ -4,35 +4,55 @@ Arguments: Isaac Lab's launcher flags (``--device``, ``--viz``, ...), the usual 
 ``--num_envs``, ``--seed``, ``--motion PATH...``, then ``key=value`` overrides: ours
 (``dataset=``, ``dataset.<field>=``, ``experiment=``) and Isaac Lab's (``physics=``,
 ``env.<path>=``, ``agent.<path>=``).
+
+Everything a user can get wrong is checked here before the simulation is built (numbers,
+paths, task, presets, override keys and value types, the data set), and reported as a
+:class:`~intermimic.cli.UserError` (one line, exit status 2).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from contextlib import contextmanager
 
 import torch
 
+from .cli import ArgumentParser, UserError, as_user_error, int_at_least, log, require_path
+
 CPU_DEFAULT_NUM_ENVS = 8
-CPU_DEFAULT_ITERATIONS = 20
 AGENT_ENTRY_POINT = "rsl_rl_cfg_entry_point"
 
+ISAAC_SIM_ONLY_OPTIONS = (
+    "--livestream", "--xr", "--verbose", "--info", "--experience", "--deterministic", "--kit_args",
+    "--anim_recording_enabled", "--anim_recording_start_time", "--anim_recording_stop_time",
+)  # fmt: skip
+"""Launcher options that only Isaac Sim (Kit) reads; the kit-less Newton physics ignores them."""
 
+VIEWER_PACKAGES = {"viser": "viser", "rerun": "rerun"}
+"""``--viz`` choices that need the ``viz`` install extra, and the module each one imports."""
+VIZ_INSTALL_HINT = 'install the viewers with: .venv/bin/pip install -e ".[viz]"'
+
+OVERRIDE_HELP = (
+    "Overrides (key=value): dataset=<name> (config/datasets), dataset.<field>=<value>, "
+    "experiment=<name> (config/experiments), physics=newton|isaacsim_physx, env.<path>=<value>, "
+    "agent.<path>=<value>."
+)
+_OWN_KEYS = ("dataset", "experiment")
+_ISAACLAB_SELECTORS = ("physics", "renderer", "presets")
+
+
+# -------------------------------------------------------------------------------------------------
+# Parsing
+# -------------------------------------------------------------------------------------------------
 def make_parser(description: str, default_task: str) -> argparse.ArgumentParser:
     from isaaclab.app import add_launcher_args
 
-    parser = argparse.ArgumentParser(
-        description=description,
-        epilog=(
-            "Overrides (key=value): dataset=<name> (config/datasets), dataset.<field>=<value>, "
-            "experiment=<name> (config/experiments), physics=newton|isaacsim_physx, env.<path>=<value>, "
-            "agent.<path>=<value>."
-        ),
-    )
+    parser = ArgumentParser(description=description, epilog=OVERRIDE_HELP)
     parser.add_argument("--task", default=default_task, help=f"Gym task ID (default: {default_task}).")
-    parser.add_argument("--num_envs", type=int, default=None, help="Number of parallel environments.")
+    parser.add_argument("--num_envs", type=int_at_least(1), default=None, help="Number of parallel environments (>= 1).")
     parser.add_argument("--seed", type=int, default=None, help="Random seed of env and agent.")
     parser.add_argument(
         "--motion",
@@ -42,12 +62,31 @@ def make_parser(description: str, default_task: str) -> argparse.ArgumentParser:
         help="Clip files (.pt), folders of clips or data set YAML files; default: the built-in demo clips.",
     )
     add_launcher_args(parser)
+    _group_isaac_sim_options(parser)
     parser.set_defaults(device=None)
     return parser
 
 
-def parse(parser: argparse.ArgumentParser, argv: list[str] | None = None):
-    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+def _group_isaac_sim_options(parser: argparse.ArgumentParser) -> None:
+    """Move the launcher options only Isaac Sim reads into their own titled help section."""
+    sim_only = parser.add_argument_group(
+        "Isaac Sim only", "Read only when Isaac Sim is installed (physics=isaacsim_physx, --viz kit); "
+        "the default kit-less Newton physics ignores them."
+    )  # fmt: skip
+    for group in parser._action_groups:
+        if group is sim_only:
+            continue
+        moved = [a for a in group._group_actions if set(a.option_strings) & set(ISAAC_SIM_ONLY_OPTIONS)]
+        for action in moved:
+            group._group_actions.remove(action)
+            sim_only._group_actions.append(action)
+        if group.title == "launcher arguments":
+            group.title, group.description = "simulation", "Device and viewers (kit-less or Isaac Sim)."
+
+
+def split_arguments(parser: argparse.ArgumentParser, argv: list[str]):
+    """``(args, overrides)`` from the command line: flags parsed, the rest must be key=value."""
+    args, rest = parser.parse_known_args(argv)
     if getattr(args, "motion", None):
         # ``--motion a.pt b.pt key=value``: the greedy list swallows overrides that follow it
         overrides = [m for m in args.motion if "=" in m and not os.path.exists(m)]
@@ -62,34 +101,169 @@ def parse(parser: argparse.ArgumentParser, argv: list[str] | None = None):
     return args, rest
 
 
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None = None):
+    """:func:`split_arguments`, then: paths after ``--motion`` must exist, viewers named by
+    ``--viz`` must be installed."""
+    args, overrides = split_arguments(parser, sys.argv[1:] if argv is None else argv)
+    for path in args.motion or ():
+        require_path(path, "--motion")
+    check_viewers(getattr(args, "visualizer", None))
+    return args, overrides
+
+
+def check_viewers(names: list[str] | None) -> None:
+    """UserError when ``--viz`` names a viewer whose package is not installed."""
+    for name in names or ():
+        module = VIEWER_PACKAGES.get(name)
+        if module and importlib.util.find_spec(module) is None:
+            raise UserError(f"--viz {name}: the '{module}' package is not installed; {VIZ_INSTALL_HINT}")
+
+
 def pick_device(requested: str | None) -> str:
     """``--device`` as given; by default CUDA when available, else the CPU."""
     if requested:
         if requested.startswith("cuda") and not torch.cuda.is_available():
-            raise SystemExit(f"--device {requested}: CUDA is not available on this machine; use --device cpu")
+            raise UserError(f"--device {requested}: CUDA is not available on this machine; use --device cpu")
+        if not (requested == "cpu" or requested.startswith("cuda")):
+            raise UserError(f"--device {requested}: expected cpu, cuda or cuda:N")
         return requested
     from .tasks.agents.rsl_rl_ppo_cfg import default_device
 
     return default_device()
 
 
+# -------------------------------------------------------------------------------------------------
+# Overrides
+# -------------------------------------------------------------------------------------------------
+def check_task(task: str) -> None:
+    import gymnasium as gym
+
+    from . import tasks  # noqa: F401  (registers the gym IDs)
+
+    if task not in gym.registry:
+        ours = sorted(name for name in gym.registry if name.startswith("InterMimic-"))
+        raise UserError(f"--task {task}: unknown task; expected one of {', '.join(ours)}")
+
+
+def _parse_value(text: str):
+    """An override value as Hydra reads it: integer, number, true/false, null, [list], {mapping},
+    else the text itself."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none"):
+        return None
+    if text.strip().startswith(("[", "{")):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            return text
+    return text
+
+
+def _child(node, key: str):
+    if isinstance(node, dict):
+        return node[key] if key in node else AttributeError
+    return getattr(node, key, AttributeError)
+
+
+def _type_problem(current, value) -> str | None:
+    """What is wrong with replacing ``current`` by ``value``, or None."""
+    if value is None or current is None:
+        return None
+    if isinstance(current, bool):
+        return None if isinstance(value, bool) else "expected true or false"
+    if isinstance(current, int):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "expected an integer"
+    if isinstance(current, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok else "expected a number"
+    if isinstance(current, (list, tuple)):
+        return None if isinstance(value, (list, tuple)) else "expected a list like [a,b]"
+    if isinstance(current, dict):
+        return None if isinstance(value, dict) else "expected a mapping like {a: 1}"
+    if isinstance(current, str):
+        return None if isinstance(value, str) else "expected text"
+    return None  # a config object: a preset name or null
+
+
+def physics_presets() -> list[str]:
+    """Names accepted by ``physics=`` (the fields of the tasks' physics preset config)."""
+    from .tasks.physics import HOIPhysicsCfg
+
+    return sorted(name for name in vars(HOIPhysicsCfg()) if name != "default")
+
+
+def check_overrides(tokens: list[str], env_cfg, agent_cfg) -> None:
+    """UserError for an override whose key is unknown or whose value has the wrong type, checked
+    against the task's default configs (Isaac Lab's Hydra would accept and keep both)."""
+    for token in tokens:
+        key, _, text = token.partition("=")
+        if key.startswith(("+", "~")):
+            continue  # Hydra's explicit add/delete syntax
+        root, _, path = key.partition(".")
+        if root == "physics" and not path and text not in physics_presets():
+            raise UserError(f"{token}: unknown physics preset; expected one of {', '.join(physics_presets())}")
+        if root in _OWN_KEYS or root in _ISAACLAB_SELECTORS:
+            if path:
+                if root == "dataset":
+                    continue  # dataset.<field>: checked with the preset fields
+                raise UserError(f"{token}: '{root}' takes a preset name ({root}=NAME), not a field")
+            continue
+        if root not in ("env", "agent") or not path:
+            raise UserError(
+                f"{token}: unknown override key '{key}'; expected dataset=, dataset.<field>=, experiment=, "
+                "physics=, env.<path>= or agent.<path>="
+            )
+        node = env_cfg if root == "env" else agent_cfg
+        walked = root
+        for part in path.split("."):
+            child = _child(node, part)
+            if child is AttributeError:
+                raise UserError(f"{token}: {walked} has no field '{part}'")
+            node, walked = child, f"{walked}.{part}"
+        problem = _type_problem(node, _parse_value(text))
+        if problem:
+            raise UserError(f"{token}: {problem} (current value: {node!r})")
+
+
 def resolve_configs(args, overrides: list[str]):
     """(env_cfg, agent_cfg) of ``args.task`` with presets, overrides, data and device applied."""
     from isaaclab_tasks.utils import resolve_task_config
 
-    from . import tasks  # noqa: F401  (registers the gym IDs)
     from .presets import apply_experiment, dataset_overrides, split_overrides
 
+    check_task(args.task)
     named, dataset_dotlist, isaaclab_tokens = split_overrides(overrides)
-    env_cfg, agent_cfg = resolve_task_config(args.task, AGENT_ENTRY_POINT, overrides=isaaclab_tokens)
-    if named["experiment"]:
-        apply_experiment(named["experiment"], env_cfg, agent_cfg)
+    with as_user_error(ValueError, KeyError, context="overrides: "):
+        selectors = [t for t in isaaclab_tokens if t.partition("=")[0] in _ISAACLAB_SELECTORS]
+        check_overrides(selectors, None, None)
+        env_cfg, agent_cfg = resolve_task_config(args.task, AGENT_ENTRY_POINT, overrides=selectors)
+        paths = [t for t in isaaclab_tokens if t not in selectors]
+        if paths:
+            check_overrides(paths, env_cfg, agent_cfg)
+            env_cfg, agent_cfg = resolve_task_config(args.task, AGENT_ENTRY_POINT, overrides=isaaclab_tokens)
+    with as_user_error(FileNotFoundError, KeyError, ValueError):
+        if named["experiment"]:
+            apply_experiment(named["experiment"], env_cfg, agent_cfg)
+        dataset_fields = dataset_overrides(named["dataset"], dataset_dotlist)
 
     motion_cfg = env_cfg.commands.motion.motion
-    for key, value in dataset_overrides(named["dataset"], dataset_dotlist).items():
+    for key, value in dataset_fields.items():
         setattr(motion_cfg, key, value)
     if args.motion:
-        motion_cfg.files = list(args.motion)
+        motion_cfg.files = [os.path.abspath(os.path.expanduser(m)) for m in args.motion]
+    with as_user_error(ValueError):
+        env_cfg.apply_timing()
+    if getattr(env_cfg, "humanoid_mjcf", None):
+        require_path(env_cfg.humanoid_mjcf, "env.humanoid_mjcf")
 
     device = pick_device(args.device)
     env_cfg.sim.device = device
@@ -106,23 +280,58 @@ def resolve_configs(args, overrides: list[str]):
     return env_cfg, agent_cfg
 
 
-def apply_cpu_defaults(args, env_cfg, agent_cfg, explicit_iterations: bool) -> None:
-    """On the CPU, default to a short demonstration run unless sizes were given."""
+def apply_cpu_defaults(args, overrides: list[str], env_cfg, agent_cfg) -> list[str]:
+    """On the CPU, default to a short demonstration run unless sizes were given (as flags or
+    ``env.scene.num_envs=``/``agent.max_iterations=``); returns the sizes chosen this way."""
+    from .tasks.agents.rsl_rl_ppo_cfg import CPU_DEMO_ITERATIONS
+
     if env_cfg.sim.device != "cpu":
-        return
+        return []
+    keys = {t.partition("=")[0] for t in overrides}
     notes = []
-    if args.num_envs is None:
+    if args.num_envs is None and "env.scene.num_envs" not in keys:
         env_cfg.scene.num_envs = CPU_DEFAULT_NUM_ENVS
         notes.append(f"--num_envs {CPU_DEFAULT_NUM_ENVS}")
+    explicit_iterations = getattr(args, "max_iterations", None) is not None or "agent.max_iterations" in keys
     if not explicit_iterations and agent_cfg is not None:
-        agent_cfg.max_iterations = CPU_DEFAULT_ITERATIONS
-        notes.append(f"--max_iterations {CPU_DEFAULT_ITERATIONS}")
-    if notes:
-        print(
-            f"[intermimic] Running on the CPU: using {' '.join(notes)} (a short demonstration run). "
-            "Real training needs a GPU; pass these flags to change the sizes.",
-            flush=True,
-        )
+        agent_cfg.max_iterations = CPU_DEMO_ITERATIONS
+        notes.append(f"--max_iterations {CPU_DEMO_ITERATIONS}")
+    return notes
+
+
+# -------------------------------------------------------------------------------------------------
+# Data and checkpoints, checked before the simulation starts
+# -------------------------------------------------------------------------------------------------
+def check_data(env_cfg):
+    """Read and validate the clips the env will load (kept for the env, so they are read once);
+    UserError when the data set is unusable. Lists rejected files. Returns the ClipSelection."""
+    from .motion.loader import select_clips
+    from .motion.validation import ClipError
+
+    with as_user_error(FileNotFoundError, ValueError, KeyError, ClipError, context="data: "):
+        selection = select_clips(env_cfg.commands.motion.motion, verbose=True, keep=True)
+    for rejection in selection.rejected:
+        log(f"rejected {rejection.path}: {rejection.reason}")
+    return selection
+
+
+def check_checkpoint_file(path) -> None:
+    """UserError unless ``path`` is a readable PyTorch checkpoint holding a dict."""
+    try:
+        data = torch.load(str(path), map_location="cpu", weights_only=False)
+    except Exception as exc:  # any reading failure means the file is not a checkpoint
+        raise UserError(f"--checkpoint {path}: not a readable PyTorch checkpoint ({type(exc).__name__})") from exc
+    if not isinstance(data, dict):
+        raise UserError(f"--checkpoint {path}: holds a {type(data).__name__}, expected a policy checkpoint (a dict)")
+
+
+def _load_checkpoint(runner, checkpoint, agent_cfg, task: str) -> None:
+    try:
+        runner.load(str(checkpoint), map_location=agent_cfg.device)
+    except (RuntimeError, KeyError) as exc:
+        first = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc).strip().splitlines()
+        detail = "; ".join(line.strip() for line in first[:2])
+        raise UserError(f"--checkpoint {checkpoint}: does not fit task {task} as configured ({detail})") from exc
 
 
 @contextmanager
@@ -142,7 +351,8 @@ def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpo
             env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
             runner = create_runner(env, agent_cfg, log_dir)
             if checkpoint is not None:
-                runner.load(str(checkpoint), map_location=agent_cfg.device)
+                _load_checkpoint(runner, checkpoint, agent_cfg, args.task)
             yield env, runner
         finally:
             env.close()
+

@@ -54,7 +54,8 @@ def dataset_overrides(name: str | None, dotlist: list[str]) -> dict:
     data = OmegaConf.to_container(cfg, resolve=True)
     unknown = set(data) - set(_DATASET_FIELDS) - {"data_root", "description"}
     if unknown:
-        raise KeyError(f"dataset preset '{name}': unknown keys {sorted(unknown)}; expected {list(_DATASET_FIELDS)}")
+        where = f"dataset preset '{name}'" if name and not set(OmegaConf.from_dotlist(dotlist)) & unknown else "dataset.<field>"
+        raise KeyError(f"{where}: unknown field(s) {sorted(unknown)}; expected {', '.join(_DATASET_FIELDS)}")
     root = Path(os.path.expanduser(str(data.get("data_root", "."))))
     root = root if root.is_absolute() else REPO_ROOT / root
     out = {k: data[k] for k in _DATASET_FIELDS if k in data}

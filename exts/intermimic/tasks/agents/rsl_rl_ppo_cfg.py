@@ -18,6 +18,17 @@ def default_device() -> str:
     return "cuda:0" if torch.cuda.is_available() else "cpu"
 
 
+FULL_ITERATIONS = 20000
+CPU_DEMO_ITERATIONS = 20
+"""Without a GPU a run is a short demonstration: 20000 iterations would take days on a CPU."""
+
+
+def default_max_iterations() -> int:
+    """Learning iterations when none are given: the full run with CUDA, a demonstration without
+    (so ``isaaclab train`` on a CPU-only machine also stops after minutes)."""
+    return FULL_ITERATIONS if default_device() != "cpu" else CPU_DEMO_ITERATIONS
+
+
 @configclass
 class FixedGaussianDistributionCfg(RslRlMLPModelCfg.GaussianDistributionCfg):
     """Gaussian action distribution whose standard deviation is not learned."""
@@ -45,7 +56,7 @@ class InterMimicPpoAlgorithmCfg(RslRlPpoAlgorithmCfg):
 class TeacherPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     device = default_device()
     num_steps_per_env = 32
-    max_iterations = 20000
+    max_iterations = default_max_iterations()
     save_interval = 500
     experiment_name = "intermimic_teacher"
     obs_groups = {"actor": ["policy"], "critic": ["policy"]}
