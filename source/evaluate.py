@@ -4,8 +4,9 @@
         [--num_envs N] [--attempts K] [dataset=<name>] [--motion PATH ...] ...
 
 Each clip is played from frame 0 with all terminations on; per clip the longest attempt is
-kept. Prints success rate, duration, E_h and E_o (cm) and writes evaluation.json / .csv to
-``<run>/eval/<timestamp>/`` (or --out).
+kept. The data and env settings recorded with the checkpoint's run are used unless the command
+line sets them (``--task_defaults`` ignores them). Prints success rate, duration, E_h and E_o
+(cm) and writes evaluation.json / .csv to ``<run>/eval/<timestamp>/`` (or --out).
 """
 
 from __future__ import annotations
@@ -17,31 +18,47 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.launch import env_and_runner, make_parser, parse, resolve_configs  # noqa: E402
+from intermimic.cli import command, int_at_least, log, quiet_startup  # noqa: E402
 from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
-def main(argv: list[str] | None = None) -> dict:
+def build_parser():
+    from intermimic.launch import add_run_settings_arg, make_parser
+
     parser = make_parser("Evaluate a trained InterMimic policy.", TEACHER_TASK)
     parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
-    parser.add_argument("--attempts", type=int, default=1, help="Attempts per clip; the longest is kept.")
+    parser.add_argument("--attempts", type=int_at_least(1), default=1, help="Attempts per clip; the longest is kept.")
     parser.add_argument("--out", default=None, help="Output folder (default: <run>/eval/<timestamp>).")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
-    args, overrides = parse(parser, argv)
+    add_run_settings_arg(parser)
+    return parser
+
+
+@command
+def main(argv: list[str] | None = None) -> dict:
+    quiet_startup()
+    from intermimic.launch import (
+        check_data, env_and_runner, find_checkpoint, parse, resolve_configs, use_run_settings,
+    )  # fmt: skip
+
+    args, overrides = parse(build_parser(), argv)
 
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
-    from intermimic.checkpoints import resolve_checkpoint
+    from intermimic.banner import startup_banner
     from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     if args.num_envs is None and env_cfg.sim.device == "cpu":
         env_cfg.scene.num_envs = 8
-    configure_for_evaluation(env_cfg)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
-    checkpoint = resolve_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
+    checkpoint = find_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
+    settings = use_run_settings(args, overrides, env_cfg, checkpoint)
+    configure_for_evaluation(env_cfg)
+    selection = check_data(env_cfg)
     out = Path(args.out) if args.out else checkpoint.parent / "eval" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    print(f"[intermimic] evaluating {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
+    print(startup_banner("evaluate", args, env_cfg, agent_cfg, selection, overrides, checkpoint=str(checkpoint),
+                         settings=settings, attempts=str(args.attempts), report=str(out)), flush=True)  # fmt: skip
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
         policy = runner.get_inference_policy(device=env.unwrapped.device)
@@ -49,11 +66,10 @@ def main(argv: list[str] | None = None) -> dict:
         fps = 1.0 / env.unwrapped.step_dt
         path = table.write(out, fps, {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts})
     summary = table.summary(fps)
-    print(
-        f"[intermimic] {summary['clips']} clips | success {100 * summary['success_rate']:.1f}% "
+    log(f"{summary['clips']} clips | success {100 * summary['success_rate']:.1f}% "
         f"({summary['successes']}/{summary['clips']}) | duration {summary['duration_s']:.2f} s | "
-        f"E_h {summary['E_h_cm']:.2f} cm | E_o {summary['E_o_cm']:.2f} cm\n[intermimic] report: {path}"
-    )
+        f"E_h {summary['E_h_cm']:.2f} cm | E_o {summary['E_o_cm']:.2f} cm")  # fmt: skip
+    log(f"report: {path}")
     return summary
 
 

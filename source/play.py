@@ -1,10 +1,12 @@
 """Run a trained InterMimic policy (and optionally export it).
 
     python source/play.py [--task InterMimic-Teacher-Play-v0] [--checkpoint FILE|RUN_DIR]
-        [--num_envs N] [--max_steps N] [--export] [--viz newton|viser|rerun] [dataset=<name>] ...
+        [--num_envs N] [--max_steps N] [--export] [--viz newton_gl|viser|rerun] [dataset=<name>] ...
 
-Without --checkpoint the latest run of the task's experiment under logs/rsl_rl is used.
-With Isaac Sim installed, ``physics=isaacsim_physx`` shows the Isaac Sim GUI.
+Without --checkpoint the latest run of the task's experiment under logs/rsl_rl is used. The
+data and env settings recorded with the checkpoint's run are used unless the command line sets
+them (``--task_defaults`` ignores them). Prints one line per finished episode; runs until
+--max_steps or Ctrl-C. With Isaac Sim installed, ``physics=isaacsim_physx`` shows the Isaac Sim GUI.
 """
 
 from __future__ import annotations
@@ -14,47 +16,77 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.launch import env_and_runner, make_parser, parse, resolve_configs  # noqa: E402
+from intermimic.cli import command, int_at_least, log, quiet_startup  # noqa: E402
 from intermimic.tasks import TEACHER_PLAY_TASK  # noqa: E402
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser():
+    from intermimic.launch import add_run_settings_arg, make_parser
+
     parser = make_parser("Play a trained InterMimic policy.", TEACHER_PLAY_TASK)
     parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
-    parser.add_argument("--max_steps", type=int, default=None, help="Stop after this many policy steps.")
+    parser.add_argument("--max_steps", type=int_at_least(1), default=None, help="Stop after this many policy steps.")
     parser.add_argument("--export", action="store_true", help="Export the policy (TorchScript + ONNX) and exit.")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
-    args, overrides = parse(parser, argv)
+    add_run_settings_arg(parser)
+    return parser
 
-    import torch
+
+@command
+def main(argv: list[str] | None = None) -> None:
+    quiet_startup()
+    from intermimic.launch import (
+        check_data, env_and_runner, find_checkpoint, parse, resolve_configs, use_run_settings,
+    )  # fmt: skip
+
+    args, overrides = parse(build_parser(), argv)
 
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
-    from intermimic.checkpoints import resolve_checkpoint
+    from intermimic.banner import startup_banner
+    from intermimic.evaluation.evaluator import record_tracking_errors_each_step
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
-    experiment_dir = os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name)
-    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir)
-    print(f"[intermimic] playing {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
+    checkpoint = find_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
+    settings = use_run_settings(args, overrides, env_cfg, checkpoint)
+    record_tracking_errors_each_step(env_cfg)
+    selection = check_data(env_cfg)
+    print(startup_banner("export" if args.export else "play", args, env_cfg, agent_cfg, selection, overrides,
+                         checkpoint=str(checkpoint), settings=settings,
+                         steps=str(args.max_steps) if args.max_steps else "until Ctrl-C"), flush=True)  # fmt: skip
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
         if args.export:
-            out = checkpoint.parent / "exported"
-            runner.export_policy_to_jit(str(out), "policy.pt")
-            runner.export_policy_to_onnx(str(out), "policy.onnx")
-            print(f"[intermimic] exported policy to {out}/policy.pt and {out}/policy.onnx")
+            from intermimic.learning.export import export_policy
+
+            files = export_policy(runner, checkpoint.parent / "exported")
+            log("exported the policy: " + ", ".join(str(f) for f in files))
             return
-        policy = runner.get_inference_policy(device=env.unwrapped.device)
-        obs = env.get_observations()
-        step = 0
-        done_count = 0
-        while args.max_steps is None or step < args.max_steps:
+        play(env, runner.get_inference_policy(device=env.unwrapped.device), args.max_steps)
+
+
+def play(env, policy, max_steps: int | None) -> None:
+    """Step the policy, printing each finished episode; Ctrl-C stops it cleanly."""
+    import torch
+
+    from intermimic.evaluation.episodes import EpisodeLog
+
+    episodes = EpisodeLog(env)
+    obs = env.get_observations()
+    step = 0
+    try:
+        while max_steps is None or step < max_steps:
+            episodes.before_step()
             with torch.inference_mode():
                 obs, _, dones, _ = env.step(policy(obs))
             step += 1
-            done_count += int(dones.sum())
-        print(f"[intermimic] played {step} steps; {done_count} episodes ended")
+            results = episodes.after_step(dones)
+            for number, result in enumerate(results, start=episodes.episodes - len(results) + 1):
+                log(f"episode {number}: {result.line()}")
+    except KeyboardInterrupt:
+        log("stopped (Ctrl-C)")
+    log(f"played {step} steps; {episodes.episodes} episodes ended")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -26,3 +27,11 @@ def require_sample_data() -> Path:
 @pytest.fixture(scope="session")
 def sample_data() -> Path:
     return require_sample_data()
+
+
+def load_script(name: str):
+    """The module of ``source/<name>.py`` (its ``main``, ``build_parser``), loaded without running it."""
+    spec = importlib.util.spec_from_file_location(f"script_{name}", REPO_ROOT / "source" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
 from intermimic.motion.clip_io import save_clip_file
 from intermimic.motion.synthetic import synthetic_clip
-from intermimic.presets import REPO_ROOT
 
-from conftest import require_sample_data
+from conftest import load_script, require_sample_data
 
 pytestmark = pytest.mark.unit
 
 
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(f"_script_{name}", REPO_ROOT / "source" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_inspect_reports_counts_durations_and_rejections(tmp_path, capsys):
-    inspect = _script("inspect_data")
+    inspect = load_script("inspect_data")
     folder = tmp_path / "clips"
     save_clip_file(folder / "sub1_demobox_000.pt", synthetic_clip(60, seed=1))
     save_clip_file(folder / "sub2_demobox_001.pt", synthetic_clip(90, seed=2))
@@ -45,7 +36,7 @@ def test_inspect_reports_counts_durations_and_rejections(tmp_path, capsys):
 
 
 def test_inspect_demo_and_sample_release_folder(capsys):
-    inspect = _script("inspect_data")
+    inspect = load_script("inspect_data")
     assert inspect.main(["demo", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["clips"] == 3 and list(s["objects"]) == ["demobox"]
@@ -57,7 +48,7 @@ def test_inspect_demo_and_sample_release_folder(capsys):
 
 
 def test_motion_benchmark_runs_small(capsys):
-    bench = _script("benchmark")
+    bench = load_script("benchmark")
     assert bench.main(["motion", "--hours", "0.01", "--envs", "64", "--repeats", "2", "--many", "3", "--no-sample"]) == 0
     out = capsys.readouterr().out
     assert "bytes/frame" in out and "query time per call, 64 environments" in out

@@ -356,3 +356,72 @@ def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpo
         finally:
             env.close()
 
+
+# -------------------------------------------------------------------------------------------------
+# Playing and evaluating a checkpoint with the settings of its training run
+# -------------------------------------------------------------------------------------------------
+def add_run_settings_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--task_defaults", action="store_true",
+        help="Ignore the data and env settings recorded with the checkpoint's run (<run>/params/env.yaml); "
+        "use the task's defaults and the command line.",
+    )  # fmt: skip
+
+
+def find_checkpoint(path: str | None, experiment_dir: str):
+    """The checkpoint file ``--checkpoint`` names (file, run folder, experiment folder or None:
+    the latest run), checked to be readable."""
+    from .checkpoints import resolve_checkpoint
+
+    with as_user_error(FileNotFoundError, context="--checkpoint: "):
+        checkpoint = resolve_checkpoint(path, experiment_dir)
+    check_checkpoint_file(checkpoint)
+    return checkpoint
+
+
+def _flatten(tree: dict, prefix: str = "") -> set[str]:
+    out = set()
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        out |= _flatten(value, path + ".") if isinstance(value, dict) and value else {path}
+    return out
+
+
+def explicit_env_paths(args, overrides: list[str]) -> set[str]:
+    """Dotted env paths the command line sets (env.<path>=, experiment preset, data)."""
+    from omegaconf import OmegaConf
+
+    from .presets import load_preset, split_overrides
+    from .run_settings import DATA_PATH
+
+    named, dataset_dotlist, isaaclab_tokens = split_overrides(overrides)
+    paths = {t.partition("=")[0].lstrip("+~")[len("env."):] for t in isaaclab_tokens if t.lstrip("+~").startswith("env.")}
+    if named["dataset"] or getattr(args, "motion", None):
+        paths.add(DATA_PATH)
+    paths |= {f"{DATA_PATH}.{t.partition('=')[0]}" for t in dataset_dotlist}
+    if named["experiment"]:
+        env_section = OmegaConf.to_container(load_preset("experiments", named["experiment"])).get("env") or {}
+        paths |= _flatten(env_section)
+    return paths
+
+
+def use_run_settings(args, overrides: list[str], env_cfg, checkpoint) -> str:
+    """Apply the settings recorded with ``checkpoint``'s run unless ``--task_defaults``; says
+    (log lines) which data is used and whether it differs from the training data. Returns the
+    banner's description of where the settings came from."""
+    from .run_settings import apply_run_settings, describe_data, find_run_settings, same_data
+
+    if getattr(args, "task_defaults", False):
+        return "task defaults and command line (--task_defaults)"
+    with as_user_error(OSError, ValueError, context=f"settings of the run of {checkpoint}: "):
+        settings = find_run_settings(checkpoint)
+    if settings is None:
+        return f"task defaults and command line (no {checkpoint.parent.name}/params/env.yaml next to the checkpoint)"
+    with as_user_error(KeyError, ValueError, AttributeError, context=f"{settings.path}: "):
+        changed = apply_run_settings(env_cfg, settings, explicit_env_paths(args, overrides))
+    motion_cfg = env_cfg.commands.motion.motion
+    if not same_data(settings.data, motion_cfg):
+        log(f"note: using data {describe_data(motion_cfg)}, which differs from the run's training data "
+            f"{describe_data(settings.data)}")  # fmt: skip
+    text = f"{settings.path}"
+    return text + (f" ({', '.join(changed)})" if changed else " (same as the task defaults)")

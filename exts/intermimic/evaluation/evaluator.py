@@ -14,14 +14,20 @@ EVAL_EPISODE_S = 1.0e5
 def configure_for_evaluation(env_cfg) -> None:
     """Switch an HOI env cfg to evaluation: starts at frame 0 from the reference, no PSI, no
     curriculum statistics, no episode-length time-out, per-step tracking errors recorded."""
-    from isaaclab.managers import TerminationTermCfg
-
-    from ..tasks import mdp
     from ..tasks.hoi_env_cfg import start_at_clip_beginnings
 
     env_cfg.episode_length_s = EVAL_EPISODE_S
     start_at_clip_beginnings(env_cfg)
     env_cfg.terminations.time_out = None
+    record_tracking_errors_each_step(env_cfg)
+
+
+def record_tracking_errors_each_step(env_cfg) -> None:
+    """Have the env store each step's (E_h, E_o) per env in ``command.step_errors``."""
+    from isaaclab.managers import TerminationTermCfg
+
+    from ..tasks import mdp
+
     env_cfg.terminations.tracking_metrics = TerminationTermCfg(func=mdp.record_tracking_errors)
 
 
@@ -63,6 +69,6 @@ def evaluate_policy(env, policy, attempts: int = 1, max_steps: int | None = None
 
 
 def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
+    from ..utils.progress import progress
 
-    return tqdm(total=total, desc="evaluating clips", unit="clip", disable=not enabled)
+    return progress(total=total, desc="evaluating clips", unit="clip", enabled=enabled, leave=True)
