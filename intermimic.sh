@@ -5,6 +5,8 @@
 #   ./intermimic.sh train [ARGS...]       source/train.py
 #   ./intermimic.sh play [ARGS...]        source/play.py
 #   ./intermimic.sh evaluate [ARGS...]    source/evaluate.py
+#   ./intermimic.sh plot [RUN]            training curves of a run as PNG files (RUN/plots/)
+#   ./intermimic.sh tensorboard [ARGS...] TensorBoard on logs/rsl_rl (http://localhost:6006)
 #   ./intermimic.sh data inspect PATH [--json]
 #   ./intermimic.sh convert [ARGS...]     source/convert.py
 #   ./intermimic.sh benchmark [ARGS...]   source/benchmark.py
@@ -19,7 +21,7 @@ VENV="$ROOT/.venv"
 STAMP_NAME=".intermimic-setup"
 
 log() { printf '[intermimic] %s\n' "$*" >&2; }
-die() { printf '[intermimic] error: %s\n' "$*" >&2; exit 1; }
+die() { printf '[intermimic] error: %s\n' "$*" >&2; exit 2; }
 
 find_python312() {
     local candidates=(python3.12)
@@ -91,7 +93,7 @@ run_script() {
 }
 
 usage() {
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -101,6 +103,8 @@ case "$cmd" in
     train) run_script train.py "$@" ;;
     play) run_script play.py "$@" ;;
     evaluate) run_script evaluate.py "$@" ;;
+    plot) run_script plot.py "$@" ;;
+    tensorboard) run_script tensorboard_server.py "$@" ;;
     convert) run_script convert.py "$@" ;;
     benchmark) run_script benchmark.py "$@" ;;
     data)

@@ -26,11 +26,18 @@ INSTALL_REQUIRES = [
     "numpy>=1.26",
     "mujoco-usd-converter==0.6.1",
     "tqdm",
+    "pyyaml>=6",  # settings recorded with a run (params/env.yaml)
+    "matplotlib>=3.10",  # ./intermimic.sh plot
+    "tensorboard>=2.20",  # ./intermimic.sh plot (event files) and ./intermimic.sh tensorboard
+    "onnx>=1.18",  # play --export
 ]
 
 EXTRAS_REQUIRE = {
     "dev": ["pytest>=8", "pytest-timeout>=2.3"],
     "isaacsim": ["isaaclab[isaacsim]==3.0.0"],
+    # web viewers for --viz viser (port 8080) and --viz rerun (web 9090, gRPC 9876), in the
+    # versions Isaac Lab's visualizers require
+    "viz": ["isaaclab[viser,rerun]==3.0.0"],
 }
 
 setup(
