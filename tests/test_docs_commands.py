@@ -1,0 +1,219 @@
+"""Every command shown in README.md and docs/*.md parses: its script and subcommand exist, its
+flags are known, its presets and override keys exist and its values have the right type.
+
+Commands are taken from code blocks and inline code: ``./intermimic.sh ...``, ``python
+source/X.py ...``, ``isaaclab ...`` (and ``isaaclab.sh -p ...``). They are parsed with each
+script's own argparse parser (``build_parser()``) and, for train/play/evaluate, resolved with
+the same config resolution the scripts run (tasks, presets, overrides); nothing is run.
+Placeholders (``<run>``, ``PATH``) and synopsis notation (``[--hours 10]``, ``cpu|cuda:0``,
+``PATH...``) are normalised first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import re
+import shlex
+from dataclasses import dataclass
+
+import pytest
+
+from conftest import REPO_ROOT, load_script
+
+pytestmark = pytest.mark.unit
+
+DOC_FILES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+COMMAND_START = re.compile(r"^(\./intermimic\.sh|(\.venv/bin/)?python3? source/|isaaclab(\.sh)? )")
+ENV_SCRIPTS = ("train.py", "play.py", "evaluate.py")
+
+
+@dataclass(frozen=True)
+class DocCommand:
+    where: str
+    text: str
+
+    def __str__(self):
+        return f"{self.where}: {self.text}"
+
+
+def _code_lines(markdown: str):
+    """(line number, text) of shell lines in fenced blocks (continuations joined) and of inline
+    code spans."""
+    in_block, pending, start = False, "", 0
+    for number, line in enumerate(markdown.splitlines(), 1):
+        if line.strip().startswith("```"):
+            in_block, pending = not in_block, ""
+            continue
+        if in_block:
+            if not pending:
+                start = number
+            pending += line.strip()
+            if pending.endswith("\\"):
+                pending = pending[:-1] + " "
+                continue
+            yield start, pending
+            pending = ""
+        else:
+            for span in re.findall(r"`([^`]+)`", line):
+                yield number, span
+
+
+def extract_commands() -> list[DocCommand]:
+    found = []
+    for doc in DOC_FILES:
+        for number, text in _code_lines(doc.read_text()):
+            text = re.split(r"\s#\s", text)[0].strip()  # trailing comment
+            if COMMAND_START.match(text):
+                found.append(DocCommand(f"{doc.relative_to(REPO_ROOT)}:{number}", text))
+    return found
+
+
+def normalise(text: str) -> list[str]:
+    """Shell tokens with placeholders and synopsis notation replaced by plausible values."""
+    text = text.split(" | ")[0]  # a shell pipe: the command before it
+    text = re.sub(r"\[([^\[\]]*)\]", r"\1", text) if " [" in text else text  # optional parts: [--hours 10]
+    tokens = []
+    for token in shlex.split(text):
+        token = re.sub(r"<[^>]*>", "x", token)  # <run>, <name>
+        if token in ("...", "ARGS...", "ARGS"):
+            continue
+        token = token.removesuffix("...")
+        if "|" in token and not token.startswith("["):
+            key, sep, value = token.rpartition("=")
+            token = f"{key}{sep}{value.split('|')[0]}" if sep else token.split("|")[0]  # first alternative
+        tokens.append(token)
+    return tokens
+
+
+# -------------------------------------------------------------------------------------------------
+# Checking
+# -------------------------------------------------------------------------------------------------
+def intermimic_sh_commands() -> dict[str, str]:
+    """Subcommand -> script, read from intermimic.sh itself."""
+    text = (REPO_ROOT / "intermimic.sh").read_text()
+    table = dict(re.findall(r"^\s+([a-z_]+)\) run_script (\S+\.py)", text, re.M))
+    if re.search(r"run_script inspect_data\.py", text):
+        table["data"] = "inspect_data.py"
+    return table
+
+
+def _pytest_markers() -> set[str]:
+    ini = configparser.ConfigParser()
+    ini.read(REPO_ROOT / "pytest.ini")
+    return {line.split(":")[0].strip() for line in ini["pytest"]["markers"].strip().splitlines()}
+
+
+def check_script(script: str, args: list[str]) -> None:
+    """Parse ``args`` as ``source/<script>`` would (UserError or SystemExit on failure)."""
+    module = load_script(script.removesuffix(".py"))
+    if script == "tensorboard_server.py":
+        check_tensorboard_args(args)
+        return
+    parser = module.build_parser()
+    if script not in ENV_SCRIPTS:
+        parser.parse_args(args)
+        return
+    from intermimic.launch import resolve_configs, split_arguments
+
+    parsed, overrides = split_arguments(parser, args)
+    parsed.device = "cpu" if parsed.device is None or parsed.device.startswith("cuda") else parsed.device
+    resolve_configs(parsed, overrides)
+
+
+def check_tensorboard_args(args: list[str]) -> None:
+    from tensorboard import default, program
+
+    program.TensorBoard(plugins=default.get_static_plugins()).configure(["tensorboard", "--logdir", ".", *args])
+
+
+def check_isaaclab_train(args: list[str], monkeypatch) -> None:
+    """Isaac Lab's own train command line, parsed by its dispatcher and rsl_rl backend parser."""
+    from isaaclab_rl.entrypoints.backends import train_rsl_rl
+
+    lib_parser = argparse.ArgumentParser()
+    lib_parser.add_argument("--rl_library", choices=["rsl_rl"], required=True)
+    selected, rest = lib_parser.parse_known_args(args)
+    parsed = {}
+    monkeypatch.setattr(train_rsl_rl, "setup_preset_cli", lambda parser, argv: (parser.parse_args(argv), []))
+    monkeypatch.setattr(train_rsl_rl, "set_hydra_args", lambda *a, **k: None)
+    parsed["args"] = train_rsl_rl._parse_args(rest)
+    from intermimic.launch import check_task
+
+    check_task(parsed["args"].task)
+
+
+def check_command(command: DocCommand, monkeypatch) -> None:
+    tokens = normalise(command.text)
+    head = tokens[0]
+    if head == "./intermimic.sh":
+        sub, rest = (tokens[1], tokens[2:]) if len(tokens) > 1 else ("help", [])
+        if sub in ("help", "setup"):
+            assert not rest, f"{sub} takes no arguments"
+            return
+        if sub == "test":
+            markers = [rest[i + 1] for i, t in enumerate(rest) if t == "-m"]
+            assert set(markers) <= _pytest_markers(), f"unknown pytest marker in {markers}"
+            return
+        scripts = intermimic_sh_commands()
+        assert sub in scripts, f"intermimic.sh has no command '{sub}' (has {sorted(scripts)})"
+        if sub == "data":
+            assert rest[:1] == ["inspect"], "data takes the subcommand inspect"
+            rest = rest[1:]
+        check_script(scripts[sub], rest)
+    elif head.endswith(("python", "python3")) or head in ("isaaclab", "isaaclab.sh"):
+        if head in ("isaaclab", "isaaclab.sh") and (tokens[1] == "list_envs" or len(tokens) == 2):
+            assert tokens[1] in ("list_envs", "train", "play"), f"unknown isaaclab command {tokens[1]}"
+            return  # a command named in the text, without arguments
+        if head in ("isaaclab", "isaaclab.sh") and tokens[1] == "train":
+            check_isaaclab_train(tokens[2:], monkeypatch)
+            return
+        if head in ("isaaclab", "isaaclab.sh"):
+            assert tokens[1] == "-p", f"unknown isaaclab command {tokens[1]}"
+            tokens = tokens[1:]
+        script = tokens[1].removeprefix("source/")
+        assert (REPO_ROOT / "source" / script).is_file(), f"no script source/{script}"
+        check_script(script, tokens[2:])
+    else:
+        raise AssertionError(f"unknown command {head}")
+
+
+COMMANDS = extract_commands()
+
+
+def test_the_docs_show_commands():
+    """The extraction finds the commands the docs are known to show (guards against a silently
+    empty parametrisation)."""
+    texts = [c.text for c in COMMANDS]
+    assert len(COMMANDS) >= 25
+    for expected in ("./intermimic.sh train", "./intermimic.sh play", "./intermimic.sh evaluate",
+                     "./intermimic.sh plot", "./intermimic.sh tensorboard", "./intermimic.sh data inspect",
+                     "isaaclab train", "isaaclab -p source/train.py"):  # fmt: skip
+        assert any(t.startswith(expected) for t in texts), expected
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.where for c in COMMANDS])
+def test_documented_command_parses(command, monkeypatch):
+    check_command(command, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "./intermimic.sh train --task InterMimic-Teacher-v0 --no_such_flag",
+        "./intermimic.sh train dataset=no_such_set",
+        "./intermimic.sh evaluate --checkpoint x env.no_such_field=1",
+        "./intermimic.sh play --max_steps many",
+        "./intermimic.sh fly",
+        "./intermimic.sh test -m no_such_marker",
+        "./intermimic.sh data inspect",
+        "isaaclab train --task InterMimic-Teacher-v0 --rl_library rsl_rl --no_such_flag",
+        "isaaclab -p source/train.py physics=no_such_physics",
+    ],
+)
+def test_a_wrong_command_is_caught(text, monkeypatch):
+    """The checker itself fails on commands that would not run."""
+    from intermimic.cli import UserError
+
+    with pytest.raises((UserError, SystemExit, AssertionError)):
+        check_command(DocCommand("example", text), monkeypatch)
