@@ -47,6 +47,21 @@ def test_step_and_reset(env):
     assert (env.episode_length_buf == 0).all()
 
 
+def test_reward_factors_are_logged_on_steps_with_resets(env):
+    """Resetting envs replaces ``extras["log"]``; the step's reward factors must survive it (with
+    thousands of envs some env resets in nearly every step)."""
+    env.reset()
+    for _ in range(300):
+        _, _, terminated, truncated, extras = env.step(torch.zeros(2, 153))
+        if (terminated | truncated).any():
+            break
+    else:
+        pytest.fail("no episode ended within 300 steps")
+    log = extras["log"]
+    assert any(k.startswith("Episode_Termination/") for k in log), "this step reset an env"
+    assert {"Reward/r", "Reward/r_h", "Reward/r_o", "Reward/r_ig", "Reward/r_cg"} <= set(log)
+
+
 def test_user_mjcf_humanoid_runs_the_task(env, sample_data):
     """The authors' MJCF of the same topology can replace the project's humanoid."""
     env.close()  # one simulation per process at a time

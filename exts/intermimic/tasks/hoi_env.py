@@ -16,6 +16,8 @@ from ..assets.object_scene import add_objects_to_scene
 from ..assets.objects import ObjectPhysicsCfg
 from ..motion.loader import load_library
 
+REWARD_LOG_PREFIX = "Reward/"
+
 
 def prepare_scene(cfg) -> tuple[object, list]:
     """Load the motion library named by the cfg and add its objects to ``cfg.scene`` (and use
@@ -46,3 +48,11 @@ class HOIEnv(ManagerBasedRLEnv):
         cfg.apply_timing()  # a timing chosen by override (env.timing=legacy) takes effect here
         self.motion_library, self.object_assets = prepare_scene(cfg)
         super().__init__(cfg, render_mode, **kwargs)
+
+    def _reset_idx(self, env_ids):
+        """As the base class, but the step's reward factors (``Reward/*``, written to
+        ``extras["log"]`` by the reward term) survive the reset, which replaces that dict: with
+        many envs some env resets in almost every step, and the factors would never be logged."""
+        factors = {k: v for k, v in self.extras.get("log", {}).items() if k.startswith(REWARD_LOG_PREFIX)}
+        super()._reset_idx(env_ids)
+        self.extras["log"].update(factors)
