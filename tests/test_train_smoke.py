@@ -56,6 +56,69 @@ def test_checkpoint_loads_back_and_plays(trained_run, tmp_path):
     assert "model_1.pt" in out and "played 5 steps" in out
 
 
+def test_play_prints_each_episode_and_stops_cleanly_on_ctrl_c(trained_run, tmp_path):
+    """Without --max_steps play runs until Ctrl-C, printing one line per finished episode."""
+    import re
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "source" / "play.py"), "--device", "cpu", "--num_envs", "2",
+         "--checkpoint", str(trained_run)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines, deadline = [], time.time() + 900
+    try:
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "episode 1:" in line:
+                proc.send_signal(signal.SIGINT)
+                break
+        out = "".join(lines) + proc.communicate(timeout=300)[0]
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out[-3000:]
+    assert "Traceback" not in out and "stopped (Ctrl-C)" in out
+    episode = re.search(r"episode 1: env \d \| clip (\S+) \| (\d+) steps \([\d.]+ s\) \| E_h ([\d.]+) cm \| "
+                        r"E_o ([\d.]+) cm \| ended by (\S+)", out)  # fmt: skip
+    assert episode, out[-3000:]
+    from intermimic.motion.demo import demo_clips
+
+    assert episode[1] in {c.info.name for c in demo_clips()}
+    assert int(episode[2]) > 0 and float(episode[3]) >= 0 and float(episode[4]) >= 0
+
+
+def test_export_writes_a_self_contained_onnx_that_matches_torchscript(trained_run, tmp_path):
+    import onnxruntime
+
+    out = _run([str(REPO_ROOT / "source" / "play.py"), "--device", "cpu", "--num_envs", "1",
+                "--checkpoint", str(trained_run), "--export"], cwd=tmp_path)  # fmt: skip
+    exported = trained_run / "exported"
+    assert sorted(p.name for p in exported.iterdir()) == ["policy.onnx", "policy.pt"]
+    assert str(exported / "policy.onnx") in out and str(exported / "policy.pt") in out
+    obs = torch.randn(1, 3198)
+    (onnx_actions,) = onnxruntime.InferenceSession(str(exported / "policy.onnx")).run(None, {"obs": obs.numpy()})
+    jit_actions = torch.jit.load(str(exported / "policy.pt"))(obs)
+    assert torch.allclose(torch.from_numpy(onnx_actions), jit_actions, atol=1e-4)
+
+
+def test_checkpoint_of_another_observation_layout_is_refused_in_one_line(trained_run, tmp_path):
+    """The run's policy sees 3198 numbers; without the interaction-field term the task has fewer."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "source" / "play.py"), "--device", "cpu", "--num_envs", "1",
+         "--checkpoint", str(trained_run), "--max_steps", "1", "env.observations.policy.interaction_field=null"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("[intermimic] error: ")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert f"--checkpoint {trained_run}" in errors[0] and "does not fit task InterMimic-Teacher-Play-v0" in errors[0]
+    assert "size mismatch" in errors[0]
+
+
 def test_ppo_on_real_clips_runs_with_finite_rewards_and_reloads(sample_data, tmp_path):
     """Teacher PPO on two real clips with their two objects: 2 iterations, finite losses and
     rewards in the log, a checkpoint that evaluates."""

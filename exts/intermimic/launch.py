@@ -70,7 +70,7 @@ def make_parser(description: str, default_task: str) -> argparse.ArgumentParser:
 def _group_isaac_sim_options(parser: argparse.ArgumentParser) -> None:
     """Move the launcher options only Isaac Sim reads into their own titled help section."""
     sim_only = parser.add_argument_group(
-        "Isaac Sim only", "Read only when Isaac Sim is installed (physics=isaacsim_physx, --viz kit); "
+        "Isaac Sim only", "Read only when Isaac Sim is installed (physics=isaacsim_physx, --viz kit);\n"
         "the default kit-less Newton physics ignores them."
     )  # fmt: skip
     for group in parser._action_groups:
@@ -81,7 +81,13 @@ def _group_isaac_sim_options(parser: argparse.ArgumentParser) -> None:
             group._group_actions.remove(action)
             sim_only._group_actions.append(action)
         if group.title == "launcher arguments":
-            group.title, group.description = "simulation", "Device and viewers (kit-less or Isaac Sim)."
+            group.title, group.description = "simulation", "Device and viewers."
+    for action in parser._actions:
+        if "--viz" in action.option_strings:
+            action.help = (
+                "Viewer(s), comma-separated: viser (web page, port 8080), rerun (web viewer, port 9090), "
+                f"newton_gl (a window; needs a display), kit (Isaac Sim). viser and rerun: {VIZ_INSTALL_HINT}."
+            )
 
 
 def split_arguments(parser: argparse.ArgumentParser, argv: list[str]):
@@ -345,16 +351,22 @@ def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpo
 
     from .learning.runners import create_runner
 
+    user_error = None  # raised only after the simulation block: Isaac Lab prints a traceback for errors in it
     with launch_simulation(env_cfg, args):
         env = gym.make(args.task, cfg=env_cfg)
         try:
             env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
             runner = create_runner(env, agent_cfg, log_dir)
-            if checkpoint is not None:
-                _load_checkpoint(runner, checkpoint, agent_cfg, args.task)
-            yield env, runner
+            try:
+                if checkpoint is not None:
+                    _load_checkpoint(runner, checkpoint, agent_cfg, args.task)
+                yield env, runner
+            except UserError as exc:
+                user_error = exc
         finally:
             env.close()
+    if user_error is not None:
+        raise user_error
 
 
 # -------------------------------------------------------------------------------------------------
