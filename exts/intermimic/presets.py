@@ -43,7 +43,7 @@ def load_preset(kind: str, name: str) -> DictConfig:
 
 def _resolve_path(value: str, root: Path) -> str:
     p = Path(os.path.expanduser(value))
-    return str(p if p.is_absolute() else (root / p))
+    return os.path.normpath(p if p.is_absolute() else (root / p))
 
 
 def dataset_overrides(name: str | None, dotlist: list[str]) -> dict:
