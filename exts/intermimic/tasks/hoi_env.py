@@ -15,6 +15,7 @@ from ..assets.object_registry import ObjectRegistry
 from ..assets.object_scene import add_objects_to_scene
 from ..assets.objects import ObjectPhysicsCfg
 from ..motion.loader import load_library
+from .mdp.observation_layout import OffsetMajorObservationManager
 
 
 def prepare_scene(cfg) -> tuple[object, list]:
@@ -46,3 +47,10 @@ class HOIEnv(ManagerBasedRLEnv):
         cfg.apply_timing()  # a timing chosen by override (env.timing=legacy) takes effect here
         self.motion_library, self.object_assets = prepare_scene(cfg)
         super().__init__(cfg, render_mode, **kwargs)
+
+    def load_managers(self):
+        super().load_managers()
+        # HOI observation groups are offset-major (one full block per future offset): replace
+        # Isaac Lab's manager by the one that lays them out so, and redo the gym spaces
+        self.observation_manager = OffsetMajorObservationManager(self.cfg.observations, self)
+        self._configure_gym_env_spaces()

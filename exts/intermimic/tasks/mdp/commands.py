@@ -135,12 +135,12 @@ class HOIReferenceCommand(CommandTerm):
         src = source or self.cfg.reward_source
         return self._cached(f"now/{src}", lambda: self.library.state(self.clip_ids, self.frame, src))
 
-    def future(self, source: str | None = None) -> ReferenceFrames:
-        """References at ``frame + k`` for k in ``future_offsets``: ``[E, K, ...]`` (observation source)."""
+    def future(self, source: str | None = None, offsets: Sequence[int] | None = None) -> ReferenceFrames:
+        """References at ``frame + k`` for k in ``offsets`` (default ``future_offsets``):
+        ``[E, K, ...]`` from ``source`` (default: the observation source ``teacher_source``)."""
         src = source or self.cfg.teacher_source
-        return self._cached(
-            f"future/{src}", lambda: self.library.future(self.clip_ids, self.frame, self.future_offsets, src)
-        )
+        ks = tuple(self.future_offsets if offsets is None else offsets)
+        return self._cached(f"future/{src}/{ks}", lambda: self.library.future(self.clip_ids, self.frame, ks, src))
 
     @property
     def command(self) -> torch.Tensor:
