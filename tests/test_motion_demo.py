@@ -15,11 +15,11 @@ from intermimic.assets import humanoid_spec as spec
 from intermimic.assets.primitives import DEMO_BOX_HALF_SIZE, DEMO_OBJECT_NAME, demo_box_points
 from intermimic.motion import clip_format as cf
 from intermimic.motion.demo import DEMO_CLIPS, demo_clip, demo_clips
-from intermimic.motion.demo_motions import BOX_MASS
-from intermimic.motion.demo_rig import foot_corners, foot_length_span
+from intermimic.motion.demo.motions import BOX_MASS
+from intermimic.motion.demo.rig import foot_corners, foot_length_span
 from intermimic.motion.kinematics import forward_kinematics
 from intermimic.motion.library import pack_clips
-from intermimic.motion.reference import frames_from_clip
+from intermimic.motion.packed import frames_from_clip
 from intermimic.motion.validation import check_clip
 from intermimic.utils import rotations as rot
 

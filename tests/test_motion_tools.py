@@ -8,7 +8,7 @@ import json
 import pytest
 
 from intermimic.motion.clip_io import save_clip_file
-from intermimic.motion.synthetic import synthetic_clip
+from intermimic.motion.demo.synthetic import synthetic_clip
 from intermimic.presets import REPO_ROOT
 
 from conftest import require_sample_data

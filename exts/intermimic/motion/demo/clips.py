@@ -10,7 +10,7 @@ They let a fresh machine train without any download. All use the built-in box ``
 * ``walk_lift_carry``: walk five steps to the box, squat and grasp it, stand up with it and
   carry it four steps.
 
-The motions come from :mod:`demo_motions` (footstep plans, inverse kinematics, centre of
+The motions come from :mod:`motions` (footstep plans, inverse kinematics, centre of
 mass over the feet in static poses): planted feet do not slide, the box moves only while the
 hands hold it, and no body but the hands touches it. Generation takes about a second and is
 cached per process.
@@ -22,25 +22,25 @@ from functools import lru_cache
 
 import torch
 
-from ..assets.primitives import DEMO_OBJECT_NAME
-from . import demo_motions
-from .library import ClipInfo, LoadedClip
-from .threads import single_thread
+from ...assets.primitives import DEMO_OBJECT_NAME
+from . import motions
+from ..library import ClipInfo, LoadedClip
+from ..threads import single_thread
 
 DEMO_SUBJECT = 0
 
 DEMO_CLIPS = {
-    "stand_squat_stand": demo_motions.stand_squat_stand,
-    "lift_and_place": demo_motions.lift_and_place,
-    "walk_lift_carry": demo_motions.walk_lift_carry,
+    "stand_squat_stand": motions.stand_squat_stand,
+    "lift_and_place": motions.lift_and_place,
+    "walk_lift_carry": motions.walk_lift_carry,
 }
-"""Name -> generator of a :class:`~intermimic.motion.demo_motions.Motion`."""
+"""Name -> generator of a :class:`~intermimic.motion.motions.Motion`."""
 
 
 @lru_cache(maxsize=None)
 def _generated(name: str) -> torch.Tensor:
     with single_thread():
-        return demo_motions.motion_to_clip(DEMO_CLIPS[name]()).to(torch.float32)
+        return motions.motion_to_clip(DEMO_CLIPS[name]()).to(torch.float32)
 
 
 def demo_clip(name: str) -> torch.Tensor:
