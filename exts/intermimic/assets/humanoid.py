@@ -72,6 +72,7 @@ def humanoid_cfg(
     max_depenetration_velocity: float = 20.0,
     solver_position_iterations: int = 8,
     usd_path: str | Path | None = None,
+    solver_velocity_iterations: int = 1,
 ):
     """ArticulationCfg of the humanoid with PD actuators from :mod:`humanoid_spec`.
 
@@ -97,7 +98,7 @@ def humanoid_cfg(
                 PhysxArticulationCfg(
                     enabled_self_collisions=False,
                     solver_position_iteration_count=solver_position_iterations,
-                    solver_velocity_iteration_count=0,
+                    solver_velocity_iteration_count=solver_velocity_iterations,
                 ),
                 NewtonArticulationCfg(self_collision_enabled=False),
             ],

@@ -12,8 +12,7 @@ from isaaclab.envs import ManagerBasedRLEnv
 
 from ..assets.humanoid import humanoid_usd_path
 from ..assets.object_registry import ObjectRegistry
-from ..assets.object_scene import add_objects_to_scene
-from ..assets.objects import ObjectPhysicsCfg
+from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
 from .mdp.observation_layout import OffsetMajorObservationManager
 
@@ -30,12 +29,14 @@ def prepare_scene(cfg) -> tuple[object, list]:
     library = load_library(motion.motion, device=cfg.sim.device)
     assets = []
     if motion.object_name:
+        registry = ObjectRegistry(library.objects_dir)
         physics = {
-            name: ObjectPhysicsCfg(density=cfg.object_densities.get(name, cfg.object_density))
+            name: registry.physics(name, density=cfg.object_densities.get(name, cfg.object_density))
             for name in library.object_names
         }
-        assets = ObjectRegistry(library.objects_dir).assets(library.object_names, physics=physics)
-        add_objects_to_scene(cfg.scene, assets, name=motion.object_name)
+        assets = registry.assets(library.object_names, physics=physics)
+        # the object takes the humanoid's solver settings (the release sets them once for all bodies)
+        add_objects_to_scene(cfg.scene, assets, name=motion.object_name, rigid_props=solver_props_like(cfg.scene.robot))
         motion.scene_object_names = list(library.object_names)
     return library, assets
 

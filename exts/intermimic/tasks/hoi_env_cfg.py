@@ -44,6 +44,7 @@ class HOISceneCfg(InteractiveSceneCfg):
     robot = humanoid_cfg(
         max_depenetration_velocity=HIGH_FIDELITY.max_depenetration_velocity,
         solver_position_iterations=HIGH_FIDELITY.position_iterations,
+        solver_velocity_iterations=HIGH_FIDELITY.velocity_iterations,
     )
     contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*", history_length=1)
     """Net contact force on each humanoid body (ground and object), as in the original method.
@@ -165,6 +166,7 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
         self.scene.ground = ground_cfg(timing.ground_friction, timing.ground_restitution)
         props = self.scene.robot.spawn.articulation_props[0]
         props.solver_position_iteration_count = timing.position_iterations
+        props.solver_velocity_iteration_count = timing.velocity_iterations
         self.scene.robot.spawn.rigid_props.max_depenetration_velocity = timing.max_depenetration_velocity
         self.object_density = timing.object_density
         self.rewards.intermimic.params["weights"] = weights.copy()
