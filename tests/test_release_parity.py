@@ -98,3 +98,88 @@ def test_object_solver_settings_follow_the_legacy_timing():
     props = solver_props_like(cfg.scene.robot)
     assert (props.solver_position_iteration_count, props.solver_velocity_iteration_count) == (4, 1)
     assert props.max_depenetration_velocity == 100.0
+
+
+# --- reward ----------------------------------------------------------------------------------
+
+
+def _yaw(angle: float) -> torch.Tensor:
+    return torch.tensor([[0.0, 0.0, math.sin(angle / 2), math.cos(angle / 2)]])
+
+
+def _random_quat(seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.nn.functional.normalize(torch.randn(1, 4, generator=g), dim=-1)
+
+
+def _object_reference(seed=0):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        root_pos=torch.tensor([[0.2, -0.1, 0.9]]), root_quat=_yaw(0.3), obj_pos=torch.tensor([[0.8, 0.2, 0.7]]),
+        obj_quat=_random_quat(seed), obj_lin_vel=torch.zeros(1, 3), obj_ang_vel=torch.zeros(1, 3),
+    )  # fmt: skip
+
+
+def test_object_rotation_is_compared_in_each_ones_heading_frame():
+    """The release's r_or compares the reference object in the reference root's heading frame with
+    the simulated object in the simulated root's: the whole scene turned about the vertical
+    (humanoid and object together) has no object rotation error."""
+    from intermimic.tasks.mdp import rewards as R
+
+    ref = _object_reference()
+    turn = _yaw(1.1)
+    root = rot.rotate(turn, ref.root_pos)
+    obj = rot.rotate(turn, ref.obj_pos)
+    o = R.object_errors(ref, root, rot.multiply(turn, ref.root_quat), obj, rot.multiply(turn, ref.obj_quat),
+                        ref.obj_lin_vel, ref.obj_ang_vel)  # fmt: skip
+    assert float(o["or"]) == pytest.approx(0.0, abs=1e-5)
+    # the object alone turned by 0.4 rad about the vertical: an error of 0.4
+    o = R.object_errors(ref, ref.root_pos, ref.root_quat, ref.obj_pos, rot.multiply(_yaw(0.4), ref.obj_quat),
+                        ref.obj_lin_vel, ref.obj_ang_vel)  # fmt: skip
+    assert float(o["or"]) == pytest.approx(0.4, abs=1e-5)
+
+
+def _far_reference():
+    """A random reference whose bodies are all far from the object (interaction weights ~0)."""
+    from types import SimpleNamespace
+
+    g = torch.Generator().manual_seed(3)
+    return SimpleNamespace(
+        body_pos=torch.randn(1, 52, 3, generator=g), body_quat=torch.tensor([0.0, 0, 0, 1]).repeat(1, 52, 1),
+        body_lin_vel=torch.zeros(1, 52, 3), body_ang_vel=torch.zeros(1, 52, 3),
+        interaction_field=torch.full((1, 52, 3), 10.0),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("release", [False, True])
+def test_position_error_full_weight_bodies(release):
+    """E_p weighs some key bodies 1 whatever their distance to the object: ours all leg bodies, the
+    release (``release_leg_weights``) the knees and ankles only."""
+    from intermimic.tasks.mdp import rewards as R
+
+    ref = _far_reference()
+    full = {"L_Knee", "L_Ankle", "R_Knee", "R_Ankle"} | (set() if release else {"L_Hip", "R_Hip", "L_Toe", "R_Toe"})
+    for name in spec.KEY_BODY_NAMES:
+        moved = ref.body_pos.clone()
+        moved[0, spec.body_index(name), 0] += 0.1
+        e = R.human_errors(ref, moved, ref.body_quat, ref.body_lin_vel, ref.body_ang_vel, 5.0, release)["p"]
+        expected = 0.01 / 21 if name in full else 0.0
+        assert float(e) == pytest.approx(expected, rel=1e-4, abs=1e-9), name
+
+
+@pytest.mark.parametrize("release", [False, True])
+def test_other_contact_bodies(release):
+    """r_other: ours over every non-hand body (20), the release (``release_other_bodies``) over
+    bodies 0-16, so a missing right-elbow contact costs nothing there."""
+    from intermimic.tasks.mdp import rewards as R
+
+    w = R.RewardWeightsCfg(release_other_bodies=release)
+    labels = torch.zeros(2, spec.NUM_BODIES)
+    labels[0, spec.body_index("Pelvis")] = 1.0
+    labels[1, spec.body_index("R_Elbow")] = 1.0
+    contact = torch.zeros(2, spec.NUM_BODIES, dtype=torch.bool)
+    f = R.contact_factors(labels, contact, w)["other"]
+    n = 17 if release else 20
+    assert float(f[0]) == pytest.approx(math.exp(-w.cg_other / n), rel=1e-5)
+    assert float(f[1]) == pytest.approx(1.0 if release else math.exp(-w.cg_other / n), rel=1e-5)

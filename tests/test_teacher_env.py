@@ -143,6 +143,23 @@ def test_reference_state_zeroes_errors_and_maximises_factors(env):
         assert not fired.any(), name
 
 
+def test_reward_of_a_reference_state_is_r_per_step(env):
+    """The environment returns r itself per step (in [0, 1], as the release's PPO sees it), not
+    r times the step length: at the reference state the human, object and interaction-graph
+    factors are 1, so the returned reward is the contact-graph factor alone."""
+    env.reset()
+    _clip_per_env(env)
+    _place_at_reference(env, [40, 60], steps_into_episode=1)  # first step: no accelerations yet
+    term = env.reward_manager._term_cfgs[0].func
+    reward = env.reward_manager.compute(env.step_dt).clone()
+    groups = term.combine(term.factors())
+    for name in ("r_h", "r_o", "r_ig_total"):
+        assert groups[name].min() > 0.99, name
+    torch.testing.assert_close(reward, groups["r"], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(reward, groups["r_cg"], atol=2e-2, rtol=0)
+    assert reward.min() > 0.2  # not r / 30
+
+
 def test_kinematic_replay_of_a_real_clip(env):
     """Replay the clips through the simulator: every step the reference state is written and the
     joint drives get the next frame as position target and the frame-to-frame rate as velocity
