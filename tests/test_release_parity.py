@@ -183,3 +183,58 @@ def test_other_contact_bodies(release):
     n = 17 if release else 20
     assert float(f[0]) == pytest.approx(math.exp(-w.cg_other / n), rel=1e-5)
     assert float(f[1]) == pytest.approx(1.0 if release else math.exp(-w.cg_other / n), rel=1e-5)
+
+
+# --- PPO -------------------------------------------------------------------------------------
+
+
+def test_teacher_ppo_has_no_value_clipping_and_no_gradient_clipping():
+    """The release trains with ``clip_value: False`` and ``truncate_grads: False``."""
+    from intermimic.tasks.agents.rsl_rl_ppo_cfg import TeacherPPORunnerCfg
+
+    alg = TeacherPPORunnerCfg().algorithm
+    assert alg.use_clipped_value_loss is False
+    assert alg.max_grad_norm is None
+
+
+def _tiny_ppo(max_grad_norm):
+    from rsl_rl.storage import RolloutStorage
+    from tensordict import TensorDict
+
+    from intermimic.learning.models import ClippedMLPModel
+    from intermimic.learning.ppo import InterMimicPPO
+
+    torch.manual_seed(0)
+    obs = TensorDict({"policy": torch.randn(8, 6)}, batch_size=[8])
+    actor = ClippedMLPModel(obs, {"actor": ["policy"]}, "actor", 3, hidden_dims=[16], activation="relu",
+                            distribution_cfg={"class_name": "GaussianDistribution", "init_std": 0.05,
+                                              "learn_std": False})  # fmt: skip
+    critic = ClippedMLPModel(obs, {"critic": ["policy"]}, "critic", 1, hidden_dims=[16], activation="relu")
+    storage = RolloutStorage("rl", 8, 2, obs, [3], "cpu")
+    alg = InterMimicPPO(actor, critic, storage, learning_rate=1e-3, num_learning_epochs=1, num_mini_batches=1,
+                        value_loss_coef=5.0, entropy_coef=0.0, schedule="fixed", max_grad_norm=max_grad_norm,
+                        use_clipped_value_loss=False)  # fmt: skip
+    for _ in range(2):
+        alg.act(obs)
+        alg.process_env_step(obs, torch.full((8,), 100.0), torch.zeros(8, dtype=torch.long), {})  # big returns
+    alg.compute_returns(obs)
+    return alg
+
+
+def test_ppo_update_without_gradient_clipping_keeps_the_raw_gradient(monkeypatch):
+    """``max_grad_norm=None``: the gradient reaches the optimiser unclipped (its norm is far above
+    1 here); a number clips it to that norm."""
+    norms = {}
+    for setting in (None, 1.0):
+        alg = _tiny_ppo(setting)
+        step = alg.optimizer.step
+
+        def record(*args, _alg=alg, _setting=setting, _step=step, **kwargs):
+            grads = [p.grad for p in _alg.critic.parameters() if p.grad is not None]
+            norms[_setting] = float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])))
+            return _step(*args, **kwargs)
+
+        monkeypatch.setattr(alg.optimizer, "step", record)
+        alg.update()
+    assert norms[None] > 10.0
+    assert norms[1.0] == pytest.approx(1.0, rel=1e-3)

@@ -5,6 +5,7 @@ adds ``bound_loss_coef * mean(sum(relu(mu - b)^2 + relu(-b - mu)^2))`` (a soft `
 This class keeps rsl_rl's rollout storage, models and return computation and replaces only
 the optimisation step, so the standard ``OnPolicyRunner`` drives it (select it with
 ``algorithm.class_name = "intermimic.learning.ppo:InterMimicPPO"``).
+``max_grad_norm=None`` turns gradient-norm clipping off (as in the release).
 
 Recurrent models, RND and symmetry augmentation are not supported here.
 """
@@ -93,8 +94,9 @@ class InterMimicPPO(PPO):
             loss.backward()
             if self.is_multi_gpu:
                 self.reduce_parameters()
-            nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
-            nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
+            if self.max_grad_norm is not None:  # None: no gradient-norm clipping (the release's)
+                nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
+                nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
             self.optimizer.step()
 
             stats = {"surrogate": surrogate, "value": value_loss, "entropy": entropy.mean(), **extras}

@@ -39,6 +39,8 @@ class InterMimicPpoAlgorithmCfg(RslRlPpoAlgorithmCfg):
     class_name: str = "intermimic.learning.ppo:InterMimicPPO"
     bound_loss_coef: float = 10.0
     action_bound: float = 1.0
+    max_grad_norm: float | None = None
+    """Gradient-norm clipping threshold; None: no clipping (the release's ``truncate_grads: False``)."""
 
 
 @configclass
@@ -66,9 +68,9 @@ class TeacherPPORunnerCfg(RslRlOnPolicyRunnerCfg):
         num_learning_epochs=6,
         num_mini_batches=8,
         value_loss_coef=5.0,
-        use_clipped_value_loss=True,
+        use_clipped_value_loss=False,  # the release: clip_value False
         entropy_coef=0.0,
         desired_kl=0.01,
-        max_grad_norm=1.0,
+        max_grad_norm=None,  # the release: truncate_grads False
         normalize_advantage_per_mini_batch=False,
     )
