@@ -238,3 +238,53 @@ def test_ppo_update_without_gradient_clipping_keeps_the_raw_gradient(monkeypatch
         alg.update()
     assert norms[None] > 10.0
     assert norms[1.0] == pytest.approx(1.0, rel=1e-3)
+
+
+# --- episode starts --------------------------------------------------------------------------
+
+
+def test_psi_replaces_the_lowest_slot_whatever_its_score():
+    """The release: a new state scoring above 0.5 replaces the lowest-scored simulated slot, even
+    one scoring higher (so early high scores do not stay for ever); per frame the best offer."""
+    from intermimic.tasks.mdp.state_init import PhysicalStateBuffer
+
+    buf = PhysicalStateBuffer(num_frames=2, num_slots=3, state_dim=1, replace_threshold=0.5, score_decay=0.0)
+    buf.scores[0] = torch.tensor([0.95, 0.9])
+    buf.states[0] = torch.tensor([[1.0], [2.0]])
+    assert buf.insert(torch.tensor([0]), torch.tensor([[3.0]]), torch.tensor([0.6])) == 1
+    torch.testing.assert_close(buf.scores[0], torch.tensor([0.95, 0.6]))
+    torch.testing.assert_close(buf.states[0, :, 0], torch.tensor([1.0, 3.0]))
+    # two offers for frame 1 and one below the threshold for frame 0: the best of frame 1 is kept
+    stored = buf.insert(torch.tensor([1, 1, 0]), torch.tensor([[4.0], [5.0], [6.0]]), torch.tensor([0.7, 0.8, 0.5]))
+    assert stored == 1
+    assert buf.scores[1].max() == pytest.approx(0.8) and float(buf.states[1, buf.scores[1].argmax(), 0]) == 5.0
+    torch.testing.assert_close(buf.scores[0], torch.tensor([0.95, 0.6]))
+
+
+def test_release_start_frames_leave_an_episode_and_avoid_well_covered_frames():
+    """The release draws starts in [0, max(1, L - 300)) with weights 1 / (sum of the frame's slot
+    scores, the capture slot scoring 1); a clip no longer than an episode starts at frame 0."""
+    from intermimic.tasks.mdp.state_init import PhysicalStateBuffer, ReleaseStartFrameSampler
+
+    lengths = torch.tensor([400, 250])
+    starts = torch.tensor([0, 400])
+    psi = PhysicalStateBuffer(num_frames=650, num_slots=3, state_dim=1, score_decay=0.0)
+    psi.scores[10] = torch.tensor([1.0, 1.0])  # frame 10 of clip 0: sum of scores 3
+    sampler = ReleaseStartFrameSampler(starts, lengths, episode_steps=300, p_zero=0.0, psi=psi)
+    weights = sampler.frame_weights(0)
+    assert len(weights) == 100
+    assert float(weights[10]) == pytest.approx(1 / 3) and float(weights[11]) == pytest.approx(1.0)
+    g = torch.Generator().manual_seed(0)
+    frames = sampler.sample(torch.zeros(20000, dtype=torch.long), generator=g)
+    assert frames.min() >= 0 and frames.max() <= 99
+    share = float((frames == 10).float().mean())
+    assert share == pytest.approx((1 / 3) / (99 + 1 / 3), rel=0.35)
+    assert (sampler.sample(torch.ones(50, dtype=torch.long), generator=g) == 0).all()
+
+
+def test_release_psi_keeps_states_at_least_an_episode_before_the_clip_end():
+    from intermimic.tasks.mdp.state_init import release_psi_frames
+
+    frames = torch.tensor([0, 100, 101, 0])
+    lengths = torch.tensor([400, 400, 400, 300])
+    assert release_psi_frames(frames, lengths, 300).tolist() == [True, True, False, False]

@@ -23,7 +23,10 @@ from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
-from .state_init import EpisodeRecorder, PhysicalStateBuffer, SimState, StartFrameSampler, psi_scores
+from .state_init import (
+    EpisodeRecorder, PhysicalStateBuffer, ReleaseStartFrameSampler, SimState, StartFrameSampler, psi_scores,
+    release_psi_frames,
+)  # fmt: skip
 
 
 @configclass
@@ -44,6 +47,11 @@ class StateInitCfg:
     """States are taken from frames in ``[start + margin, end - margin)``."""
     psi_replace_threshold: float = 0.5
     psi_score_decay: float = 1.0e-5
+    release_starts: bool = False
+    """Episode starts as the release draws them: start frames (other than frame 0) only in
+    ``[0, max(1, L - episode steps))``, weighted by 1 / (sum of the frame's PSI slot scores)
+    instead of by failures, and PSI states stored only for clips longer than an episode, at
+    frames at least an episode before the clip's end."""
 
 
 class HOIReferenceCommand(CommandTerm):
@@ -73,16 +81,22 @@ class HOIReferenceCommand(CommandTerm):
         """Whether each env's running clip came from the clip schedule."""
 
         init = cfg.state_init
-        self.start_sampler = StartFrameSampler(
-            self.library.clip_start, self.library.clip_length, cfg.min_frames_left,
-            init.start_at_zero_prob, init.failure_priority, init.failure_decay,
-        )  # fmt: skip
         total_frames = int(self.library.clip_length.sum())
         self.psi = (
             PhysicalStateBuffer(total_frames, init.psi_slots, device=self.device,
                                 replace_threshold=init.psi_replace_threshold, score_decay=init.psi_score_decay)
             if init.psi else None
         )  # fmt: skip
+        if init.release_starts:
+            self.start_sampler = ReleaseStartFrameSampler(
+                self.library.clip_start, self.library.clip_length, self.max_episode_steps, init.start_at_zero_prob,
+                self.psi,
+            )  # fmt: skip
+        else:
+            self.start_sampler = StartFrameSampler(
+                self.library.clip_start, self.library.clip_length, cfg.min_frames_left,
+                init.start_at_zero_prob, init.failure_priority, init.failure_decay,
+            )  # fmt: skip
         self.recorder = EpisodeRecorder(self.num_envs, self.max_episode_steps + 1, device=self.device) if init.psi else None
 
         self._cache_key = None
@@ -352,6 +366,9 @@ class HOIReferenceCommand(CommandTerm):
             step_idx = torch.arange(self.recorder.max_steps, device=self.device)[None, :]
             valid = (step_idx >= margin) & (step_idx < steps[survived, None] - margin)
             frames = self.start_frame[envs, None] + step_idx
+            if self.cfg.state_init.release_starts:
+                lengths = self.library.clip_length[clips[survived], None]
+                valid &= release_psi_frames(frames, lengths, self.max_episode_steps)
             scores = psi_scores(frames, end_frame[survived, None], planned_end[survived, None])
             flat = self.library.flat_index(clips[survived], frames)
             stored = self.psi.insert(flat[valid], self.recorder.states[envs][valid], scores[valid])
