@@ -288,3 +288,23 @@ def test_release_psi_keeps_states_at_least_an_episode_before_the_clip_end():
     frames = torch.tensor([0, 100, 101, 0])
     lengths = torch.tensor([400, 400, 400, 300])
     assert release_psi_frames(frames, lengths, 300).tolist() == [True, True, False, False]
+
+
+# --- contacts --------------------------------------------------------------------------------
+
+
+def test_contact_sensor_rows_are_found_by_body_name():
+    """A sensor listing the bodies in another order (PhysX lists them in USD traversal order):
+    canonical body b maps to the sensor row named b."""
+    from types import SimpleNamespace
+
+    from isaaclab.utils.string import resolve_matching_names
+
+    from intermimic.assets.humanoid import canonical_sensor_ids
+
+    names = list(reversed(spec.BODY_NAMES))
+    sensor = SimpleNamespace(find_sensors=lambda keys, preserve_order=False: resolve_matching_names(
+        keys, names, preserve_order))  # fmt: skip
+    ids = canonical_sensor_ids(sensor)
+    assert [names[i] for i in ids] == list(spec.BODY_NAMES)
+    assert ids[0] == len(names) - 1  # the pelvis is the sensor's last row

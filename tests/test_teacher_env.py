@@ -160,6 +160,15 @@ def test_reward_of_a_reference_state_is_r_per_step(env):
     assert reward.min() > 0.2  # not r / 30
 
 
+def test_contact_sensor_bodies_are_mapped_by_name(env):
+    """The contact sensor may order bodies differently from the articulation (PhysX does): the
+    command reads sensor rows by body name, so canonical body b reads the sensor row named b."""
+    cmd = _cmd(env)
+    sensor = env.scene["contact_forces"]
+    assert [sensor.sensor_names[i] for i in cmd.contact_sensor_ids.tolist()] == list(spec.BODY_NAMES)
+    torch.testing.assert_close(cmd.body_contact_forces(), sensor.data.net_forces_w.torch[:, cmd.contact_sensor_ids])
+
+
 def test_kinematic_replay_of_a_real_clip(env):
     """Replay the clips through the simulator: every step the reference state is written and the
     joint drives get the next frame as position target and the frame-to-frame rate as velocity
@@ -274,5 +283,5 @@ def test_observation_slices_match_their_formulas(env):
         expected = (local / (n + 1e-6) * np.exp(-5 * n)).reshape(-1)
         np.testing.assert_allclose(slices["interaction_field"][e].numpy(), expected, atol=1e-4)
     # the contact slice is the thresholded sensor reading of the 31 contact bodies
-    forces = env.scene["contact_forces"].data.net_forces_w.torch[:, cmd.body_ids][:, spec.CONTACT_BODY_IDS]
+    forces = env.scene["contact_forces"].data.net_forces_w.torch[:, cmd.contact_sensor_ids][:, spec.CONTACT_BODY_IDS]
     torch.testing.assert_close(slices["contact"], (forces.abs() > 0.1).any(-1).float())

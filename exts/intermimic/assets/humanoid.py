@@ -139,6 +139,20 @@ def canonical_joint_ids(articulation) -> list[int]:
     return ids
 
 
+def canonical_sensor_ids(contact_sensor) -> list[int]:
+    """Contact-sensor indices of the 52 bodies in canonical order, matched by body name: a sensor
+    may order its bodies differently from the articulation (PhysX: USD traversal order)."""
+    import warnings
+
+    with warnings.catch_warnings():  # Newton's sensor reads its names through a deprecated alias
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ids, _ = contact_sensor.find_sensors(list(spec.BODY_NAMES), preserve_order=True)
+    ids = list(ids)
+    if len(ids) != spec.NUM_BODIES:
+        raise RuntimeError(f"expected {spec.NUM_BODIES} humanoid bodies in the contact sensor, resolved {len(ids)}")
+    return ids
+
+
 def canonical_body_ids(articulation) -> list[int]:
     """Simulator body indices of the 52 bodies in canonical order."""
     ids, _ = articulation.find_bodies(list(spec.BODY_NAMES), preserve_order=True)

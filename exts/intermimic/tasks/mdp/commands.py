@@ -17,7 +17,7 @@ import torch
 from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
 
-from ...assets.humanoid import canonical_body_ids, canonical_joint_ids
+from ...assets.humanoid import canonical_body_ids, canonical_joint_ids, canonical_sensor_ids
 from ...assets.humanoid_spec import KEY_BODY_IDS
 from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
@@ -63,6 +63,7 @@ class HOIReferenceCommand(CommandTerm):
         self.object = env.scene[cfg.object_name] if cfg.object_name else None
         self.body_ids = torch.tensor(canonical_body_ids(self.robot), device=self.device)
         self.joint_ids = torch.tensor(canonical_joint_ids(self.robot), device=self.device)
+        self._contact_sensor_ids: torch.Tensor | None = None
         # the HOI env loads the library before building the scene (its objects follow the clips)
         self.library = getattr(env, "motion_library", None) or load_library(cfg.motion, device=self.device)
         for src in (cfg.teacher_source, cfg.reward_source, cfg.init_source):
@@ -249,14 +250,22 @@ class HOIReferenceCommand(CommandTerm):
 
         return self._cached("field", compute)
 
+    @property
+    def contact_sensor_ids(self) -> torch.Tensor:
+        """Contact-sensor indices of the 52 bodies in canonical order (matched by name)."""
+        if self._contact_sensor_ids is None:
+            sensor = self._env.scene[self.cfg.contact_sensor_name]
+            self._contact_sensor_ids = torch.tensor(canonical_sensor_ids(sensor), device=self.device)
+        return self._contact_sensor_ids
+
     def body_contact_forces(self) -> torch.Tensor:
         """Contact force on each body (canonical order), ``[E, 52, 3]``: forces with the object
         when the sensor filters on it, else the net contact force."""
         data = self._env.scene[self.cfg.contact_sensor_name].data
         matrix = getattr(data, "force_matrix_w", None)
         if matrix is not None:
-            return matrix.torch[:, self.body_ids].sum(dim=2)
-        return data.net_forces_w.torch[:, self.body_ids]
+            return matrix.torch[:, self.contact_sensor_ids].sum(dim=2)
+        return data.net_forces_w.torch[:, self.contact_sensor_ids]
 
     def body_contact(self) -> torch.Tensor:
         """Per body whether it is in contact: any force component above the threshold, ``[E, 52]``."""
