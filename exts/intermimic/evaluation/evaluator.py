@@ -1,5 +1,6 @@
 """Evaluation rollouts (METHOD section 10): every clip from frame 0, all terminations on, whole
-clip; per clip the longest of ``attempts`` attempts is kept."""
+clip; per clip the longest of ``attempts`` attempts is kept (equally long: the lower E_h + E_o),
+its errors averaged over its steps except the one that ended it, as in the release."""
 
 from __future__ import annotations
 

@@ -23,31 +23,42 @@ class ClipResult:
 
 
 class EpisodeAccumulator:
-    """Sums per-step errors of each env's running episode."""
+    """Sums per-step errors of each env's running episode.
+
+    An episode's errors are averaged over its steps ``1..n-1``: the step that ends it (a failure
+    or the clip's last frame) is left out, as in the release's evaluation. An episode of one step
+    keeps that step.
+    """
 
     def __init__(self, num_envs: int, device):
         self.steps = torch.zeros(num_envs, dtype=torch.long, device=device)
         self.sum_h = torch.zeros(num_envs, device=device)
         self.sum_o = torch.zeros(num_envs, device=device)
+        self.last_h = torch.zeros(num_envs, device=device)
+        self.last_o = torch.zeros(num_envs, device=device)
 
     def add(self, e_h: torch.Tensor, e_o: torch.Tensor) -> None:
         self.steps += 1
         self.sum_h += e_h
         self.sum_o += e_o
+        self.last_h.copy_(e_h)
+        self.last_o.copy_(e_o)
 
     def take(self, env_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(steps, mean E_h, mean E_o) of the finished episodes of ``env_ids``, then cleared."""
         steps = self.steps[env_ids].clone()
-        n = steps.clamp_min(1).float()
-        out = (steps, self.sum_h[env_ids] / n, self.sum_o[env_ids] / n)
-        self.steps[env_ids] = 0
-        self.sum_h[env_ids] = 0.0
-        self.sum_o[env_ids] = 0.0
-        return out
+        single = steps <= 1
+        n = (steps - 1).clamp_min(1).float()
+        mean_h = torch.where(single, self.sum_h[env_ids], (self.sum_h[env_ids] - self.last_h[env_ids]) / n)
+        mean_o = torch.where(single, self.sum_o[env_ids], (self.sum_o[env_ids] - self.last_o[env_ids]) / n)
+        for buf in (self.steps, self.sum_h, self.sum_o, self.last_h, self.last_o):
+            buf[env_ids] = 0
+        return steps, mean_h, mean_o
 
 
 class ClipTable:
-    """Per clip, the longest attempt (ties: the later one)."""
+    """Per clip, the longest attempt; among equally long ones the one with the lower E_h + E_o
+    (as the release's evaluation keeps them)."""
 
     def __init__(self, clips):
         self.clips = clips  # list of ClipInfo
@@ -57,7 +68,9 @@ class ClipTable:
         info = self.clips[clip_id]
         prev = self.results.get(clip_id)
         attempts = 1 + (prev.attempts if prev else 0)
-        if prev is None or steps >= prev.steps:
+        if prev is None or steps > prev.steps or (
+            steps == prev.steps and 100.0 * (e_h_m + e_o_m) < prev.e_h_cm + prev.e_o_cm
+        ):
             self.results[clip_id] = ClipResult(info.name, info.subject, info.object, info.num_frames, steps,
                                                success, 100.0 * e_h_m, 100.0 * e_o_m, attempts)  # fmt: skip
         else:
