@@ -343,3 +343,50 @@ def test_equally_long_attempts_keep_the_lower_error():
     assert (r.steps, r.e_h_cm, r.e_o_cm, r.attempts) == (50, pytest.approx(5.0), pytest.approx(10.0), 4)
     table.offer(0, 99, True, 0.30, 0.30)  # longer: kept
     assert table.results[0].success and table.results[0].e_h_cm == pytest.approx(30.0)
+
+
+# --- raw row 0 -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule, reward_source, first_row, sources", [
+    ("aligned", "raw", 1, ["corrected", "raw"]),
+    ("release", "raw", 0, ["raw"]),
+    ("release", "corrected", 1, ["corrected", "raw"]),
+])  # fmt: skip
+def test_raw_row0_rule(tmp_path, rule, reward_source, first_row, sources):
+    """A corrected clip's row 0 is a placeholder. ``aligned`` (default) drops row 0 of both files
+    in every task; ``release``: a task reading only raw references (the release's teacher
+    training) loads the raw clip alone from row 0, one reading corrected references drops row 0."""
+    from intermimic.motion import clip_format as cf
+    from intermimic.motion.clip_io import save_clip_file
+    from intermimic.motion.demo.synthetic import synthetic_clip
+    from intermimic.motion.loader import load_library
+    from intermimic.tasks.hoi_env import task_motion_data
+    from intermimic.tasks.hoi_env_cfg import HOIEnvCfg
+
+    raw = synthetic_clip(40, seed=5)
+    corrected = raw.clone()
+    corrected[0] = 0.0
+    save_clip_file(tmp_path / "raw" / "sub1_demobox_000.pt", raw)
+    save_clip_file(tmp_path / "corrected" / "sub1_demobox_000.pt", corrected)
+    cfg = HOIEnvCfg()
+    motion = cfg.commands.motion
+    motion.motion.files = [str(tmp_path / "raw")]
+    motion.motion.corrected = [str(tmp_path / "corrected")]
+    motion.raw_row0 = rule
+    motion.reward_source = reward_source
+    lib = load_library(task_motion_data(cfg), verbose=False)
+    assert sorted(lib.sources) == sources
+    assert int(lib.clip_length[0]) == 40 - first_row
+    state = lib.state(torch.tensor([0]), torch.tensor([0]), "raw")
+    torch.testing.assert_close(state.root_pos[0], cf.field(raw, "root_pos")[first_row])
+
+
+def test_unknown_raw_row0_rule_is_one_clear_error():
+    from intermimic.tasks.hoi_env import task_motion_data
+    from intermimic.tasks.hoi_env_cfg import HOIEnvCfg
+
+    cfg = HOIEnvCfg()
+    cfg.commands.motion.raw_row0 = "first"
+    with pytest.raises(ValueError, match="env.commands.motion.raw_row0: unknown rule 'first'"):
+        task_motion_data(cfg)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from .library import MotionLibrary, pack_clips
@@ -21,6 +23,8 @@ def load_library(cfg, device: str | torch.device = "cpu", verbose: bool = True) 
         from .demo import demo_clips
 
         entries = demo_clips()
+        if not getattr(cfg, "load_corrected", True):
+            entries = [dataclasses.replace(e, corrected=None) for e in entries]
     else:
         from .reader import read_dataset_report
 

@@ -482,6 +482,12 @@ class HOIReferenceCommandCfg(CommandTermCfg):
     """Reference source for rewards, terminations and metrics."""
     init_source: str = "raw"
     """Reference source of the states episodes start from."""
+    raw_row0: str = "aligned"
+    """Which raw rows a task loads when corrected clips are named. ``aligned``: row 0 is dropped
+    from raw and corrected files alike in every task (the corrected row 0 is a placeholder), so
+    frame k is the same instant for teacher and student. ``release``: as the release, a task whose
+    references are all raw (the teacher) loads the raw clips alone, from row 0; a task using the
+    corrected references drops row 0 from both."""
     min_frames_left: int = 16
     state_init: StateInitCfg = StateInitCfg()
     reset_by_event: bool = True
