@@ -174,12 +174,12 @@ def test_other_contact_bodies(release):
     bodies 0-16, so a missing right-elbow contact costs nothing there."""
     from intermimic.tasks.mdp import rewards as R
 
-    w = R.RewardWeightsCfg(release_other_bodies=release)
+    w = R.RewardWeightsCfg()
     labels = torch.zeros(2, spec.NUM_BODIES)
     labels[0, spec.body_index("Pelvis")] = 1.0
     labels[1, spec.body_index("R_Elbow")] = 1.0
     contact = torch.zeros(2, spec.NUM_BODIES, dtype=torch.bool)
-    f = R.contact_factors(labels, contact, w)["other"]
+    f = R.contact_factors(labels, contact, w, release)["other"]
     n = 17 if release else 20
     assert float(f[0]) == pytest.approx(math.exp(-w.cg_other / n), rel=1e-5)
     assert float(f[1]) == pytest.approx(1.0 if release else math.exp(-w.cg_other / n), rel=1e-5)
@@ -390,3 +390,25 @@ def test_unknown_raw_row0_rule_is_one_clear_error():
     cfg.commands.motion.raw_row0 = "first"
     with pytest.raises(ValueError, match="env.commands.motion.raw_row0: unknown rule 'first'"):
         task_motion_data(cfg)
+
+
+# --- the preset ------------------------------------------------------------------------------
+
+
+def test_release_parity_preset_switches_every_release_behaviour_on():
+    import argparse
+
+    from intermimic.launch import resolve_configs
+
+    args = argparse.Namespace(task="InterMimic-Teacher-v0", device="cpu", num_envs=None, seed=None, motion=None)
+    default, _ = resolve_configs(args, [])
+    env_cfg, _ = resolve_configs(args, ["experiment=release_parity", "env.timing=legacy"])
+    for cfg, on in ((default, False), (env_cfg, True)):
+        assert cfg.actions.joint_pos.release_quirk is on
+        assert cfg.observations.policy.reference_key_positions.params["release_quirk"] is on
+        assert cfg.rewards.intermimic.params["release_leg_weights"] is on
+        assert cfg.rewards.intermimic.params["release_other_bodies"] is on
+        assert cfg.commands.motion.state_init.release_starts is on
+        assert cfg.commands.motion.raw_row0 == ("release" if on else "aligned")
+    env_cfg.apply_timing()  # a timing applied later keeps the switches
+    assert env_cfg.rewards.intermimic.params["release_leg_weights"] is True

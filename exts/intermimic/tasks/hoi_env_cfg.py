@@ -79,7 +79,7 @@ class ObservationsCfg:
         key_position_error = ObsTerm(func=mdp.key_position_error)
         rotation_error = ObsTerm(func=mdp.rotation_error)
         contact_error = ObsTerm(func=mdp.contact_error)
-        reference_key_positions = ObsTerm(func=mdp.reference_key_positions)
+        reference_key_positions = ObsTerm(func=mdp.reference_key_positions, params={"release_quirk": False})
         reference_rotations = ObsTerm(func=mdp.reference_rotations)
         key_linear_velocity_error = ObsTerm(func=mdp.key_linear_velocity_error)
         angular_velocity_error = ObsTerm(func=mdp.angular_velocity_error)
@@ -96,7 +96,11 @@ class ObservationsCfg:
 
 @configclass
 class RewardsCfg:
-    intermimic = RewTerm(func=mdp.InterMimicReward, weight=1.0, params={"weights": mdp.RewardWeightsCfg()})
+    intermimic = RewTerm(
+        func=mdp.InterMimicReward,
+        weight=1.0,
+        params={"weights": mdp.RewardWeightsCfg(), "release_leg_weights": False, "release_other_bodies": False},
+    )
 
 
 @configclass

@@ -54,10 +54,6 @@ class RewardWeightsCfg:
     """w_b = exp(-scale |d^_b|) from the reference interaction field."""
     ig_num_points: int = 1024
     """Object surface points used by the interaction graph (a fixed, evenly strided subset)."""
-    release_leg_weights: bool = False
-    """E_p weight 1 on the release's bodies (knees and ankles) instead of all leg key bodies."""
-    release_other_bodies: bool = False
-    """r_other over the release's bodies 0-16 instead of all non-hand bodies."""
 
 
 LEGACY_REWARD_WEIGHTS = RewardWeightsCfg(r=2.5, eg3=1.0e-9)
@@ -127,14 +123,16 @@ def interaction_graph_error(ig_sim: torch.Tensor, ig_ref: torch.Tensor) -> torch
     return 0.5 * (((ig_sim - ig_ref) ** 2).sum(-1) * w).sum(dim=(1, 2))
 
 
-def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg) -> dict[str, torch.Tensor]:
+def contact_factors(
+    labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg, release_other_bodies: bool = False
+) -> dict[str, torch.Tensor]:
     """Contact-graph factors from reference labels ``[E, 52]`` in {-1, 0, 1} and simulated
     contacts ``[E, 52]`` in {0, 1}.
 
     * hand (per side): when the reference hand touches (any of its 16 bodies labelled +1),
       e = mean |c_b - 1| over the 16 hand bodies and the factor is 0.5 (1 + exp(-w e)); else 1.
-    * other: exp(-w mean_b |c_b - 1| 1[label_b = +1]) over the non-hand bodies (the release:
-      bodies 0-16, ``w.release_other_bodies``).
+    * other: exp(-w mean_b |c_b - 1| 1[label_b = +1]) over the non-hand bodies (the release's
+      bodies 0-16 with ``release_other_bodies``).
     * all: exp(-w mean_b c_b 1[label_b = -1]) over all 52 bodies (penalised contacts).
     Means run over all bodies of the group, as in the original implementation."""
     c = contact.float()
@@ -143,7 +141,7 @@ def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeight
         wants = (labels[:, ids] > 0).any(-1)
         e = (c[:, ids] - 1.0).abs().mean(-1)
         out[f"hand_{side}"] = torch.where(wants, 0.5 * (1.0 + torch.exp(-w.cg_hand * e)), torch.ones_like(e))
-    other = OTHER_CONTACT_IDS[w.release_other_bodies].to(labels.device)
+    other = OTHER_CONTACT_IDS[release_other_bodies].to(labels.device)
     promoted = (labels[:, other] > 0).float()
     e_other = ((c[:, other] - labels[:, other]).abs() * promoted).mean(-1)
     out["other"] = torch.exp(-w.cg_other * e_other)
@@ -156,12 +154,19 @@ def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeight
 # The reward term
 # -------------------------------------------------------------------------------------
 class InterMimicReward(ManagerTermBase):
-    """The product of InterMimic's reward factors for the command ``command_name``."""
+    """The product of InterMimic's reward factors for the command ``command_name``.
+
+    Params: ``weights`` (:class:`RewardWeightsCfg`), ``command_name``, and the release's body sets
+    ``release_leg_weights`` (E_p weight 1 on knees and ankles only, instead of all leg key bodies)
+    and ``release_other_bodies`` (r_other over bodies 0-16 instead of all non-hand bodies).
+    """
 
     def __init__(self, cfg: RewardTermCfg, env):
         super().__init__(cfg, env)
         self.weights: RewardWeightsCfg = cfg.params.get("weights") or RewardWeightsCfg()
         self.command_name = cfg.params.get("command_name", "motion")
+        self.release_leg_weights = bool(cfg.params.get("release_leg_weights", False))
+        self.release_other_bodies = bool(cfg.params.get("release_other_bodies", False))
         self._last: dict[str, torch.Tensor] = {}
 
     def reset(self, env_ids=None):
@@ -186,7 +191,7 @@ class InterMimicReward(ManagerTermBase):
         w = self.weights
         ref = cmd.reference()
         h = human_errors(ref, cmd.body_pos, cmd.body_quat, cmd.body_lin_vel, cmd.body_ang_vel,
-                         w.interaction_weight_scale, w.release_leg_weights)  # fmt: skip
+                         w.interaction_weight_scale, self.release_leg_weights)  # fmt: skip
         f = {
             "r_p": torch.exp(-w.p * h["p"]),
             "r_r": torch.exp(-w.r * h["r"]),
@@ -200,7 +205,7 @@ class InterMimicReward(ManagerTermBase):
             a_ang = self._accel("obj_ang", cmd.obj_ang_vel)
             sim_pts, ref_pts = self._ig_points(cmd)
             e_ig = interaction_graph_error(interaction_graph(cmd.body_pos, sim_pts), interaction_graph(ref.body_pos, ref_pts))
-            cg = contact_factors(ref.contact, cmd.body_contact(), w)
+            cg = contact_factors(ref.contact, cmd.body_contact(), w, self.release_other_bodies)
             force = cmd.body_contact_forces().abs().sum(dim=(1, 2))
             f.update({
                 "r_op": torch.exp(-w.op * o["op"]),
@@ -236,7 +241,8 @@ class InterMimicReward(ManagerTermBase):
         groups["r"] = groups["r_h"] * groups["r_o"] * groups["r_ig_total"] * groups["r_cg"]
         return groups
 
-    def __call__(self, env, weights: RewardWeightsCfg | None = None, command_name: str = "motion") -> torch.Tensor:
+    def __call__(self, env, weights: RewardWeightsCfg | None = None, command_name: str = "motion",
+                 release_leg_weights: bool = False, release_other_bodies: bool = False) -> torch.Tensor:  # fmt: skip
         """``r / step_dt``: Isaac Lab's reward manager multiplies every term by the step length,
         so with term weight 1 the environment returns r in [0, 1] per step, as the release's PPO
         sees it (and the logged ``Reward/r`` is that same r)."""
