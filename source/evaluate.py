@@ -23,7 +23,10 @@ from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 def main(argv: list[str] | None = None) -> dict:
     parser = make_parser("Evaluate a trained InterMimic policy.", TEACHER_TASK)
-    parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
+    parser.add_argument(
+        "--checkpoint", default=None,
+        help="model_<it>.pt, a run folder, an experiment folder, or release:FILE (the authors' release).",
+    )  # fmt: skip
     parser.add_argument("--attempts", type=int, default=1, help="Attempts per clip; the longest is kept.")
     parser.add_argument("--out", default=None, help="Output folder (default: <run>/eval/<timestamp>).")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
@@ -39,7 +42,8 @@ def main(argv: list[str] | None = None) -> dict:
         env_cfg.scene.num_envs = 8
     configure_for_evaluation(env_cfg)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
-    checkpoint = resolve_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
+    experiment_dir = os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name)
+    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir, env_cfg)
     out = Path(args.out) if args.out else checkpoint.parent / "eval" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     print(f"[intermimic] evaluating {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
 

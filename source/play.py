@@ -20,7 +20,10 @@ from intermimic.tasks import TEACHER_PLAY_TASK  # noqa: E402
 
 def main(argv: list[str] | None = None) -> None:
     parser = make_parser("Play a trained InterMimic policy.", TEACHER_PLAY_TASK)
-    parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
+    parser.add_argument(
+        "--checkpoint", default=None,
+        help="model_<it>.pt, a run folder, an experiment folder, or release:FILE (the authors' release).",
+    )  # fmt: skip
     parser.add_argument("--max_steps", type=int, default=None, help="Stop after this many policy steps.")
     parser.add_argument("--export", action="store_true", help="Export the policy (TorchScript + ONNX) and exit.")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     experiment_dir = os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name)
-    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir)
+    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir, env_cfg)
     print(f"[intermimic] playing {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):

@@ -134,6 +134,7 @@ def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpo
 
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
+    from .checkpoints import load_checkpoint
     from .learning.runners import create_runner
 
     with launch_simulation(env_cfg, args):
@@ -142,7 +143,7 @@ def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpo
             env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
             runner = create_runner(env, agent_cfg, log_dir)
             if checkpoint is not None:
-                runner.load(str(checkpoint), map_location=agent_cfg.device)
+                load_checkpoint(runner, checkpoint, map_location=agent_cfg.device)
             yield env, runner
         finally:
             env.close()
