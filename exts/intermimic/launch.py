@@ -88,7 +88,8 @@ def resolve_configs(args, overrides: list[str]):
     if named["teachers"] or dotlists["teachers"]:
         if not hasattr(agent_cfg, "teachers"):
             raise SystemExit(f"teachers=...: task {args.task} has no teachers (only student tasks do)")
-        agent_cfg.teachers = {**agent_cfg.teachers, **teacher_paths(named["teachers"], dotlists["teachers"])}
+        paths = teacher_paths(named["teachers"], dotlists["teachers"])
+        agent_cfg.teachers = {**agent_cfg.teachers, **{str(s): p for s, p in paths.items()}}
 
     motion_cfg = env_cfg.commands.motion.motion
     for key, value in dataset_overrides(named["dataset"], dotlists["dataset"]).items():

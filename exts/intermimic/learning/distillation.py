@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from rsl_rl.extensions import resolve_rnd_config, resolve_symmetry_config
 from rsl_rl.storage import RolloutStorage
 from rsl_rl.utils import resolve_class, resolve_obs_groups
 from tensordict import TensorDict
@@ -89,21 +90,27 @@ class InterMimicDistillation(InterMimicPPO):
 
     # ----------------------------------------------------------------------------------
     def mini_batch_loss(self, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        surrogate, entropy = self._policy_loss(batch)
-        student_mean = self.actor.output_mean
         values = self.critic(batch.observations)
         value_loss = self._value_loss(values, batch)
         ev = explained_variance(batch.returns, values.detach())
         self.schedule.observe_explained_variance(ev)
         w = self.schedule.weights()
+        stats: dict[str, torch.Tensor | float] = {"value": value_loss, "schedule/explained_variance": ev}
+        if w.ppo:  # the surrogate needs the student's own actions, which PPO-phase rollouts are
+            surrogate, entropy = self._policy_loss(batch)
+            stats.update({"surrogate": surrogate, "entropy": entropy.mean()})
+        else:
+            self.actor(batch.observations, stochastic_output=True)
+        student_mean = self.actor.output_mean
         bc = (student_mean - batch.observations[TEACHER_MEAN]).pow(2).sum(dim=-1).mean()
-        bound = bound_loss(student_mean, self.action_bound)
         loss = w.bc * bc + w.critic * value_loss
         if w.ppo:
+            bound = bound_loss(student_mean, self.action_bound)
             loss = loss + w.actor * surrogate + w.bound * bound - self.entropy_coef * entropy.mean()
+            stats["bound"] = w.bound * bound
         self.schedule.count_update(w)
-        return loss, {"behaviour_cloning": bc, "surrogate": surrogate, "value": value_loss, "bound": bound,
-                      "entropy": entropy.mean(), "explained_variance": torch.tensor(ev)}  # fmt: skip
+        stats["behaviour_cloning"] = bc
+        return loss, stats
 
     def update(self) -> dict[str, float]:
         losses = super().update()
@@ -136,6 +143,8 @@ class InterMimicDistillation(InterMimicPPO):
         actor_class, actor_cfg = resolve_class(cfg["actor"])
         critic_class, critic_cfg = resolve_class(cfg["critic"])
         cfg["obs_groups"] = resolve_obs_groups(obs, cfg["obs_groups"], ["actor", "critic"])
+        alg_cfg = resolve_symmetry_config(resolve_rnd_config(alg_cfg, obs, cfg["obs_groups"], env), env)
+        alg_cfg.pop("share_cnn_encoders", None)
         actor = actor_class(obs, cfg["obs_groups"], "actor", env.num_actions, **actor_cfg).to(device)
         critic = critic_class(obs, cfg["obs_groups"], "critic", 1, **critic_cfg).to(device)
         print(f"Student Model: {actor}\nCritic Model: {critic}")

@@ -90,16 +90,16 @@ class InterMimicPPO(PPO):
 
     def update(self) -> dict[str, float]:
         totals: dict[str, float] = {}
-        count = 0
+        counts: dict[str, int] = {}
         for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
             loss, stats = self.mini_batch_loss(batch)
             self.apply_gradients(loss)
-            for k, v in stats.items():
+            for k, v in stats.items():  # a part may be missing from some mini-batches
                 totals[k] = totals.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v)
-            count += 1
+                counts[k] = counts.get(k, 0) + 1
 
         observations = self.storage.observations.flatten(0, 1)
         self.actor.update_normalization(observations)
         self.critic.update_normalization(observations)
         self.storage.clear()
-        return {k: v / max(count, 1) for k, v in totals.items()}
+        return {k: v / counts[k] for k, v in totals.items()}

@@ -77,8 +77,8 @@ class StudentRunnerCfg(RslRlOnPolicyRunnerCfg):
     experiment_name = "intermimic_student"
     obs_groups = {"actor": ["policy"], "critic": ["critic"]}
     clip_actions = 1.0
-    teachers: dict[int, str] = {}
-    """Subject id -> teacher checkpoint (a model_<it>.pt or a teacher run folder)."""
+    teachers: dict[str, str] = {}
+    """Subject id (as text, e.g. ``"2"``) -> teacher checkpoint (a model_<it>.pt or a teacher run folder)."""
     teacher_activation: str = "relu"
     actor = _student_mlp()
     critic = ClippedMLPModelCfg(hidden_dims=[1024, 1024, 512], activation="relu", obs_normalization=True)
