@@ -5,6 +5,7 @@
 #   ./intermimic.sh train [ARGS...]       source/train.py
 #   ./intermimic.sh play [ARGS...]        source/play.py
 #   ./intermimic.sh evaluate [ARGS...]    source/evaluate.py
+#   ./intermimic.sh pipeline [ARGS...]    teacher per subject -> student -> evaluation (source/pipeline.py)
 #   ./intermimic.sh data inspect PATH [--json]
 #   ./intermimic.sh convert [ARGS...]     source/convert.py
 #   ./intermimic.sh benchmark [ARGS...]   source/benchmark.py
@@ -91,7 +92,7 @@ run_script() {
 }
 
 usage() {
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -101,6 +102,7 @@ case "$cmd" in
     train) run_script train.py "$@" ;;
     play) run_script play.py "$@" ;;
     evaluate) run_script evaluate.py "$@" ;;
+    pipeline) run_script pipeline.py "$@" ;;
     convert) run_script convert.py "$@" ;;
     benchmark) run_script benchmark.py "$@" ;;
     data)

@@ -46,7 +46,7 @@ def test_inspect_demo_and_sample_release_folder(capsys):
     inspect = _script("inspect_data")
     assert inspect.main(["demo", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
-    assert s["clips"] == 3 and list(s["objects"]) == ["demobox"]
+    assert s["clips"] == 6 and list(s["objects"]) == ["demobox"]
     data = require_sample_data()
     assert inspect.main([str(data), "--json"]) == 0
     s = json.loads(capsys.readouterr().out)

@@ -27,7 +27,8 @@ def make_parser(description: str, default_task: str) -> argparse.ArgumentParser:
         description=description,
         epilog=(
             "Overrides (key=value): dataset=<name> (config/datasets), dataset.<field>=<value>, "
-            "experiment=<name> (config/experiments), physics=newton|isaacsim_physx, env.<path>=<value>, "
+            "experiment=<name> (config/experiments), teachers=<name> (config/teachers, student tasks), "
+            "teachers.paths.<subject>=<checkpoint>, physics=newton|isaacsim_physx, env.<path>=<value>, "
             "agent.<path>=<value>."
         ),
     )
@@ -78,15 +79,20 @@ def resolve_configs(args, overrides: list[str]):
     from isaaclab_tasks.utils import resolve_task_config
 
     from . import tasks  # noqa: F401  (registers the gym IDs)
-    from .presets import apply_experiment, dataset_overrides, split_overrides
+    from .presets import apply_experiment, dataset_overrides, split_overrides, teacher_paths
 
-    named, dataset_dotlist, isaaclab_tokens = split_overrides(overrides)
+    named, dotlists, isaaclab_tokens = split_overrides(overrides)
     env_cfg, agent_cfg = resolve_task_config(args.task, AGENT_ENTRY_POINT, overrides=isaaclab_tokens)
     if named["experiment"]:
         apply_experiment(named["experiment"], env_cfg, agent_cfg)
+    if named["teachers"] or dotlists["teachers"]:
+        if not hasattr(agent_cfg, "teachers"):
+            raise SystemExit(f"teachers=...: task {args.task} has no teachers (only student tasks do)")
+        paths = teacher_paths(named["teachers"], dotlists["teachers"])
+        agent_cfg.teachers = {**agent_cfg.teachers, **{str(s): p for s, p in paths.items()}}
 
     motion_cfg = env_cfg.commands.motion.motion
-    for key, value in dataset_overrides(named["dataset"], dataset_dotlist).items():
+    for key, value in dataset_overrides(named["dataset"], dotlists["dataset"]).items():
         setattr(motion_cfg, key, value)
     if args.motion:
         motion_cfg.files = list(args.motion)

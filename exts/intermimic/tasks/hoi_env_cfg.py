@@ -64,34 +64,45 @@ class ActionsCfg:
 
 
 @configclass
+class HOIObservationGroupCfg(ObsGroup):
+    """Per future offset (1599 values each, offset-major): the humanoid's state, contacts, the
+    reference and the tracking errors of humanoid, object and interaction."""
+
+    root_height = ObsTerm(func=mdp.root_height)
+    body_positions = ObsTerm(func=mdp.body_positions)
+    body_rotations = ObsTerm(func=mdp.body_rotations)
+    body_linear_velocities = ObsTerm(func=mdp.body_linear_velocities)
+    body_angular_velocities = ObsTerm(func=mdp.body_angular_velocities)
+    contact = ObsTerm(func=mdp.contact)
+    key_position_error = ObsTerm(func=mdp.key_position_error)
+    rotation_error = ObsTerm(func=mdp.rotation_error)
+    contact_error = ObsTerm(func=mdp.contact_error)
+    reference_key_positions = ObsTerm(func=mdp.reference_key_positions, params={"release_quirk": False})
+    reference_rotations = ObsTerm(func=mdp.reference_rotations)
+    key_linear_velocity_error = ObsTerm(func=mdp.key_linear_velocity_error)
+    angular_velocity_error = ObsTerm(func=mdp.angular_velocity_error)
+    object_state = ObsTerm(func=mdp.object_state)
+    interaction_field = ObsTerm(func=mdp.interaction_field)
+    interaction_field_error = ObsTerm(func=mdp.interaction_field_error)
+
+    def __post_init__(self):
+        self.enable_corruption = False
+        self.concatenate_terms = True
+
+
+def hoi_observation_group(source: str | None = None, offsets: tuple[int, ...] | None = None) -> HOIObservationGroupCfg:
+    """The HOI observation group against reference ``source`` at future ``offsets`` (None: the
+    command's ``teacher_source`` / ``future_offsets``)."""
+    group = HOIObservationGroupCfg()
+    for term in vars(group).values():
+        if isinstance(term, ObsTerm):
+            term.params = {**term.params, "source": source, "offsets": None if offsets is None else tuple(offsets)}
+    return group
+
+
+@configclass
 class ObservationsCfg:
-    @configclass
-    class PolicyCfg(ObsGroup):
-        """Per future offset (1599 values each): the humanoid's state, contacts, the reference and
-        the tracking errors of humanoid, object and interaction."""
-
-        root_height = ObsTerm(func=mdp.root_height)
-        body_positions = ObsTerm(func=mdp.body_positions)
-        body_rotations = ObsTerm(func=mdp.body_rotations)
-        body_linear_velocities = ObsTerm(func=mdp.body_linear_velocities)
-        body_angular_velocities = ObsTerm(func=mdp.body_angular_velocities)
-        contact = ObsTerm(func=mdp.contact)
-        key_position_error = ObsTerm(func=mdp.key_position_error)
-        rotation_error = ObsTerm(func=mdp.rotation_error)
-        contact_error = ObsTerm(func=mdp.contact_error)
-        reference_key_positions = ObsTerm(func=mdp.reference_key_positions, params={"release_quirk": False})
-        reference_rotations = ObsTerm(func=mdp.reference_rotations)
-        key_linear_velocity_error = ObsTerm(func=mdp.key_linear_velocity_error)
-        angular_velocity_error = ObsTerm(func=mdp.angular_velocity_error)
-        object_state = ObsTerm(func=mdp.object_state)
-        interaction_field = ObsTerm(func=mdp.interaction_field)
-        interaction_field_error = ObsTerm(func=mdp.interaction_field_error)
-
-        def __post_init__(self):
-            self.enable_corruption = False
-            self.concatenate_terms = True
-
-    policy: PolicyCfg = PolicyCfg()
+    policy: HOIObservationGroupCfg = HOIObservationGroupCfg()
 
 
 @configclass
