@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> dict:
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
     from intermimic.checkpoints import resolve_checkpoint
+    from intermimic.learning.release_checkpoint import apply_release_conventions
     from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> dict:
     configure_for_evaluation(env_cfg)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     experiment_dir = os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name)
-    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir, env_cfg)
+    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir)
+    apply_release_conventions(args.checkpoint, env_cfg)
     out = Path(args.out) if args.out else checkpoint.parent / "eval" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     print(f"[intermimic] evaluating {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
 

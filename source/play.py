@@ -34,11 +34,13 @@ def main(argv: list[str] | None = None) -> None:
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
     from intermimic.checkpoints import resolve_checkpoint
+    from intermimic.learning.release_checkpoint import apply_release_conventions
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     experiment_dir = os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name)
-    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir, env_cfg)
+    checkpoint = resolve_checkpoint(args.checkpoint, experiment_dir)
+    apply_release_conventions(args.checkpoint, env_cfg)
     print(f"[intermimic] playing {checkpoint} on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):

@@ -110,17 +110,22 @@ def test_release_checkpoint_gives_the_release_networks_actions(release_file):
 
 def test_release_prefix_switches_the_env_to_the_release_conventions(release_file, capsys):
     from intermimic.checkpoints import resolve_checkpoint
+    from intermimic.learning.release_checkpoint import apply_release_conventions
     from intermimic.tasks.hoi_env_cfg import HOIEnvCfg
 
     cfg = HOIEnvCfg()
-    assert resolve_checkpoint(f"release:{release_file}", "logs/none", cfg) == release_file
+    assert apply_release_conventions(str(release_file), cfg) == []  # a plain path: nothing switched
+    assert cfg.actions.joint_pos.release_quirk is False
+    arg = f"release:{release_file}"
+    assert resolve_checkpoint(arg, "logs/none") == release_file
+    assert len(apply_release_conventions(arg, cfg)) == 3
     assert cfg.actions.joint_pos.release_quirk is True
     assert cfg.observations.policy.reference_key_positions.params["release_quirk"] is True
     assert cfg.commands.motion.raw_row0 == "release"
     banner = capsys.readouterr().out
     assert "authors' release" in banner and "release_quirk=True" in banner
     with pytest.raises(FileNotFoundError, match="release checkpoint not found"):
-        resolve_checkpoint("release:/nowhere/sub2.pth", "logs/none", cfg)
+        resolve_checkpoint("release:/nowhere/sub2.pth", "logs/none")
 
 
 def test_files_that_are_not_release_checkpoints_get_one_clear_error(tmp_path):
@@ -144,7 +149,7 @@ def test_checkpoints_are_loaded_by_their_format(release_file, tmp_path):
     critic, and hands one of ours to rsl_rl's own loader."""
     from types import SimpleNamespace
 
-    from intermimic.checkpoints import load_checkpoint
+    from intermimic.learning.release_checkpoint import load_checkpoint
 
     actor, critic = _teacher_models()
     loaded = []

@@ -1,6 +1,6 @@
 """Locating training runs and their checkpoints (``logs/rsl_rl/<experiment>/<run>/model_<it>.pt``),
-and loading a checkpoint into a runner: ours (rsl_rl) or, named ``release:FILE``, one of the
-authors' release (rl_games, see :mod:`intermimic.learning.release_checkpoint`)."""
+or a checkpoint of the authors' release named ``release:FILE`` (rl_games format, loaded by
+:mod:`intermimic.learning.release_checkpoint`)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,20 @@ def checkpoints_in(run_dir: Path) -> list[Path]:
     return sorted((p for p in run_dir.glob("model_*.pt") if _MODEL.match(p.name)), key=_iteration)
 
 
-def resolve_checkpoint(path: str | Path | None, experiment_dir: str | Path, env_cfg=None) -> Path:
-    """A checkpoint file from ``path``: a file, a run folder (its latest model), an experiment
-    folder (its latest run's latest model) or None (the latest run under ``experiment_dir``).
+def names_release_checkpoint(path: str | Path | None) -> bool:
+    """Whether a ``--checkpoint`` argument names a checkpoint of the authors' release."""
+    return path is not None and str(path).startswith(RELEASE_PREFIX)
 
-    ``release:FILE`` names a checkpoint of the authors' release; with ``env_cfg`` the env is
-    switched to the conventions that checkpoint was trained with (printed in one line)."""
-    if path is not None and str(path).startswith(RELEASE_PREFIX):
-        return _release_checkpoint(Path(str(path)[len(RELEASE_PREFIX) :]).expanduser(), env_cfg)
+
+def resolve_checkpoint(path: str | Path | None, experiment_dir: str | Path) -> Path:
+    """A checkpoint file from ``path``: a file, a run folder (its latest model), an experiment
+    folder (its latest run's latest model), None (the latest run under ``experiment_dir``) or
+    ``release:FILE`` (a checkpoint file of the authors' release)."""
+    if names_release_checkpoint(path):
+        release = Path(str(path)[len(RELEASE_PREFIX) :]).expanduser()
+        if not release.is_file():
+            raise FileNotFoundError(f"release checkpoint not found: {release}")
+        return release
     target = Path(path).expanduser() if path else Path(experiment_dir)
     if target.is_file():
         return target
@@ -43,27 +49,3 @@ def resolve_checkpoint(path: str | Path | None, experiment_dir: str | Path, env_
         raise FileNotFoundError(f"no model_<iteration>.pt checkpoints in {target} or its run folders")
     return checkpoints_in(runs[-1])[-1]
 
-
-def _release_checkpoint(path: Path, env_cfg) -> Path:
-    if not path.is_file():
-        raise FileNotFoundError(f"release checkpoint not found: {path}")
-    if env_cfg is not None:
-        from .learning.release_checkpoint import use_release_conventions
-
-        switched = use_release_conventions(env_cfg)
-        print(f"[intermimic] {path}: checkpoint of the authors' release (rl_games); running it with the release's "
-              f"conventions: {', '.join(switched)}", flush=True)  # fmt: skip
-    return path
-
-
-def load_checkpoint(runner, path: str | Path, map_location: str | None = None) -> None:
-    """Load ``path`` into ``runner``: an rsl_rl checkpoint of this project, or a release checkpoint
-    (told apart by its contents)."""
-    import torch
-
-    from .learning.release_checkpoint import is_release_checkpoint, load_into_runner
-
-    if is_release_checkpoint(torch.load(path, map_location="cpu", weights_only=False)):
-        load_into_runner(runner, path, map_location or "cpu")
-    else:
-        runner.load(str(path), map_location=map_location)

@@ -140,7 +140,7 @@ def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpo
 
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    from .checkpoints import load_checkpoint
+    from .learning.release_checkpoint import load_checkpoint
     from .learning.runners import create_runner
 
     with launch_simulation(env_cfg, args):

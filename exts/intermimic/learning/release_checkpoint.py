@@ -17,7 +17,8 @@ order, the standard deviation, and the statistics into both observation normalis
 exactly. The observation vector is offset-major, as the release's, so the first layer applies to
 it directly. A release policy also expects the release's action mapping and reference key
 positions: :func:`use_release_conventions` switches the env config to them (``play``/``evaluate``
-do so for ``--checkpoint release:FILE``).
+do so for ``--checkpoint release:FILE``, :func:`apply_release_conventions`), and
+:func:`load_checkpoint` loads either kind of checkpoint into a runner.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from ..checkpoints import names_release_checkpoint
 
 RELEASE_VAR_EPS = 1.0e-5
 """rl_games' RunningMeanStd: ``(x - mean) / sqrt(var + 1e-5)``."""
@@ -141,6 +144,26 @@ def load_into_runner(runner, path: str | Path, map_location="cpu") -> None:
     actor = alg._raw_actor if hasattr(alg, "_raw_actor") else alg.actor  # the uncompiled modules
     critic = alg._raw_critic if hasattr(alg, "_raw_critic") else alg.critic
     load_release_into(actor, critic, checkpoint, path)
+
+
+def load_checkpoint(runner, path: str | Path, map_location: str | None = None) -> None:
+    """Load ``path`` into an rsl_rl ``runner``: a checkpoint of this project (rsl_rl's own loader)
+    or one of the release (told apart by its contents)."""
+    if is_release_checkpoint(torch.load(path, map_location="cpu", weights_only=False)):
+        load_into_runner(runner, path, map_location or "cpu")
+    else:
+        runner.load(str(path), map_location=map_location)
+
+
+def apply_release_conventions(checkpoint_arg, env_cfg) -> list[str]:
+    """When a ``--checkpoint`` argument names a release checkpoint (``release:FILE``), switch
+    ``env_cfg`` to the release's conventions and say so in one line; returns what was switched."""
+    if not names_release_checkpoint(checkpoint_arg):
+        return []
+    switched = use_release_conventions(env_cfg)
+    print(f"[intermimic] {checkpoint_arg}: checkpoint of the authors' release (rl_games); running it with the "
+          f"release's conventions: {', '.join(switched)}", flush=True)  # fmt: skip
+    return switched
 
 
 def use_release_conventions(env_cfg) -> list[str]:
