@@ -162,3 +162,20 @@ def test_checkpoints_are_loaded_by_their_format(release_file, tmp_path):
     torch.save({"actor_state_dict": actor.state_dict(), "critic_state_dict": critic.state_dict()}, ours)
     load_checkpoint(runner, ours)
     assert loaded == [str(ours)]
+
+
+def test_release_teachers_serve_the_student(release_file, tmp_path):
+    """`teachers.paths.<subject>=release:FILE`: the teacher bank runs the release's network."""
+    from intermimic.learning.teacher_bank import TeacherBank, TeacherConfigError
+
+    bank = TeacherBank.from_checkpoints({2: f"release:{release_file}"})
+    assert (bank.obs_dim, bank.num_actions) == (OBS, ACT)
+    ck = torch.load(release_file, weights_only=False)
+    obs = torch.randn(8, OBS, generator=torch.Generator().manual_seed(3))
+    mu, _ = _release_forward(ck, obs)
+    torch.testing.assert_close(bank.mean(obs, torch.zeros(8, dtype=torch.long)), mu, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(bank.std(torch.zeros(1, dtype=torch.long)), torch.full((1, ACT), math.exp(-2.9)))
+    broken = tmp_path / "broken.pth"
+    torch.save({"model": {}, "running_mean_std": {}}, broken)
+    with pytest.raises(TeacherConfigError, match="teacher of subject 4: .*broken.pth"):
+        TeacherBank.from_checkpoints({4: f"release:{broken}"})

@@ -21,7 +21,8 @@ GAUSS = {"class_name": "GaussianDistribution", "init_std": math.exp(-2.9), "lear
 
 # -------------------------------------------------------------------------------------
 # Schedule (numbers of the method: mixing 500..5500, BC until 5000, critic warm-up over
-# 1000 iterations, PPO from 6000 once the running explained variance >= 0.6 three times)
+# 1000 iterations, PPO from 6000 once the running explained variance >= 0.6 three times, the
+# average being kept from 7000 as in the release)
 # -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("it, beta", [(0, 1.0), (500, 1.0), (1750, 0.75), (3000, 0.5), (5500, 0.0), (9000, 0.0)])
 def test_beta_falls_linearly_from_500_to_5500(it, beta):
@@ -46,12 +47,12 @@ def _updates_until_ppo(ev: float, rate: float = 0.01, threshold: float = 0.6, st
     return n_star + streak - 1
 
 
-def test_ppo_switches_on_by_explained_variance_only_after_6000():
-    s = StudentSchedule(iteration=5999)
+def test_ppo_switches_on_by_explained_variance_averaged_from_7000():
+    s = StudentSchedule(iteration=6999)
     for _ in range(1000):  # a perfect critic before ev tracking starts changes nothing
         s.observe_explained_variance(1.0)
     assert s.ev_average == 0.0 and s.phase == "critic_warmup"
-    s = StudentSchedule(iteration=6000)
+    s = StudentSchedule(iteration=7000)
     needed = _updates_until_ppo(0.7)
     for k in range(1, needed + 1):
         s.observe_explained_variance(0.7)
@@ -59,6 +60,13 @@ def test_ppo_switches_on_by_explained_variance_only_after_6000():
         assert w.ppo == (k == needed), k
         s.count_update(w)
     assert s.phase == "ppo" and s.actor_updates == 1
+    # with tracking from 6000 (a setting), PPO may come on from 6000 but not before
+    early = StudentSchedule(ScheduleSettings(ev_start=5000), iteration=5500)
+    for _ in range(needed + 5):
+        early.observe_explained_variance(0.7)
+    assert early.ev_streak > 3 and early.phase == "critic_warmup"
+    early.iteration = 6000
+    assert early.phase == "ppo"
 
 
 def test_ppo_weights_ramp_and_keep_the_bc_floor():

@@ -44,7 +44,7 @@ class InterMimicDistillation(InterMimicPPO):
 
     def __init__(self, actor, critic, storage, *, expert_loss_coef: float = 1.0, mix_start: int = 500,
                  mix_iterations: int = 5000, bc_iterations: int = 5000, critic_warmup_iterations: int = 1000,
-                 ppo_start: int = 6000, ev_start: int = 6000, ev_threshold: float = 0.6, ev_streak: int = 3,
+                 ppo_start: int = 6000, ev_start: int = 7000, ev_threshold: float = 0.6, ev_streak: int = 3,
                  ev_rate: float = 0.01, actor_ramp: int = 4000, bc_floor: float = 0.1, **kwargs):  # fmt: skip
         super().__init__(actor, critic, storage, **kwargs)
         settings = ScheduleSettings(

@@ -70,6 +70,16 @@ def _layers(model: dict, trunk: str, head: str) -> list[tuple[str, torch.Tensor,
     return [(n, model[f"{n}.weight"], model[f"{n}.bias"]) for n in names]
 
 
+def release_actor_shape(checkpoint: dict, path="release checkpoint") -> tuple[int, list[int], int]:
+    """(observation size, hidden layer widths, action count) of a release checkpoint's actor."""
+    model = {k.removeprefix(_PREFIX): v for k, v in checkpoint["model"].items()}
+    try:
+        layers = _layers(model, "actor_mlp", "mu")
+    except KeyError as exc:
+        raise ReleaseCheckpointError(f"{path}: 'model' {exc.args[0]}") from exc
+    return int(layers[0][1].shape[1]), [int(w.shape[0]) for _, w, _ in layers[:-1]], int(layers[-1][1].shape[0])
+
+
 def _copy_linear(layers, mlp: nn.Module, path, role: str) -> None:
     linears = [m for m in mlp.modules() if isinstance(m, nn.Linear)]
     if len(linears) != len(layers):

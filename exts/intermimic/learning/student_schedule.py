@@ -15,7 +15,8 @@ Phases by learning iteration ``it`` (defaults from the authors' release):
   in this phase so far (actor_ramp 4000, bc_floor 0.1).
 
 The explained variance ``1 - Var(R - V) / Var(R)`` is averaged as ``ev <- (1 - rate) ev +
-rate * ev_batch`` (rate 0.01) over mini-batch updates from iteration ``ev_start`` on. The
+rate * ev_batch`` (rate 0.01) over mini-batch updates from iteration ``ev_start`` (7000, as the
+release) on. The
 streak is re-evaluated on every update, so PPO pauses (critic warm-up weights) whenever the
 critic's explained variance drops below the threshold, as in the release.
 
@@ -37,7 +38,7 @@ class ScheduleSettings:
     bc_iterations: int = 5000
     critic_warmup_iterations: int = 1000
     ppo_start: int = 6000
-    ev_start: int = 6000
+    ev_start: int = 7000
     ev_threshold: float = 0.6
     ev_streak: int = 3
     ev_rate: float = 0.01

@@ -32,17 +32,32 @@ class TeacherConfigError(ValueError):
 
 
 def _teacher_file(path: str | Path) -> Path:
-    from ..checkpoints import resolve_checkpoint
+    from ..checkpoints import names_release_checkpoint, resolve_checkpoint
 
+    if names_release_checkpoint(path):
+        return resolve_checkpoint(path, ".")
     p = Path(path).expanduser()
     if p.is_dir():
         return resolve_checkpoint(p, p)
     return p
 
 
+def _teacher_model(obs_dim: int, hidden: list[int], num_actions: int, std: float, activation: str,
+                   obs_clip: float) -> ClippedMLPModel:  # fmt: skip
+    obs = TensorDict({"teacher": torch.zeros(1, obs_dim)}, batch_size=[1])
+    return ClippedMLPModel(
+        obs, {"actor": ["teacher"]}, "actor", num_actions, hidden_dims=hidden, activation=activation,
+        obs_normalization=True, obs_clip=obs_clip,
+        distribution_cfg={"class_name": "GaussianDistribution", "learn_std": False, "init_std": std},
+    )  # fmt: skip
+
+
 def load_teacher(path: str | Path, subject: int, activation: str = "relu", obs_clip: float = 5.0,
                  device: str | torch.device = "cpu") -> tuple[ClippedMLPModel, Path]:  # fmt: skip
-    """A frozen teacher policy from a teacher checkpoint (its actor and observation normaliser)."""
+    """A frozen teacher policy from a teacher checkpoint (its actor and observation normaliser):
+    a checkpoint of this project's teacher, or ``release:FILE``, one of the authors' release."""
+    from .release_checkpoint import ReleaseCheckpointError, is_release_checkpoint, load_release_into, release_actor_shape
+
     try:
         file = _teacher_file(path)
     except FileNotFoundError as exc:
@@ -53,31 +68,33 @@ def load_teacher(path: str | Path, subject: int, activation: str = "relu", obs_c
         data = torch.load(file, map_location="cpu", weights_only=False)
     except Exception as exc:  # truncated or not a torch file
         raise TeacherConfigError(f"teacher of subject {subject}: cannot read {file} ({type(exc).__name__}: {exc})") from None
+    if is_release_checkpoint(data):
+        try:
+            obs_dim, hidden, num_actions = release_actor_shape(data, file)
+            model = _teacher_model(obs_dim, hidden, num_actions, math.exp(-2.9), activation, obs_clip)
+            load_release_into(model, None, data, file)
+        except ReleaseCheckpointError as exc:
+            raise TeacherConfigError(f"teacher of subject {subject}: {exc}") from None
+        return model.eval().requires_grad_(False).to(device), file
     state = data.get("actor_state_dict") if isinstance(data, Mapping) else None
     if not isinstance(state, Mapping):
-        raise TeacherConfigError(f"teacher of subject {subject}: {file} holds no 'actor_state_dict' (not a teacher checkpoint)")
+        raise TeacherConfigError(
+            f"teacher of subject {subject}: {file} holds no 'actor_state_dict' (not a teacher checkpoint; "
+            "write release:FILE for one of the authors' release)"
+        )
     layers = sorted((int(m.group(1)), v.shape) for k, v in state.items() if (m := _LAYER.match(k)))
     if not layers or "obs_normalizer.normalizer._mean" not in state:
         raise TeacherConfigError(
             f"teacher of subject {subject}: {file} is not an MLP teacher with observation normalisation"
         )
-    obs_dim = layers[0][1][1]
-    hidden = [shape[0] for _, shape in layers[:-1]]
-    num_actions = layers[-1][1][0]
-    obs = TensorDict({"teacher": torch.zeros(1, obs_dim)}, batch_size=[1])
     std = state.get("distribution.std_param")
-    model = ClippedMLPModel(
-        obs, {"actor": ["teacher"]}, "actor", num_actions, hidden_dims=hidden, activation=activation,
-        obs_normalization=True, obs_clip=obs_clip,
-        distribution_cfg={"class_name": "GaussianDistribution", "learn_std": False,
-                          "init_std": float(std.mean()) if std is not None else math.exp(-2.9)},
-    )  # fmt: skip
+    model = _teacher_model(layers[0][1][1], [shape[0] for _, shape in layers[:-1]], layers[-1][1][0],
+                           float(std.mean()) if std is not None else math.exp(-2.9), activation, obs_clip)  # fmt: skip
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise TeacherConfigError(f"teacher of subject {subject}: {file} does not load ({exc})") from None
-    model.eval().requires_grad_(False)
-    return model.to(device), file
+    return model.eval().requires_grad_(False).to(device), file
 
 
 class TeacherBank:

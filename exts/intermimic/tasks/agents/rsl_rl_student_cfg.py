@@ -27,8 +27,9 @@ class StudentDistillationAlgorithmCfg(InterMimicPpoAlgorithmCfg):
     """Iterations over which the value-loss weight ramps from 0 to value_loss_coef."""
     ppo_start: int = 6000
     """First iteration at which PPO may switch on."""
-    ev_start: int = 6000
-    """First iteration at which the critic's explained variance is tracked."""
+    ev_start: int = 7000
+    """First iteration at which the critic's explained variance is tracked (the release's 7000:
+    PPO is allowed from ``ppo_start`` but needs the average, so it starts after 7000)."""
     ev_threshold: float = 0.6
     ev_streak: int = 3
     """Consecutive mini-batch updates with the running explained variance >= ev_threshold."""
