@@ -79,7 +79,7 @@ def test_ppo_weights_ramp_and_keep_the_bc_floor():
 
 
 def test_ppo_pauses_when_the_critic_falls_below_the_threshold_and_state_round_trips():
-    s = StudentSchedule(ScheduleSettings(ev_rate=0.5), iteration=6500)
+    s = StudentSchedule(ScheduleSettings(ev_rate=0.5), iteration=7500)
     for _ in range(5):
         s.observe_explained_variance(0.9)
     assert s.phase == "ppo"
