@@ -15,6 +15,7 @@ critic's value loss, the clipped surrogate and the bound loss.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 
 import torch
 from rsl_rl.extensions import resolve_rnd_config, resolve_symmetry_config
@@ -26,6 +27,8 @@ from .ppo import InterMimicPPO, bound_loss
 from .student_schedule import ScheduleSettings, StudentSchedule
 from .teacher_bank import TeacherBank, TeacherConfigError
 
+SCHEDULE_FIELDS = tuple(f.name for f in fields(ScheduleSettings) if f.name not in ("critic_coef", "bound_coef"))
+"""Algorithm settings that configure the schedule (the rest are PPO's)."""
 TEACHER_GROUP = "teacher"
 """Observation group holding each teacher's own input."""
 TEACHER_MEAN = "teacher_mean"
@@ -42,18 +45,10 @@ class InterMimicDistillation(InterMimicPPO):
     """PPO whose rollouts mix teacher and student actions and whose loss follows the student
     schedule. Bind the teachers with :meth:`bind_teachers` before collecting rollouts."""
 
-    def __init__(self, actor, critic, storage, *, expert_loss_coef: float = 1.0, mix_start: int = 500,
-                 mix_iterations: int = 5000, bc_iterations: int = 5000, critic_warmup_iterations: int = 1000,
-                 ppo_start: int = 6000, ev_start: int = 7000, ev_threshold: float = 0.6, ev_streak: int = 3,
-                 ev_rate: float = 0.01, actor_ramp: int = 4000, bc_floor: float = 0.1, **kwargs):  # fmt: skip
+    def __init__(self, actor, critic, storage, **kwargs):
+        schedule = {name: kwargs.pop(name) for name in SCHEDULE_FIELDS if name in kwargs}
         super().__init__(actor, critic, storage, **kwargs)
-        settings = ScheduleSettings(
-            mix_start=mix_start, mix_iterations=mix_iterations, bc_iterations=bc_iterations,
-            critic_warmup_iterations=critic_warmup_iterations, ppo_start=ppo_start, ev_start=ev_start,
-            ev_threshold=ev_threshold, ev_streak=ev_streak, ev_rate=ev_rate, actor_ramp=actor_ramp,
-            bc_floor=bc_floor, expert_loss_coef=expert_loss_coef, critic_coef=self.value_loss_coef,
-            bound_coef=self.bound_loss_coef,
-        )  # fmt: skip
+        settings = ScheduleSettings(**schedule, critic_coef=self.value_loss_coef, bound_coef=self.bound_loss_coef)
         self.schedule = StudentSchedule(settings)
         self.teachers: TeacherBank | None = None
         self._teacher_ids: Callable[[], torch.Tensor] | None = None

@@ -7,7 +7,18 @@ from isaaclab.utils import configclass
 
 from isaaclab_rl.rsl_rl import RslRlOnPolicyRunnerCfg
 
-from .rsl_rl_ppo_cfg import ClippedMLPModelCfg, FixedGaussianDistributionCfg, InterMimicPpoAlgorithmCfg, default_device
+from ...learning.student_schedule import ScheduleSettings
+from .rsl_rl_ppo_cfg import (
+    RELEASE_PPO,
+    ClippedMLPModelCfg,
+    FixedGaussianDistributionCfg,
+    InterMimicPpoAlgorithmCfg,
+    default_device,
+    release_mlp,
+)
+
+
+_S = ScheduleSettings
 
 
 @configclass
@@ -15,37 +26,30 @@ class StudentDistillationAlgorithmCfg(InterMimicPpoAlgorithmCfg):
     """PPO settings plus the student schedule (see ``intermimic.learning.student_schedule``)."""
 
     class_name: str = "intermimic.learning.distillation:InterMimicDistillation"
-    expert_loss_coef: float = 1.0
+    expert_loss_coef: float = _S.expert_loss_coef
     """Weight of the behaviour-cloning loss E_BC."""
-    mix_start: int = 500
+    mix_start: int = _S.mix_start
     """Iteration until which every environment executes its teacher's action (beta = 1)."""
-    mix_iterations: int = 5000
+    mix_iterations: int = _S.mix_iterations
     """Iterations over which beta falls from 1 to 0."""
-    bc_iterations: int = 5000
+    bc_iterations: int = _S.bc_iterations
     """Iterations of pure behaviour cloning."""
-    critic_warmup_iterations: int = 1000
+    critic_warmup_iterations: int = _S.critic_warmup_iterations
     """Iterations over which the value-loss weight ramps from 0 to value_loss_coef."""
-    ppo_start: int = 6000
+    ppo_start: int = _S.ppo_start
     """First iteration at which PPO may switch on."""
-    ev_start: int = 7000
-    """First iteration at which the critic's explained variance is tracked (the release's 7000:
+    ev_start: int = _S.ev_start
+    """First iteration at which the critic's explained variance is averaged (the release's 7000:
     PPO is allowed from ``ppo_start`` but needs the average, so it starts after 7000)."""
-    ev_threshold: float = 0.6
-    ev_streak: int = 3
+    ev_threshold: float = _S.ev_threshold
+    ev_streak: int = _S.ev_streak
     """Consecutive mini-batch updates with the running explained variance >= ev_threshold."""
-    ev_rate: float = 0.01
+    ev_rate: float = _S.ev_rate
     """Rate of the running average of the explained variance."""
-    actor_ramp: int = 4000
+    actor_ramp: int = _S.actor_ramp
     """PPO updates over which the actor loss weight ramps to 1 and the BC weight falls."""
-    bc_floor: float = 0.1
+    bc_floor: float = _S.bc_floor
     """Smallest BC weight (times expert_loss_coef) once PPO is on."""
-
-
-def _student_mlp() -> ClippedMLPModelCfg:
-    return ClippedMLPModelCfg(
-        hidden_dims=[1024, 1024, 512], activation="relu", obs_normalization=True,
-        distribution_cfg=FixedGaussianDistributionCfg(),
-    )  # fmt: skip
 
 
 @configclass
@@ -81,23 +85,9 @@ class StudentRunnerCfg(RslRlOnPolicyRunnerCfg):
     teachers: dict[str, str] = {}
     """Subject id (as text, e.g. ``"2"``) -> teacher checkpoint (a model_<it>.pt or a teacher run folder)."""
     teacher_activation: str = "relu"
-    actor = _student_mlp()
-    critic = ClippedMLPModelCfg(hidden_dims=[1024, 1024, 512], activation="relu", obs_normalization=True)
-    algorithm = StudentDistillationAlgorithmCfg(
-        learning_rate=2.0e-5,
-        schedule="fixed",
-        gamma=0.99,
-        lam=0.95,
-        clip_param=0.2,
-        num_learning_epochs=6,
-        num_mini_batches=8,
-        value_loss_coef=5.0,
-        use_clipped_value_loss=False,
-        entropy_coef=0.0,
-        desired_kl=None,
-        max_grad_norm=None,
-        normalize_advantage_per_mini_batch=False,
-    )
+    actor = release_mlp(actor=True)
+    critic = release_mlp(actor=False)
+    algorithm = StudentDistillationAlgorithmCfg(**RELEASE_PPO)
 
 
 @configclass
