@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> dict | None:
 
     parser = make_parser("Replay clips without a policy (kinematically, or through physics).", TEACHER_TASK)
     parser.add_argument("--clips", nargs="+", default=None, metavar="CLIP", help="Clip names to replay (default: all).")
-    parser.add_argument("--physics", action="store_true",
+    parser.add_argument("--physics", action="store_true", dest="physics_replay",  # args.physics is the launcher's
                         help="Drive the joints to the reference through physics and report the drift (E_h, E_o).")
     parser.add_argument("--source", choices=("raw", "corrected"), default=None,
                         help="Reference source to replay (default: the task's reward source).")
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--viser_port", type=int, default=None, help="Port of the --viz viser web viewer (default 8080).")
     add_video_args(parser)
     args, overrides = parse(parser, argv)
-    if args.loop and args.physics:
+    if args.loop and args.physics_replay:
         parser.error("--loop applies to kinematic replays only")
 
     from intermimic.evaluation.drivers import ReferenceDriver
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     motion = env_cfg.commands.motion
     if args.source:
         motion.reward_source = motion.init_source = args.source
-    mode = "physics" if args.physics else "kinematic"
+    mode = "physics" if args.physics_replay else "kinematic"
     print(f"[intermimic] {mode} replay on {args.task} ({env_cfg.scene.num_envs} envs, {env_cfg.sim.device})")
 
     with wrapped_env(args, env_cfg) as env:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         chosen = clip_ids_from_names(cmd.library, args.clips) or list(range(cmd.library.num_clips))
         video = video_for(args, env)
         try:
-            if not args.physics:
+            if not args.physics_replay:
                 while True:
                     frames = kinematic_replay(env, chosen, video=video)
                     print(f"[intermimic] replayed {len(chosen)} clips ({frames} frames shown)")
