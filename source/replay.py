@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> dict | None:
         cmd = base.command_manager.get_term("motion")
         chosen = clip_ids_from_names(cmd.library, args.clips) or list(range(cmd.library.num_clips))
         video = video_for(args, env)
+        if video is not None and not args.video_clips:
+            video.wanted = set(chosen)  # a replay's video shows every replayed clip
         try:
             if not args.physics_replay:
                 while True:
