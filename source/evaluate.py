@@ -1,7 +1,7 @@
 """Evaluate a trained InterMimic policy on every clip of a data set (METHOD section 10).
 
     python source/evaluate.py --checkpoint FILE|RUN_DIR [--task InterMimic-Teacher-v0]
-        [--num_envs N] [--attempts K] [dataset=<name>] [--motion PATH ...] ...
+        [--num_envs N] [--attempts K] [--video PATH.mp4 [--video_clips CLIP ...]] [dataset=<name>] ...
 
 Each clip is played from frame 0 with all terminations on; per clip the longest attempt is
 kept. Prints success rate, duration, E_h and E_o (cm) and writes evaluation.json / .csv to

@@ -1,7 +1,8 @@
 """Run a trained InterMimic policy (and optionally export it).
 
     python source/play.py [--task InterMimic-Teacher-Play-v0] [--checkpoint FILE|RUN_DIR]
-        [--num_envs N] [--max_steps N] [--export] [--viz newton|viser|rerun] [dataset=<name>] ...
+        [--num_envs N] [--max_steps N] [--export] [--video PATH.mp4 [--video_clips CLIP ...]]
+        [--viz viser|rerun|newton_gl] [dataset=<name>] ...
 
 Without --checkpoint the latest run of the task's experiment under logs/rsl_rl is used.
 With Isaac Sim installed, ``physics=isaacsim_physx`` shows the Isaac Sim GUI.
