@@ -88,7 +88,7 @@ class SkeletonRenderer:
         self.sim_points = ax.scatter([], [], [], s=3, c=[(0.1, 0.65, 0.2, 0.9)], depthshade=False)
         self.sim_joints = ax.scatter([], [], [], s=6, c=[(0.05, 0.15, 0.5, 1.0)], depthshade=False)
         self.title = self.fig.text(0.02, 0.96, "", fontsize=8, family="monospace")
-        self.fig.text(0.02, 0.02, "blue: simulated humanoid, green: simulated object, orange/grey: reference", fontsize=7)
+        self.fig.text(0.02, 0.02, "blue/green: simulated humanoid/object, orange/grey: reference", fontsize=7)
 
     def _segments(self, pos: np.ndarray) -> np.ndarray:
         return np.stack([pos[[PARENT_INDICES[i] for i in self.bones]], pos[self.bones]], axis=1)
