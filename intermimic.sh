@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # InterMimic for Isaac Lab: set up, train, play, evaluate, test.
 #
-#   ./intermimic.sh setup                 create .venv (Python 3.12) and install the package (+dev)
+#   ./intermimic.sh setup                 create .venv (Python 3.12) and install the package (+dev, viz)
 #   ./intermimic.sh train [ARGS...]       source/train.py
 #   ./intermimic.sh play [ARGS...]        source/play.py
 #   ./intermimic.sh evaluate [ARGS...]    source/evaluate.py
 #   ./intermimic.sh pipeline [ARGS...]    teacher per subject -> student -> evaluation (source/pipeline.py)
+#   ./intermimic.sh replay [ARGS...]      source/replay.py (clips without a policy)
+#   ./intermimic.sh retarget [ARGS...]    source/retarget.py (teacher rollouts -> clips)
 #   ./intermimic.sh data inspect PATH [--json]
 #   ./intermimic.sh convert [ARGS...]     source/convert.py
 #   ./intermimic.sh benchmark [ARGS...]   source/benchmark.py
@@ -63,7 +65,7 @@ do_setup() {
         local stamp="$(dirname "$(dirname "$PY")")/$STAMP_NAME-$(echo "$ROOT" | sha256sum | cut -c1-8)"
         if [[ -f "$stamp" && "$(cat "$stamp")" == "$(setup_hash)" ]]; then return 0; fi
         log "installing the intermimic package into the active Isaac Lab Python ($PY)"
-        "$PY" -m pip install -e "$ROOT[dev]"
+        "$PY" -m pip install -e "$ROOT[dev,viz]"
         setup_hash > "$stamp"
         return 0
     fi
@@ -79,7 +81,7 @@ do_setup() {
     fi
     log "installing the intermimic package and Isaac Lab 3.0 into $VENV (first time: several minutes)"
     "$PY" -m pip install --upgrade pip >/dev/null
-    "$PY" -m pip install -e "$ROOT[dev]"
+    "$PY" -m pip install -e "$ROOT[dev,viz]"
     setup_hash > "$VENV/$STAMP_NAME"
     log "setup done"
 }
@@ -92,7 +94,7 @@ run_script() {
 }
 
 usage() {
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -103,6 +105,8 @@ case "$cmd" in
     play) run_script play.py "$@" ;;
     evaluate) run_script evaluate.py "$@" ;;
     pipeline) run_script pipeline.py "$@" ;;
+    replay) run_script replay.py "$@" ;;
+    retarget) run_script retarget.py "$@" ;;
     convert) run_script convert.py "$@" ;;
     benchmark) run_script benchmark.py "$@" ;;
     data)

@@ -26,10 +26,13 @@ INSTALL_REQUIRES = [
     "numpy>=1.26",
     "mujoco-usd-converter==0.6.1",
     "tqdm",
+    "imageio-ffmpeg>=0.5",  # MP4 videos (ships its own ffmpeg binary)
 ]
 
 EXTRAS_REQUIRE = {
-    "dev": ["pytest>=8", "pytest-timeout>=2.3"],
+    "dev": ["pytest>=8", "pytest-timeout>=2.3", "onnxruntime>=1.20"],
+    # kit-less web viewer (--viz viser), the version isaaclab_visualizers accepts
+    "viz": ["viser>=1.0.16"],
     "isaacsim": ["isaaclab[isaacsim]==3.0.0"],
 }
 

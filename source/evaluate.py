@@ -1,7 +1,7 @@
 """Evaluate a trained InterMimic policy on every clip of a data set (METHOD section 10).
 
     python source/evaluate.py --checkpoint FILE|RUN_DIR [--task InterMimic-Teacher-v0]
-        [--num_envs N] [--attempts K] [dataset=<name>] [--motion PATH ...] ...
+        [--num_envs N] [--attempts K] [--video PATH.mp4 [--video_clips CLIP ...]] [dataset=<name>] ...
 
 Each clip is played from frame 0 with all terminations on; per clip the longest attempt is
 kept. Prints success rate, duration, E_h and E_o (cm) and writes evaluation.json / .csv to
@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--attempts", type=int, default=1, help="Attempts per clip; the longest is kept.")
     parser.add_argument("--out", default=None, help="Output folder (default: <run>/eval/<timestamp>).")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
+    from intermimic.evaluation.video import add_video_args
+
+    add_video_args(parser)
     args, overrides = parse(parser, argv)
 
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
@@ -37,6 +40,8 @@ def main(argv: list[str] | None = None) -> dict:
     from intermimic.checkpoints import resolve_checkpoint
     from intermimic.learning.release_checkpoint import apply_release_conventions
     from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
+    from intermimic.evaluation.report import format_report
+    from intermimic.evaluation.video import video_for
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     if args.num_envs is None and env_cfg.sim.device == "cpu":
@@ -51,16 +56,17 @@ def main(argv: list[str] | None = None) -> dict:
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
         policy = runner.get_inference_policy(device=env.unwrapped.device)
-        table = evaluate_policy(env, policy, attempts=args.attempts)
+        video = video_for(args, env)
+        table = evaluate_policy(env, policy, attempts=args.attempts, observers=[video] if video else [])
         fps = 1.0 / env.unwrapped.step_dt
-        path = table.write(out, fps, {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts})
-    summary = table.summary(fps)
-    print(
-        f"[intermimic] {summary['clips']} clips | success {100 * summary['success_rate']:.1f}% "
-        f"({summary['successes']}/{summary['clips']}) | duration {summary['duration_s']:.2f} s | "
-        f"E_h {summary['E_h_cm']:.2f} cm | E_o {summary['E_o_cm']:.2f} cm\n[intermimic] report: {path}"
-    )
-    return summary
+        meta = {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts}
+        path = table.write(out, fps, meta)
+        if video is not None:
+            print(f"[intermimic] video: {video.close()}")
+    report = table.report(fps, meta)
+    print(format_report(report))
+    print(f"[intermimic] report: {path} (+ .csv, clips.png, errors.png)")
+    return report["summary"]
 
 
 if __name__ == "__main__":

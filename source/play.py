@@ -1,7 +1,8 @@
 """Run a trained InterMimic policy (and optionally export it).
 
     python source/play.py [--task InterMimic-Teacher-Play-v0] [--checkpoint FILE|RUN_DIR]
-        [--num_envs N] [--max_steps N] [--export] [--viz newton|viser|rerun] [dataset=<name>] ...
+        [--num_envs N] [--max_steps N] [--export] [--video PATH.mp4 [--video_clips CLIP ...]]
+        [--viz viser|rerun|newton_gl] [dataset=<name>] ...
 
 Without --checkpoint the latest run of the task's experiment under logs/rsl_rl is used.
 With Isaac Sim installed, ``physics=isaacsim_physx`` shows the Isaac Sim GUI.
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max_steps", type=int, default=None, help="Stop after this many policy steps.")
     parser.add_argument("--export", action="store_true", help="Export the policy (TorchScript + ONNX) and exit.")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
+    from intermimic.evaluation.video import add_video_args
+
+    add_video_args(parser)
     args, overrides = parse(parser, argv)
 
     import torch
@@ -45,21 +49,29 @@ def main(argv: list[str] | None = None) -> None:
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
         if args.export:
-            out = checkpoint.parent / "exported"
-            runner.export_policy_to_jit(str(out), "policy.pt")
-            runner.export_policy_to_onnx(str(out), "policy.onnx")
-            print(f"[intermimic] exported policy to {out}/policy.pt and {out}/policy.onnx")
+            from intermimic.learning.export import export_policy, policy_metadata
+
+            meta = policy_metadata(env, agent_cfg, args.task, checkpoint)
+            files = export_policy(runner.alg.get_policy(), checkpoint.parent / "exported", meta)
+            print(f"[intermimic] exported policy to {', '.join(str(p) for p in files.values())}")
             return
+        from intermimic.evaluation.video import video_for
+
         policy = runner.get_inference_policy(device=env.unwrapped.device)
-        obs = env.get_observations()
+        video = video_for(args, env)
+        obs = env.get_observations() if video is None else video.start(env)
         step = 0
         done_count = 0
-        while args.max_steps is None or step < args.max_steps:
+        while (args.max_steps is None or step < args.max_steps) and not (video and video.done):
             with torch.inference_mode():
                 obs, _, dones, _ = env.step(policy(obs))
             step += 1
             done_count += int(dones.sum())
+            if video is not None:
+                video.after_step(dones)
         print(f"[intermimic] played {step} steps; {done_count} episodes ended")
+        if video is not None:
+            print(f"[intermimic] video: {video.close()}")
 
 
 if __name__ == "__main__":

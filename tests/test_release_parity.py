@@ -321,11 +321,11 @@ def test_episode_errors_leave_out_the_terminating_step():
     acc = EpisodeAccumulator(num_envs=2, device="cpu")
     for e_h, e_o in ((0.1, 0.2), (0.3, 0.4), (0.9, 5.0)):  # env 0: 3 steps, the last one fails
         acc.add(torch.tensor([e_h, 0.05]), torch.tensor([e_o, 0.07]))
-    steps, mean_h, mean_o = acc.take(torch.tensor([0]))
+    steps, mean_h, mean_o, _ = acc.take(torch.tensor([0]))
     assert steps.tolist() == [3]
     assert float(mean_h) == pytest.approx(0.2) and float(mean_o) == pytest.approx(0.3)
     acc.add(torch.tensor([0.5, 0.05]), torch.tensor([0.6, 0.07]))  # env 0: a new episode of one step
-    steps, mean_h, mean_o = acc.take(torch.tensor([0, 1]))
+    steps, mean_h, mean_o, _ = acc.take(torch.tensor([0, 1]))
     assert steps.tolist() == [1, 4]
     assert mean_h.tolist() == pytest.approx([0.5, 0.05]) and mean_o.tolist() == pytest.approx([0.6, 0.07])
 

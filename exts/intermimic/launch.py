@@ -132,24 +132,32 @@ def apply_cpu_defaults(args, env_cfg, agent_cfg, explicit_iterations: bool) -> N
 
 
 @contextmanager
-def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpoint=None):
-    """Launch the simulation, create the task's env wrapped for rsl_rl and the runner named by
-    ``agent_cfg`` (loading ``checkpoint`` when given); the env is closed on exit."""
+def wrapped_env(args, env_cfg, clip_actions: float | None = 1.0):
+    """Launch the simulation and create the task's env wrapped for rsl_rl; closed on exit."""
     import gymnasium as gym
     from isaaclab.app import launch_simulation
 
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    from .learning.release_checkpoint import load_checkpoint
-    from .learning.runners import create_runner
-
     with launch_simulation(env_cfg, args):
         env = gym.make(args.task, cfg=env_cfg)
         try:
-            env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
-            runner = create_runner(env, agent_cfg, log_dir)
-            if checkpoint is not None:
-                load_checkpoint(runner, checkpoint, map_location=agent_cfg.device)
-            yield env, runner
+            env = RslRlVecEnvWrapper(env, clip_actions=clip_actions)
+            yield env
         finally:
             env.close()
+
+
+@contextmanager
+def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpoint=None):
+    """Launch the simulation, create the task's env wrapped for rsl_rl and the runner named by
+    ``agent_cfg`` (loading ``checkpoint`` when given: this project's or the release's format);
+    the env is closed on exit."""
+    from .learning.release_checkpoint import load_checkpoint
+    from .learning.runners import create_runner
+
+    with wrapped_env(args, env_cfg, clip_actions=agent_cfg.clip_actions) as env:
+        runner = create_runner(env, agent_cfg, log_dir)
+        if checkpoint is not None:
+            load_checkpoint(runner, checkpoint, map_location=agent_cfg.device)
+        yield env, runner
