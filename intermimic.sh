@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # InterMimic for Isaac Lab: set up, train, play, evaluate, test.
 #
-#   ./intermimic.sh setup                 create .venv (Python 3.12) and install the package (+dev)
+#   ./intermimic.sh setup                 create .venv (Python 3.12) and install the package (+dev, viz)
 #   ./intermimic.sh train [ARGS...]       source/train.py
 #   ./intermimic.sh play [ARGS...]        source/play.py
 #   ./intermimic.sh evaluate [ARGS...]    source/evaluate.py
 #   ./intermimic.sh plot [RUN]            training curves of a run as PNG files (RUN/plots/)
 #   ./intermimic.sh tensorboard [ARGS...] TensorBoard on logs/rsl_rl (http://localhost:6006)
+#   ./intermimic.sh pipeline [ARGS...]    teacher per subject -> student -> evaluation (source/pipeline.py)
+#   ./intermimic.sh replay [ARGS...]      source/replay.py (clips without a policy)
+#   ./intermimic.sh retarget [ARGS...]    source/retarget.py (teacher rollouts -> clips)
 #   ./intermimic.sh data inspect PATH [--json]
 #   ./intermimic.sh convert [ARGS...]     source/convert.py
 #   ./intermimic.sh benchmark [ARGS...]   source/benchmark.py
@@ -64,7 +67,7 @@ do_setup() {
         local stamp="$(dirname "$(dirname "$PY")")/$STAMP_NAME-$(echo "$ROOT" | sha256sum | cut -c1-8)"
         if [[ -f "$stamp" && "$(cat "$stamp")" == "$(setup_hash)" ]]; then return 0; fi
         log "installing the intermimic package into the active Isaac Lab Python ($PY)"
-        "$PY" -m pip install -e "$ROOT[dev]"
+        "$PY" -m pip install -e "$ROOT[dev,viz]"
         setup_hash > "$stamp"
         return 0
     fi
@@ -80,7 +83,7 @@ do_setup() {
     fi
     log "installing the intermimic package and Isaac Lab 3.0 into $VENV (first time: several minutes)"
     "$PY" -m pip install --upgrade pip >/dev/null
-    "$PY" -m pip install -e "$ROOT[dev]"
+    "$PY" -m pip install -e "$ROOT[dev,viz]"
     setup_hash > "$VENV/$STAMP_NAME"
     log "setup done"
 }
@@ -93,7 +96,7 @@ run_script() {
 }
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -105,6 +108,9 @@ case "$cmd" in
     evaluate) run_script evaluate.py "$@" ;;
     plot) run_script plot.py "$@" ;;
     tensorboard) run_script tensorboard_server.py "$@" ;;
+    pipeline) run_script pipeline.py "$@" ;;
+    replay) run_script replay.py "$@" ;;
+    retarget) run_script retarget.py "$@" ;;
     convert) run_script convert.py "$@" ;;
     benchmark) run_script benchmark.py "$@" ;;
     data)

@@ -30,10 +30,11 @@ INSTALL_REQUIRES = [
     "matplotlib>=3.10",  # ./intermimic.sh plot
     "tensorboard>=2.20",  # ./intermimic.sh plot (event files) and ./intermimic.sh tensorboard
     "onnx>=1.18",  # play --export
+    "imageio-ffmpeg>=0.5",  # MP4 videos (ships its own ffmpeg binary)
 ]
 
 EXTRAS_REQUIRE = {
-    "dev": ["pytest>=8", "pytest-timeout>=2.3"],
+    "dev": ["pytest>=8", "pytest-timeout>=2.3", "onnxruntime>=1.20"],
     "isaacsim": ["isaaclab[isaacsim]==3.0.0"],
     # web viewers for --viz viser (port 8080) and --viz rerun (web 9090, gRPC 9876), in the
     # versions Isaac Lab's visualizers require

@@ -1,7 +1,7 @@
 """Evaluate a trained InterMimic policy on every clip of a data set (docs/method.md §10).
 
-    python source/evaluate.py --checkpoint FILE|RUN_DIR [--task InterMimic-Teacher-v0]
-        [--num_envs N] [--attempts K] [dataset=<name>] [--motion PATH ...] ...
+    python source/evaluate.py --checkpoint FILE|RUN_DIR|release:FILE [--task InterMimic-Teacher-v0]
+        [--num_envs N] [--attempts K] [--video PATH.mp4 [--video_clips CLIP ...]] [dataset=<name>] ...
 
 Each clip is played from frame 0 with all terminations on; per clip the longest attempt is
 kept. The data and env settings recorded with the checkpoint's run are used unless the command
@@ -23,14 +23,19 @@ from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
 def build_parser():
+    from intermimic.evaluation.video import add_video_args
     from intermimic.launch import add_run_settings_arg, make_parser
 
     parser = make_parser("Evaluate a trained InterMimic policy.", TEACHER_TASK)
-    parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
+    parser.add_argument(
+        "--checkpoint", default=None,
+        help="model_<it>.pt, a run folder, an experiment folder, or release:FILE (the authors' release).",
+    )  # fmt: skip
     parser.add_argument("--attempts", type=int_at_least(1), default=1, help="Attempts per clip; the longest is kept.")
     parser.add_argument("--out", default=None, help="Output folder (default: <run>/eval/<timestamp>).")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
     add_run_settings_arg(parser)
+    add_video_args(parser)
     return parser
 
 
@@ -47,13 +52,18 @@ def main(argv: list[str] | None = None) -> dict:
 
     from intermimic.banner import startup_banner
     from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
+    from intermimic.evaluation.report import format_report
+    from intermimic.evaluation.video import check_video_args, video_for
+    from intermimic.learning.release_checkpoint import apply_release_conventions
 
+    check_video_args(args)
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     if args.num_envs is None and env_cfg.sim.device == "cpu":
         env_cfg.scene.num_envs = 8
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     checkpoint = find_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
     settings = use_run_settings(args, overrides, env_cfg, checkpoint)
+    apply_release_conventions(args.checkpoint, env_cfg)
     configure_for_evaluation(env_cfg)
     selection = check_data(env_cfg)
     out = Path(args.out) if args.out else checkpoint.parent / "eval" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
@@ -62,15 +72,17 @@ def main(argv: list[str] | None = None) -> dict:
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
         policy = runner.get_inference_policy(device=env.unwrapped.device)
-        table = evaluate_policy(env, policy, attempts=args.attempts)
+        video = video_for(args, env)
+        table = evaluate_policy(env, policy, attempts=args.attempts, observers=[video] if video else [])
         fps = 1.0 / env.unwrapped.step_dt
-        path = table.write(out, fps, {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts})
-    summary = table.summary(fps)
-    log(f"{summary['clips']} clips | success {100 * summary['success_rate']:.1f}% "
-        f"({summary['successes']}/{summary['clips']}) | duration {summary['duration_s']:.2f} s | "
-        f"E_h {summary['E_h_cm']:.2f} cm | E_o {summary['E_o_cm']:.2f} cm")  # fmt: skip
-    log(f"report: {path}")
-    return summary
+        meta = {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts}
+        path = table.write(out, fps, meta)
+        if video is not None:
+            log(f"video: {video.close()}")
+    report = table.report(fps, meta)
+    print(format_report(report))
+    log(f"report: {path} (+ .csv, clips.png, errors.png)")
+    return report["summary"]
 
 
 if __name__ == "__main__":

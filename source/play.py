@@ -1,7 +1,8 @@
 """Run a trained InterMimic policy (and optionally export it).
 
-    python source/play.py [--task InterMimic-Teacher-Play-v0] [--checkpoint FILE|RUN_DIR]
-        [--num_envs N] [--max_steps N] [--export] [--viz newton_gl|viser|rerun] [dataset=<name>] ...
+    python source/play.py [--task InterMimic-Teacher-Play-v0] [--checkpoint FILE|RUN_DIR|release:FILE]
+        [--num_envs N] [--max_steps N] [--export] [--video PATH.mp4 [--video_clips CLIP ...]]
+        [--viz viser|rerun|newton_gl] [dataset=<name>] ...
 
 Without --checkpoint the latest run of the task's experiment under logs/rsl_rl is used. The
 data and env settings recorded with the checkpoint's run are used unless the command line sets
@@ -21,14 +22,19 @@ from intermimic.tasks import TEACHER_PLAY_TASK  # noqa: E402
 
 
 def build_parser():
+    from intermimic.evaluation.video import add_video_args
     from intermimic.launch import add_run_settings_arg, make_parser
 
     parser = make_parser("Play a trained InterMimic policy.", TEACHER_PLAY_TASK)
-    parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
+    parser.add_argument(
+        "--checkpoint", default=None,
+        help="model_<it>.pt, a run folder, an experiment folder, or release:FILE (the authors' release).",
+    )  # fmt: skip
     parser.add_argument("--max_steps", type=int_at_least(1), default=None, help="Stop after this many policy steps.")
     parser.add_argument("--export", action="store_true", help="Export the policy (TorchScript + ONNX) and exit.")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
     add_run_settings_arg(parser)
+    add_video_args(parser)
     return parser
 
 
@@ -45,11 +51,15 @@ def main(argv: list[str] | None = None) -> None:
 
     from intermimic.banner import startup_banner
     from intermimic.evaluation.evaluator import record_tracking_errors_each_step
+    from intermimic.evaluation.video import check_video_args
+    from intermimic.learning.release_checkpoint import apply_release_conventions
 
+    check_video_args(args)
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     checkpoint = find_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
     settings = use_run_settings(args, overrides, env_cfg, checkpoint)
+    apply_release_conventions(args.checkpoint, env_cfg)
     record_tracking_errors_each_step(env_cfg)
     selection = check_data(env_cfg)
     print(startup_banner("export" if args.export else "play", args, env_cfg, agent_cfg, selection, overrides,
@@ -58,35 +68,44 @@ def main(argv: list[str] | None = None) -> None:
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
         if args.export:
-            from intermimic.learning.export import export_policy
+            from intermimic.learning.export import export_policy, policy_metadata
 
-            files = export_policy(runner, checkpoint.parent / "exported")
-            log("exported the policy: " + ", ".join(str(f) for f in files))
+            meta = policy_metadata(env, agent_cfg, args.task, checkpoint)
+            files = export_policy(runner.alg.get_policy(), checkpoint.parent / "exported", meta)
+            log("exported the policy: " + ", ".join(str(p) for p in files.values()))
             return
-        play(env, runner.get_inference_policy(device=env.unwrapped.device), args.max_steps)
+        from intermimic.evaluation.video import video_for
+
+        video = video_for(args, env)
+        play(env, runner.get_inference_policy(device=env.unwrapped.device), args.max_steps, video)
 
 
-def play(env, policy, max_steps: int | None) -> None:
-    """Step the policy, printing each finished episode; Ctrl-C stops it cleanly."""
+def play(env, policy, max_steps: int | None, video=None) -> None:
+    """Step the policy, printing each finished episode (and recording ``video``); Ctrl-C stops it
+    cleanly."""
     import torch
 
     from intermimic.evaluation.episodes import EpisodeLog
 
     episodes = EpisodeLog(env)
-    obs = env.get_observations()
+    obs = env.get_observations() if video is None else video.start(env)
     step = 0
     try:
-        while max_steps is None or step < max_steps:
+        while (max_steps is None or step < max_steps) and not (video and video.done):
             episodes.before_step()
             with torch.inference_mode():
                 obs, _, dones, _ = env.step(policy(obs))
             step += 1
+            if video is not None:
+                video.after_step(dones)
             results = episodes.after_step(dones)
             for number, result in enumerate(results, start=episodes.episodes - len(results) + 1):
                 log(f"episode {number}: {result.line()}")
     except KeyboardInterrupt:
         log("stopped (Ctrl-C)")
     log(f"played {step} steps; {episodes.episodes} episodes ended")
+    if video is not None:
+        log(f"video: {video.close()}")
 
 
 if __name__ == "__main__":

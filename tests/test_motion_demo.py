@@ -15,11 +15,11 @@ from intermimic.assets import humanoid_spec as spec
 from intermimic.assets.primitives import DEMO_BOX_HALF_SIZE, DEMO_OBJECT_NAME, demo_box_points
 from intermimic.motion import clip_format as cf
 from intermimic.motion.demo import DEMO_CLIPS, demo_clip, demo_clips
-from intermimic.motion.demo_motions import BOX_MASS
-from intermimic.motion.demo_rig import foot_corners, foot_length_span
+from intermimic.motion.demo.motions import BOX_MASS
+from intermimic.motion.demo.rig import foot_corners, foot_length_span
 from intermimic.motion.kinematics import forward_kinematics
 from intermimic.motion.library import pack_clips
-from intermimic.motion.reference import frames_from_clip
+from intermimic.motion.packed import frames_from_clip
 from intermimic.motion.validation import check_clip
 from intermimic.utils import rotations as rot
 
@@ -63,13 +63,36 @@ def _box_signed_distance(p, f):
 
 def test_demo_data_set_is_the_default_and_valid():
     clips = demo_clips()
-    assert [c.info.name.split("_", 3)[3] for c in clips] == NAMES
+    assert [c.info.name.split("_", 3)[3] for c in clips] == NAMES + NAMES
+    assert [c.info.subject for c in clips] == [0] * len(NAMES) + [1] * len(NAMES)
     for c in clips:
         check_clip(c.raw, c.info.name, min_frames=17)
-        assert c.info.object == DEMO_OBJECT_NAME and c.info.subject == 0
+        assert c.info.object == DEMO_OBJECT_NAME
         assert torch.equal(c.raw, c.corrected)
     lib = pack_clips(clips, {DEMO_OBJECT_NAME: demo_box_points()})
-    assert lib.num_clips == len(NAMES) and sorted(lib.sources) == ["corrected", "raw"]
+    assert lib.num_clips == 2 * len(NAMES) and sorted(lib.sources) == ["corrected", "raw"] and lib.subjects == [0, 1]
+    assert [c.info.subject for c in demo_clips(subjects=[1])] == [1] * len(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_second_subject_is_the_motion_slower_turned_and_moved(name):
+    """Subject 1: the same motion 1.25 times slower, turned 90 degrees about z and moved;
+    still kinematically consistent, and the hands keep their distance to the box."""
+    a, b = demo_clip(name, 0), demo_clip(name, 1)
+    assert b.shape[0] == round((a.shape[0] - 1) * 1.25) + 1
+    fa, fb = frames_from_clip(a, demo_box_points()), frames_from_clip(b, demo_box_points())
+    # every 5th frame of subject 1 is exactly a frame of subject 0 (4 source frames later)
+    turn = torch.tensor([0.0, 0.0, math.sin(math.pi / 4), math.cos(math.pi / 4)])
+    expected = rot.rotate(turn.expand(a.shape[0], 52, 4), fa.body_pos) + torch.tensor([0.5, 0.0, 0.0])
+    torch.testing.assert_close(fb.body_pos[::5], expected[::4], atol=1e-5, rtol=0)
+    torch.testing.assert_close(fb.dof_pos[::5], fa.dof_pos[::4], atol=1e-4, rtol=0)
+    # in between, forward kinematics of the interpolated joints matches the interpolated bodies
+    pos, _ = forward_kinematics(fb.root_pos, fb.root_quat, fb.dof_pos, "hinge")
+    assert (pos - fb.body_pos).norm(dim=-1).max() < 2e-3
+    # hand-box distances are those of the original motion (the box moved with the body)
+    dist_a = (fa.body_pos[::4, HANDS] - fa.obj_pos[::4, None]).norm(dim=-1)
+    dist_b = (fb.body_pos[::5, HANDS] - fb.obj_pos[::5, None]).norm(dim=-1)
+    torch.testing.assert_close(dist_b, dist_a, atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -11,8 +11,8 @@ from intermimic.assets.primitives import demo_box_points
 from intermimic.motion import clip_format as cf
 from intermimic.motion.library import pack_clips
 from intermimic.motion.packed import PackedFrames
-from intermimic.motion.reference import frames_from_clip
-from intermimic.motion.synthetic import synthetic_clips
+from intermimic.motion.packed import frames_from_clip
+from intermimic.motion.demo.synthetic import synthetic_clips
 from intermimic.utils import rotations as rot
 
 pytestmark = pytest.mark.unit

@@ -9,7 +9,7 @@ import pytest
 from intermimic.motion.clip_io import save_clip_file
 from intermimic.motion.loader import load_library
 from intermimic.motion.reader import read_dataset_report
-from intermimic.motion.synthetic import synthetic_clip
+from intermimic.motion.demo.synthetic import synthetic_clip
 from intermimic.presets import REPO_ROOT, dataset_overrides
 
 from conftest import require_sample_data

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from intermimic.motion.clip_io import save_clip_file
-from intermimic.motion.synthetic import synthetic_clip
+from intermimic.motion.demo.synthetic import synthetic_clip
 
 from conftest import load_script, require_sample_data
 
@@ -39,7 +39,7 @@ def test_inspect_demo_and_sample_release_folder(capsys):
     inspect = load_script("inspect_data")
     assert inspect.main(["demo", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
-    assert s["clips"] == 3 and list(s["objects"]) == ["demobox"]
+    assert s["clips"] == 6 and list(s["objects"]) == ["demobox"]
     data = require_sample_data()
     assert inspect.main([str(data), "--json"]) == 0
     s = json.loads(capsys.readouterr().out)

@@ -11,7 +11,7 @@ from intermimic.motion import clip_format as cf
 from intermimic.motion.clip_io import save_clip_file
 from intermimic.motion.loader import load_library
 from intermimic.motion.reader import read_dataset_report
-from intermimic.motion.synthetic import synthetic_clip
+from intermimic.motion.demo.synthetic import synthetic_clip
 from intermimic.motion.validation import ClipError
 
 pytestmark = pytest.mark.unit

@@ -13,7 +13,10 @@ def test_package_imports_and_registers():
     import intermimic.tasks as tasks
 
     assert intermimic.__version__
-    for task in (tasks.TEACHER_TASK, tasks.TEACHER_PLAY_TASK):
+    assert set(tasks.TASKS) == {"InterMimic-Teacher-v0", "InterMimic-Teacher-Play-v0", "InterMimic-Student-v0",
+                                "InterMimic-Student-Play-v0", "InterMimic-Student-Transformer-v0",
+                                "InterMimic-Student-Transformer-Play-v0"}  # fmt: skip
+    for task in tasks.TASKS:
         spec = gym.spec(task)
         assert spec.entry_point == "intermimic.tasks.hoi_env:HOIEnv"
         assert spec.kwargs["env_cfg_entry_point"].startswith("intermimic.tasks.")
@@ -34,3 +37,22 @@ def test_cfg_entry_points_resolve():
     assert env_cfg.decimation * env_cfg.sim.dt == pytest.approx(1.0 / 30.0)
     assert play_cfg.scene.num_envs < env_cfg.scene.num_envs
     assert agent_cfg.algorithm.class_name == "intermimic.learning.ppo:InterMimicPPO"
+
+
+def test_student_cfgs_resolve_with_their_observation_groups():
+    from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+
+    for task, offsets, actor in (("InterMimic-Student-v0", (1, 16), "ClippedMLPModel"),
+                                 ("InterMimic-Student-Transformer-v0", (0, 1, 4, 16), "TransformerModel")):  # fmt: skip
+        env_cfg = load_cfg_from_registry(task, "env_cfg_entry_point")
+        agent_cfg = load_cfg_from_registry(task, "rsl_rl_cfg_entry_point")
+        obs = env_cfg.observations
+        assert obs.policy.key_position_error.params == {"source": "corrected", "offsets": offsets}
+        assert obs.teacher.key_position_error.params == {"source": "raw", "offsets": (1, 16)}
+        assert obs.critic.key_position_error.params == {"source": "corrected", "offsets": (1, 16)}
+        assert env_cfg.commands.motion.reward_source == "corrected"
+        assert agent_cfg.class_name == "intermimic.learning.student_runner:StudentRunner"
+        assert agent_cfg.actor.class_name.endswith(actor) and agent_cfg.num_steps_per_env == 16
+        assert not agent_cfg.algorithm.use_clipped_value_loss and agent_cfg.algorithm.max_grad_norm is None
+    play = load_cfg_from_registry("InterMimic-Student-Play-v0", "env_cfg_entry_point")
+    assert play.observations.teacher is None

@@ -73,17 +73,35 @@ def test_heterogeneous_objects_follow_the_clips(env):
     assert (cmd.library.clip_object[cmd.clip_ids] == cmd.env_object).all()
 
 
-def test_observation_layout_is_3198(env):
+PER_OFFSET = {"root_height": 1, "body_positions": 153, "body_rotations": 312, "body_linear_velocities": 156,
+              "body_angular_velocities": 156, "contact": 31, "key_position_error": 63, "rotation_error": 132,
+              "contact_error": 31, "reference_key_positions": 63, "reference_rotations": 132,
+              "key_linear_velocity_error": 63, "angular_velocity_error": 66, "object_state": 21,
+              "interaction_field": 156, "interaction_field_error": 63}  # fmt: skip
+
+
+def test_observation_layout_is_offset_major_3198(env):
+    """Two full 1599-d blocks, one per future offset, terms in the method's row order."""
     om = env.observation_manager
     assert om.group_obs_dim["policy"] == (3198,)
-    dims = dict(zip(om.active_terms["policy"], [d[0] for d in om.group_obs_term_dim["policy"]]))
-    per_offset = {"root_height": 1, "body_positions": 153, "body_rotations": 312, "body_linear_velocities": 156,
-                  "body_angular_velocities": 156, "contact": 31, "key_position_error": 63, "rotation_error": 132,
-                  "contact_error": 31, "reference_key_positions": 63, "reference_rotations": 132,
-                  "key_linear_velocity_error": 63, "angular_velocity_error": 66, "object_state": 21,
-                  "interaction_field": 156, "interaction_field_error": 63}  # fmt: skip
-    assert sum(per_offset.values()) == 1599
-    assert dims == {k: 2 * v for k, v in per_offset.items()}
+    layout = om.layout("policy")
+    assert sum(PER_OFFSET.values()) == 1599
+    assert list(layout.terms) == list(PER_OFFSET) and list(layout.term_dims) == list(PER_OFFSET.values())
+    assert layout.num_blocks == 2 and layout.offsets == (1, 16) and layout.block_dim == 1599
+    # block k holds offset k's reference: the key-position error of the second block is the one
+    # against frame t + 16, computed here directly from the command
+    env.reset()
+    obs = om.compute_group("policy")
+    cmd = _cmd(env)
+    from intermimic.utils import rotations as rot
+
+    for block, k in enumerate((1, 16)):
+        ref = cmd.future(offsets=[k]).body_pos[:, 0, spec.KEY_BODY_IDS]
+        err = rot.rotate(cmd.heading_inverse()[:, None], ref - cmd.body_pos[:, spec.KEY_BODY_IDS]).reshape(2, -1)
+        torch.testing.assert_close(obs[:, layout.term_slice("key_position_error", block)], err, atol=1e-5, rtol=0)
+    # the simulated-state rows repeat in every block
+    torch.testing.assert_close(obs[:, layout.term_slice("body_positions", 0)], obs[:, layout.term_slice("body_positions", 1)])
+    assert obs[:, layout.term_slice("root_height", 0)].flatten().tolist() == cmd.root_pos[:, 2].tolist()
 
 
 def test_reference_state_zeroes_errors_and_maximises_factors(env):
@@ -97,11 +115,8 @@ def test_reference_state_zeroes_errors_and_maximises_factors(env):
     cmd._version += 1
     try:
         obs = env.observation_manager.compute_group("policy")
-        om = env.observation_manager
-        start = 0
-        for name, (dim,) in zip(om.active_terms["policy"], om.group_obs_term_dim["policy"]):
-            block = obs[:, start : start + dim]
-            start += dim
+        for name, block in env.observation_manager.layout("policy").split(obs).items():
+            block = block.reshape(block.shape[0], -1)
             if name in ("key_position_error", "interaction_field_error"):
                 assert block.abs().max() < 2e-3, name
             if name in ("key_linear_velocity_error", "angular_velocity_error"):
@@ -126,6 +141,32 @@ def test_reference_state_zeroes_errors_and_maximises_factors(env):
     for name in FAILURES[:4]:
         fired = env.termination_manager.get_term_cfg(name).func(env, **env.termination_manager.get_term_cfg(name).params)
         assert not fired.any(), name
+
+
+def test_reward_of_a_reference_state_is_r_per_step(env):
+    """The environment returns r itself per step (in [0, 1], as the release's PPO sees it), not
+    r times the step length: at the reference state the human, object and interaction-graph
+    factors are 1, so the returned reward is the contact-graph factor alone."""
+    env.reset()
+    _clip_per_env(env)
+    _place_at_reference(env, [40, 60], steps_into_episode=1)  # first step: no accelerations yet
+    term = env.reward_manager._term_cfgs[0].func
+    reward = env.reward_manager.compute(env.step_dt).clone()
+    groups = term.combine(term.factors())
+    for name in ("r_h", "r_o", "r_ig_total"):
+        assert groups[name].min() > 0.99, name
+    torch.testing.assert_close(reward, groups["r"], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(reward, groups["r_cg"], atol=2e-2, rtol=0)
+    assert reward.min() > 0.2  # not r / 30
+
+
+def test_contact_sensor_bodies_are_mapped_by_name(env):
+    """The contact sensor may order bodies differently from the articulation (PhysX does): the
+    command reads sensor rows by body name, so canonical body b reads the sensor row named b."""
+    cmd = _cmd(env)
+    sensor = env.scene["contact_forces"]
+    assert [sensor.sensor_names[i] for i in cmd.contact_sensor_ids.tolist()] == list(spec.BODY_NAMES)
+    torch.testing.assert_close(cmd.body_contact_forces(), sensor.data.net_forces_w.torch[:, cmd.contact_sensor_ids])
 
 
 def test_kinematic_replay_of_a_real_clip(env):
@@ -217,11 +258,7 @@ def test_observation_slices_match_their_formulas(env):
     state.root_pos = state.root_pos + torch.tensor([0.3, -0.2, 0.0])
     cmd.write_state(torch.arange(2), state)
     obs = env.observation_manager.compute_group("policy")
-    om = env.observation_manager
-    slices, start = {}, 0
-    for name, (dim,) in zip(om.active_terms["policy"], om.group_obs_term_dim["policy"]):
-        slices[name] = obs[:, start : start + dim].reshape(2, 2, dim // 2)[:, 0]  # first offset
-        start += dim
+    slices = {name: block[:, 0] for name, block in env.observation_manager.layout("policy").split(obs).items()}
 
     body_pos = cmd.body_pos.numpy().astype(np.float64)
     body_quat = cmd.body_quat.numpy().astype(np.float64)
@@ -246,5 +283,5 @@ def test_observation_slices_match_their_formulas(env):
         expected = (local / (n + 1e-6) * np.exp(-5 * n)).reshape(-1)
         np.testing.assert_allclose(slices["interaction_field"][e].numpy(), expected, atol=1e-4)
     # the contact slice is the thresholded sensor reading of the 31 contact bodies
-    forces = env.scene["contact_forces"].data.net_forces_w.torch[:, cmd.body_ids][:, spec.CONTACT_BODY_IDS]
+    forces = env.scene["contact_forces"].data.net_forces_w.torch[:, cmd.contact_sensor_ids][:, spec.CONTACT_BODY_IDS]
     torch.testing.assert_close(slices["contact"], (forces.abs() > 0.1).any(-1).float())

@@ -97,7 +97,7 @@ def test_export_writes_a_self_contained_onnx_that_matches_torchscript(trained_ru
     out = _run([str(REPO_ROOT / "source" / "play.py"), "--device", "cpu", "--num_envs", "1",
                 "--checkpoint", str(trained_run), "--export"], cwd=tmp_path)  # fmt: skip
     exported = trained_run / "exported"
-    assert sorted(p.name for p in exported.iterdir()) == ["policy.onnx", "policy.pt"]
+    assert sorted(p.name for p in exported.iterdir()) == ["policy.json", "policy.onnx", "policy.pt"]
     assert str(exported / "policy.onnx") in out and str(exported / "policy.pt") in out
     obs = torch.randn(1, 3198)
     (onnx_actions,) = onnxruntime.InferenceSession(str(exported / "policy.onnx")).run(None, {"obs": obs.numpy()})

@@ -1,4 +1,6 @@
-"""Locating training runs and their checkpoints (``logs/rsl_rl/<experiment>/<run>/model_<it>.pt``)."""
+"""Locating training runs and their checkpoints (``logs/rsl_rl/<experiment>/<run>/model_<it>.pt``),
+or a checkpoint of the authors' release named ``release:FILE`` (rl_games format, loaded by
+:mod:`intermimic.learning.release_checkpoint`)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import re
 from pathlib import Path
 
 _MODEL = re.compile(r"^model_(\d+)\.pt$")
+RELEASE_PREFIX = "release:"
+"""``--checkpoint release:FILE``: a checkpoint of the authors' release."""
 
 
 def _iteration(path: Path) -> int:
@@ -18,9 +22,20 @@ def checkpoints_in(run_dir: Path) -> list[Path]:
     return sorted((p for p in run_dir.glob("model_*.pt") if _MODEL.match(p.name)), key=_iteration)
 
 
+def names_release_checkpoint(path: str | Path | None) -> bool:
+    """Whether a ``--checkpoint`` argument names a checkpoint of the authors' release."""
+    return path is not None and str(path).startswith(RELEASE_PREFIX)
+
+
 def resolve_checkpoint(path: str | Path | None, experiment_dir: str | Path) -> Path:
     """A checkpoint file from ``path``: a file, a run folder (its latest model), an experiment
-    folder (its latest run's latest model) or None (the latest run under ``experiment_dir``)."""
+    folder (its latest run's latest model), None (the latest run under ``experiment_dir``) or
+    ``release:FILE`` (a checkpoint file of the authors' release)."""
+    if names_release_checkpoint(path):
+        release = Path(str(path)[len(RELEASE_PREFIX) :]).expanduser()
+        if not release.is_file():
+            raise FileNotFoundError(f"release checkpoint not found: {release}")
+        return release
     target = Path(path).expanduser() if path else Path(experiment_dir)
     if target.is_file():
         return target
@@ -33,3 +48,4 @@ def resolve_checkpoint(path: str | Path | None, experiment_dir: str | Path) -> P
     if not runs:
         raise FileNotFoundError(f"no model_<iteration>.pt checkpoints in {target} or its run folders")
     return checkpoints_in(runs[-1])[-1]
+

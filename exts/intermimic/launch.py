@@ -37,10 +37,13 @@ VIZ_INSTALL_HINT = 'install the viewers with: .venv/bin/pip install -e ".[viz]"'
 
 OVERRIDE_HELP = (
     "Overrides (key=value): dataset=<name> (config/datasets), dataset.<field>=<value>, "
-    "experiment=<name> (config/experiments), physics=newton|isaacsim_physx, env.<path>=<value>, "
+    "experiment=<name> (config/experiments), teachers=<name> (config/teachers, student tasks), "
+    "teachers.paths.<subject>=<checkpoint>, physics=newton|isaacsim_physx, env.<path>=<value>, "
     "agent.<path>=<value>."
 )
-_OWN_KEYS = ("dataset", "experiment")
+_OWN_KEYS = ("dataset", "experiment", "teachers")
+_OWN_FIELD_KEYS = ("dataset", "teachers")
+"""Keys also taking ``key.<field>=`` overrides (checked where the preset is read)."""
 _ISAACLAB_SELECTORS = ("physics", "renderer", "presets")
 
 
@@ -219,14 +222,14 @@ def check_overrides(tokens: list[str], env_cfg, agent_cfg) -> None:
             raise UserError(f"{token}: unknown physics preset; expected one of {', '.join(physics_presets())}")
         if root in _OWN_KEYS or root in _ISAACLAB_SELECTORS:
             if path:
-                if root == "dataset":
-                    continue  # dataset.<field>: checked with the preset fields
+                if root in _OWN_FIELD_KEYS:
+                    continue  # dataset.<field>, teachers.<field>: checked where the preset is read
                 raise UserError(f"{token}: '{root}' takes a preset name ({root}=NAME), not a field")
             continue
         if root not in ("env", "agent") or not path:
             raise UserError(
                 f"{token}: unknown override key '{key}'; expected dataset=, dataset.<field>=, experiment=, "
-                "physics=, env.<path>= or agent.<path>="
+                "teachers=, teachers.<field>=, physics=, env.<path>= or agent.<path>="
             )
         node = env_cfg if root == "env" else agent_cfg
         walked = root
@@ -244,10 +247,10 @@ def resolve_configs(args, overrides: list[str]):
     """(env_cfg, agent_cfg) of ``args.task`` with presets, overrides, data and device applied."""
     from isaaclab_tasks.utils import resolve_task_config
 
-    from .presets import apply_experiment, dataset_overrides, split_overrides
+    from .presets import apply_experiment, dataset_overrides, split_overrides, teacher_paths
 
     check_task(args.task)
-    named, dataset_dotlist, isaaclab_tokens = split_overrides(overrides)
+    named, dotlists, isaaclab_tokens = split_overrides(overrides)
     with as_user_error(ValueError, KeyError, context="overrides: "):
         selectors = [t for t in isaaclab_tokens if t.partition("=")[0] in _ISAACLAB_SELECTORS]
         check_overrides(selectors, None, None)
@@ -259,7 +262,12 @@ def resolve_configs(args, overrides: list[str]):
     with as_user_error(FileNotFoundError, KeyError, ValueError):
         if named["experiment"]:
             apply_experiment(named["experiment"], env_cfg, agent_cfg)
-        dataset_fields = dataset_overrides(named["dataset"], dataset_dotlist)
+        dataset_fields = dataset_overrides(named["dataset"], dotlists["dataset"])
+        if named["teachers"] or dotlists["teachers"]:
+            if not hasattr(agent_cfg, "teachers"):
+                raise UserError(f"teachers=...: task {args.task} has no teachers (only student tasks do)")
+            paths = teacher_paths(named["teachers"], dotlists["teachers"])
+            agent_cfg.teachers = {**agent_cfg.teachers, **{str(s): p for s, p in paths.items()}}
 
     motion_cfg = env_cfg.commands.motion.motion
     for key, value in dataset_fields.items():
@@ -313,9 +321,10 @@ def check_data(env_cfg):
     UserError when the data set is unusable. Lists rejected files. Returns the ClipSelection."""
     from .motion.loader import select_clips
     from .motion.validation import ClipError
+    from .tasks.hoi_env import task_motion_data
 
     with as_user_error(FileNotFoundError, ValueError, KeyError, ClipError, context="data: "):
-        selection = select_clips(env_cfg.commands.motion.motion, verbose=True, keep=True)
+        selection = select_clips(task_motion_data(env_cfg), verbose=True, keep=True)
     for rejection in selection.rejected:
         log(f"rejected {rejection.path}: {rejection.reason}")
     return selection
@@ -332,41 +341,53 @@ def check_checkpoint_file(path) -> None:
 
 
 def _load_checkpoint(runner, checkpoint, agent_cfg, task: str) -> None:
+    from .learning.release_checkpoint import load_checkpoint
+
     try:
-        runner.load(str(checkpoint), map_location=agent_cfg.device)
-    except (RuntimeError, KeyError) as exc:
+        load_checkpoint(runner, checkpoint, map_location=agent_cfg.device)
+    except (RuntimeError, KeyError, ValueError) as exc:  # ValueError: ReleaseCheckpointError
         first = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc).strip().splitlines()
         detail = "; ".join(line.strip() for line in first[:2])
         raise UserError(f"--checkpoint {checkpoint}: does not fit task {task} as configured ({detail})") from exc
 
 
 @contextmanager
-def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpoint=None):
-    """Launch the simulation, create the task's env wrapped for rsl_rl and the runner named by
-    ``agent_cfg`` (loading ``checkpoint`` when given); the env is closed on exit."""
+def wrapped_env(args, env_cfg, clip_actions: float | None = 1.0):
+    """Launch the simulation and create the task's env wrapped for rsl_rl; closed on exit. A
+    UserError raised inside is re-raised after the simulation block (Isaac Lab prints a traceback
+    for any exception in it)."""
     import gymnasium as gym
     from isaaclab.app import launch_simulation
 
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    from .learning.runners import create_runner
-
-    user_error = None  # raised only after the simulation block: Isaac Lab prints a traceback for errors in it
+    user_error = None
     with launch_simulation(env_cfg, args):
         env = gym.make(args.task, cfg=env_cfg)
         try:
-            env = RslRlVecEnvWrapper(env, clip_actions=agent_cfg.clip_actions)
-            runner = create_runner(env, agent_cfg, log_dir)
+            env = RslRlVecEnvWrapper(env, clip_actions=clip_actions)
             try:
-                if checkpoint is not None:
-                    _load_checkpoint(runner, checkpoint, agent_cfg, args.task)
-                yield env, runner
+                yield env
             except UserError as exc:
                 user_error = exc
         finally:
             env.close()
     if user_error is not None:
         raise user_error
+
+
+@contextmanager
+def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpoint=None):
+    """Launch the simulation, create the task's env wrapped for rsl_rl and the runner named by
+    ``agent_cfg`` (loading ``checkpoint`` when given: this project's or the release's format);
+    the env is closed on exit."""
+    from .learning.runners import create_runner
+
+    with wrapped_env(args, env_cfg, clip_actions=agent_cfg.clip_actions) as env:
+        runner = create_runner(env, agent_cfg, log_dir)
+        if checkpoint is not None:
+            _load_checkpoint(runner, checkpoint, agent_cfg, args.task)
+        yield env, runner
 
 
 # -------------------------------------------------------------------------------------------------
@@ -406,11 +427,11 @@ def explicit_env_paths(args, overrides: list[str]) -> set[str]:
     from .presets import load_preset, split_overrides
     from .run_settings import DATA_PATH
 
-    named, dataset_dotlist, isaaclab_tokens = split_overrides(overrides)
+    named, dotlists, isaaclab_tokens = split_overrides(overrides)
     paths = {t.partition("=")[0].lstrip("+~")[len("env."):] for t in isaaclab_tokens if t.lstrip("+~").startswith("env.")}
     if named["dataset"] or getattr(args, "motion", None):
         paths.add(DATA_PATH)
-    paths |= {f"{DATA_PATH}.{t.partition('=')[0]}" for t in dataset_dotlist}
+    paths |= {f"{DATA_PATH}.{t.partition('=')[0]}" for t in dotlists["dataset"]}
     if named["experiment"]:
         env_section = OmegaConf.to_container(load_preset("experiments", named["experiment"])).get("env") or {}
         paths |= _flatten(env_section)

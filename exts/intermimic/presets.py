@@ -4,6 +4,10 @@
 * ``dataset.<field>=<value>`` overrides one field of it (e.g. ``dataset.subjects=[2]``).
 * ``experiment=<name>`` loads ``config/experiments/<name>.yaml``: ``env:`` and ``agent:``
   sections applied to the env and runner configs.
+* ``teachers=<name>`` loads ``config/teachers/<name>.yaml`` (``paths``: subject id -> teacher
+  checkpoint or run folder) for student tasks; ``teachers.paths.<subject>=<path>`` adds or
+  replaces one. Relative teacher paths are relative to the current directory; a path with
+  ``*`` means the newest match (e.g. the latest run with a given ``--run_name``).
 
 Paths inside data set files are resolved relative to ``data_root`` (the file's own
 ``data_root`` key, itself relative to the repository root unless absolute); ``data_root``
@@ -72,17 +76,46 @@ def split_overrides(tokens: list[str]) -> tuple[dict[str, str | None], list[str]
 
     Returns ``({"dataset": name, "experiment": name}, dataset_dotlist, isaaclab_tokens)``.
     """
-    named: dict[str, str | None] = {"dataset": None, "experiment": None}
-    dataset_dotlist, rest = [], []
+    named: dict[str, str | None] = {"dataset": None, "experiment": None, "teachers": None}
+    dotlists: dict[str, list[str]] = {"dataset": [], "teachers": []}
+    rest = []
     for token in tokens:
         key, sep, value = token.partition("=")
+        prefix, dot, field = key.partition(".")
         if sep and key in named:
             named[key] = value
-        elif sep and key.startswith("dataset."):
-            dataset_dotlist.append(f"{key[len('dataset.'):]}={value}")
+        elif sep and dot and prefix in dotlists:
+            dotlists[prefix].append(f"{field}={value}")
         else:
             rest.append(token)
-    return named, dataset_dotlist, rest
+    return named, dotlists, rest
+
+
+def teacher_paths(name: str | None, dotlist: list[str]) -> dict[int, str]:
+    """Subject id -> teacher checkpoint from a teachers preset plus ``teachers.<field>=`` overrides."""
+    import glob
+
+    cfg = load_preset("teachers", name) if name else OmegaConf.create({})
+    if dotlist:
+        cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(dotlist))
+    data = OmegaConf.to_container(cfg, resolve=True) or {}
+    unknown = set(data) - {"paths", "description"}
+    if unknown:
+        raise KeyError(f"teachers preset '{name}': unknown keys {sorted(unknown)}; expected 'paths'")
+    out = {}
+    for subject, path in (data.get("paths") or {}).items():
+        try:
+            subject_id = int(subject)
+        except (TypeError, ValueError):
+            raise ValueError(f"teachers.paths: '{subject}' is not a subject id (an integer)") from None
+        path = os.path.expanduser(str(path))
+        if any(c in path for c in "*?["):
+            matches = sorted(glob.glob(path))
+            if not matches:
+                raise FileNotFoundError(f"teachers.paths.{subject_id}: nothing matches {path}")
+            path = matches[-1]
+        out[subject_id] = path
+    return out
 
 
 def apply_experiment(name: str, env_cfg, agent_cfg) -> None:

@@ -16,12 +16,12 @@ fields. ``--task_defaults`` ignores the recorded settings altogether.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 RUN_ENV_FILE = Path("params") / "env.yaml"
 DATA_PATH = "commands.motion.motion"
-DATA_FIELDS = ("files", "corrected", "subjects", "objects_dir", "strict", "future_horizon")
 OBSERVATION_GROUP = "observations.policy"
 RECORDED_PATHS = (
     "timing",
@@ -32,6 +32,13 @@ RECORDED_PATHS = (
     "commands.motion.teacher_source",
 )
 """Single env fields restored from the run (besides the data and the observation terms)."""
+
+
+def data_fields() -> tuple[str, ...]:
+    """The fields of the motion data config (what "the data" of a run is)."""
+    from .motion.config import MotionDataCfg
+
+    return tuple(f.name for f in dataclasses.fields(MotionDataCfg))
 
 
 @dataclass
@@ -123,7 +130,7 @@ def apply_run_settings(env_cfg, settings: RunSettings, explicit: set[str]) -> li
     changed = []
     data = settings.data
     motion_cfg = env_cfg.commands.motion.motion
-    for name in DATA_FIELDS:
+    for name in data_fields():
         if name in data and not _is_explicit(f"{DATA_PATH}.{name}", explicit) and data[name] != getattr(motion_cfg, name):
             setattr(motion_cfg, name, data[name])
             changed.append(f"data {name}")

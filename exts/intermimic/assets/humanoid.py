@@ -72,6 +72,7 @@ def humanoid_cfg(
     max_depenetration_velocity: float = 20.0,
     solver_position_iterations: int = 8,
     usd_path: str | Path | None = None,
+    solver_velocity_iterations: int = 1,
 ):
     """ArticulationCfg of the humanoid with PD actuators from :mod:`humanoid_spec`.
 
@@ -97,7 +98,7 @@ def humanoid_cfg(
                 PhysxArticulationCfg(
                     enabled_self_collisions=False,
                     solver_position_iteration_count=solver_position_iterations,
-                    solver_velocity_iteration_count=0,
+                    solver_velocity_iteration_count=solver_velocity_iterations,
                 ),
                 NewtonArticulationCfg(self_collision_enabled=False),
             ],
@@ -135,6 +136,20 @@ def canonical_joint_ids(articulation) -> list[int]:
     ids = list(ids)
     if len(ids) != spec.NUM_DOFS:
         raise RuntimeError(f"expected {spec.NUM_DOFS} humanoid joints, resolved {len(ids)}")
+    return ids
+
+
+def canonical_sensor_ids(contact_sensor) -> list[int]:
+    """Contact-sensor indices of the 52 bodies in canonical order, matched by body name: a sensor
+    may order its bodies differently from the articulation (PhysX: USD traversal order)."""
+    import warnings
+
+    with warnings.catch_warnings():  # Newton's sensor reads its names through a deprecated alias
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ids, _ = contact_sensor.find_sensors(list(spec.BODY_NAMES), preserve_order=True)
+    ids = list(ids)
+    if len(ids) != spec.NUM_BODIES:
+        raise RuntimeError(f"expected {spec.NUM_BODIES} humanoid bodies in the contact sensor, resolved {len(ids)}")
     return ids
 
 

@@ -270,11 +270,25 @@ HAND_BODY_NAMES: dict[str, tuple[str, ...]] = {
 }  # 16 per side
 ROTATION_ERROR_BODY_NAMES: tuple[str, ...] = BODY_NAMES[0:18] + BODY_NAMES[33:37]  # 22 (no fingers)
 
+# The release's quirky body sets (reachable with switches; see docs/training.md):
+RELEASE_FULL_WEIGHT_BODY_NAMES: tuple[str, ...] = tuple(
+    BODY_NAMES[i] for i, n in enumerate(KEY_BODY_NAMES) if n.split("_")[-1] in ("Ankle", "Toe")
+)
+"""E_p bodies the release weights 1: it picks the ankles and toes by their positions in the key-body
+list but uses those positions as body indices, which gives the knees and ankles."""
+RELEASE_OTHER_CONTACT_BODY_NAMES: tuple[str, ...] = tuple(
+    BODY_NAMES[i] for i in range(len(CONTACT_BODY_NAMES)) if BODY_NAMES[i] not in sum(HAND_BODY_NAMES.values(), ())
+)
+"""r_other bodies of the release: body indices below the number of contact bodies (31) minus the
+hands, i.e. bodies 0-16 (the right thorax, shoulder and elbow are left out)."""
+
 KEY_BODY_IDS = body_indices(KEY_BODY_NAMES)
 CONTACT_BODY_IDS = body_indices(CONTACT_BODY_NAMES)
 LEG_BODY_IDS = body_indices(LEG_BODY_NAMES)
 HAND_BODY_IDS = {s: body_indices(n) for s, n in HAND_BODY_NAMES.items()}
 ROTATION_ERROR_BODY_IDS = body_indices(ROTATION_ERROR_BODY_NAMES)
+RELEASE_FULL_WEIGHT_BODY_IDS = body_indices(RELEASE_FULL_WEIGHT_BODY_NAMES)
+RELEASE_OTHER_CONTACT_BODY_IDS = body_indices(RELEASE_OTHER_CONTACT_BODY_NAMES)
 
 assert NUM_BODIES == 52 and NUM_DOFS == 153
 assert len(BODY_OFFSETS) == NUM_BODIES and len(BODY_GEOMS) == NUM_BODIES

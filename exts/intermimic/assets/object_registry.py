@@ -10,27 +10,19 @@ collision geometry and clip object poses all share one frame.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .primitives import DEMO_BOX_HALF_SIZE, DEMO_OBJECT_NAME, box_mesh, sample_surface
+from .object_mesh import ObjectMesh
+from .objects import DEFAULT_DENSITY, DecompositionCfg, ObjectAsset, ObjectPhysicsCfg, decompose, object_usd
+from .primitives import DEMO_BOX_HALF_SIZE, DEMO_OBJECT_NAME, box_mesh
 
 MESH_SUFFIXES = (".obj", ".stl", ".ply")
-
-
-@dataclass(frozen=True)
-class ObjectMesh:
-    name: str
-    vertices: np.ndarray  # [V, 3], centred
-    faces: np.ndarray  # [F, 3]
-    source: str  # file path, or "builtin"
-
-    def surface_points(self) -> torch.Tensor:
-        return sample_surface(self.vertices, self.faces)
+THIN_WALLED_OBJECTS = frozenset({"plasticbox", "trashcan"})
+"""OMOMO objects with thin walls: they get the thin-walled contact rest offset (as in the release)."""
 
 
 def _mesh_from_urdf(urdf: Path) -> Path:
@@ -106,11 +98,17 @@ class ObjectRegistry:
     def surface_points(self, name: str) -> torch.Tensor:
         return self.mesh(name).surface_points()
 
-    def asset(self, name: str, physics=None, decomposition=None, visual: bool = True, num_collision_shapes=None):
-        """The spawnable :class:`~intermimic.assets.objects.ObjectAsset` of an object (built once, cached)."""
-        from .objects import DecompositionCfg, ObjectAsset, ObjectPhysicsCfg, object_usd
+    def physics(self, name: str, density: float = DEFAULT_DENSITY) -> ObjectPhysicsCfg:
+        """Physical properties of an object: the defaults at ``density``, with the thin-walled rest
+        offset for the objects in :data:`THIN_WALLED_OBJECTS`."""
+        if name in THIN_WALLED_OBJECTS:
+            return ObjectPhysicsCfg.thin_walled(density=density)
+        return ObjectPhysicsCfg(density=density)
 
-        physics = physics or ObjectPhysicsCfg()
+    def asset(self, name: str, physics=None, decomposition=None, visual: bool = True, num_collision_shapes=None):
+        """The spawnable :class:`~intermimic.assets.objects.ObjectAsset` of an object (built once,
+        cached); ``physics`` defaults to :meth:`physics` of the object."""
+        physics = physics or self.physics(name)
         mesh = self.mesh(name)
         usd_path, parts, points = object_usd(
             mesh, physics, decomposition or DecompositionCfg(), visual, num_collision_shapes
@@ -121,11 +119,9 @@ class ObjectRegistry:
         """Assets of several objects (in the given order) sharing one collider count, for one scene.
 
         ``physics`` is one :class:`~intermimic.assets.objects.ObjectPhysicsCfg` for all objects
-        or a dict of them by object name (objects not in it get the defaults).
+        or a dict of them by object name (objects not in it get :meth:`physics`).
         """
-        from .objects import DecompositionCfg, ObjectPhysicsCfg, decompose
-
         decomposition = decomposition or DecompositionCfg()
         per_name = physics if isinstance(physics, dict) else {n: physics for n in names}
         count = max(len(decompose(self.mesh(n), decomposition)) for n in names)
-        return [self.asset(n, per_name.get(n) or ObjectPhysicsCfg(), decomposition, visual, count) for n in names]
+        return [self.asset(n, per_name.get(n) or self.physics(n), decomposition, visual, count) for n in names]

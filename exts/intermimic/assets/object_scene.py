@@ -27,13 +27,33 @@ def cyclic_clone_strategy(weights: np.ndarray, num_clones: int) -> np.ndarray:
     return np.arange(num_clones) % len(weights)
 
 
-def object_spawn_cfg(assets: Sequence[ObjectAsset]):
-    """Spawner for one object per environment, one variant per asset (in the given order)."""
+def solver_props_like(articulation_cfg):
+    """PhysX rigid-body solver settings of an articulation's spawn config (position and velocity
+    iterations, maximum depenetration velocity), for the object to use the humanoid's: the
+    release sets them once for the whole simulation."""
+    from isaaclab_physx.sim.schemas import PhysxArticulationCfg, PhysxRigidBodyCfg
+
+    spawn = articulation_cfg.spawn
+    fragments = spawn.articulation_props if isinstance(spawn.articulation_props, list) else [spawn.articulation_props]
+    physx = next(f for f in fragments if isinstance(f, PhysxArticulationCfg))
+    return PhysxRigidBodyCfg(
+        solver_position_iteration_count=physx.solver_position_iteration_count,
+        solver_velocity_iteration_count=physx.solver_velocity_iteration_count,
+        max_depenetration_velocity=spawn.rigid_props.max_depenetration_velocity,
+    )
+
+
+def object_spawn_cfg(assets: Sequence[ObjectAsset], rigid_props=None):
+    """Spawner for one object per environment, one variant per asset (in the given order);
+    ``rigid_props`` (e.g. :func:`solver_props_like`) apply to every variant."""
     import isaaclab.sim as sim_utils
 
     if not assets:
         raise ValueError("object_spawn_cfg: at least one object asset is required")
-    variants = [sim_utils.UsdFileCfg(usd_path=str(a.usd_path), activate_contact_sensors=True) for a in assets]
+    variants = [
+        sim_utils.UsdFileCfg(usd_path=str(a.usd_path), activate_contact_sensors=True, rigid_props=rigid_props)
+        for a in assets
+    ]
     if len(variants) == 1:
         return variants[0]
     return sim_utils.MultiAssetSpawnerCfg(assets_cfg=variants, activate_contact_sensors=True, random_choice=False)
@@ -43,13 +63,14 @@ def object_cfg(
     assets: Sequence[ObjectAsset],
     prim_path: str = "{ENV_REGEX_NS}/" + OBJECT_PRIM_NAME,
     pos: tuple[float, float, float] = DEFAULT_OBJECT_POS,
+    rigid_props=None,
 ):
     """``RigidObjectCfg`` of the per-environment object."""
     from isaaclab.assets import RigidObjectCfg
 
     return RigidObjectCfg(
         prim_path=prim_path,
-        spawn=object_spawn_cfg(assets),
+        spawn=object_spawn_cfg(assets, rigid_props),
         init_state=RigidObjectCfg.InitialStateCfg(pos=pos),
     )
 

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .cache import cached_dir, content_hash
-from .object_registry import ObjectMesh
+from .object_mesh import ObjectMesh
 
 logger = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .evaluator import termination_causes
 from .metrics import EpisodeAccumulator
 
 
@@ -22,7 +23,7 @@ class EpisodeResult:
     e_h_cm: float
     e_o_cm: float
     ended_by: str
-    """Termination terms that fired on the last step (``clip_end``, ``fall``, ...)."""
+    """The termination term that ended the episode (``clip_end``, ``fall``, ...)."""
 
     def line(self) -> str:
         return (f"env {self.env} | clip {self.clip} | {self.steps} steps ({self.seconds:.1f} s) | "
@@ -49,16 +50,15 @@ class EpisodeLog:
         finished = torch.nonzero(dones > 0).flatten()
         if not len(finished):
             return []
-        steps, mean_h, mean_o = self.acc.take(finished)
-        terms = self.base.termination_manager
-        fired = {name: terms.get_term(name)[finished] for name in terms.active_terms}
+        ids = finished.tolist()
+        steps, mean_h, mean_o, _ = self.acc.take(finished)
+        causes = termination_causes(self.base, ids)
         clips = self.cmd.library.clips
         results = []
-        for i, env_id in enumerate(finished.tolist()):
-            ended = [name for name, value in fired.items() if bool(value[i])] or ["reset"]
+        for i, env_id in enumerate(ids):
             results.append(EpisodeResult(
                 env_id, clips[int(self._clips[env_id])].name, int(steps[i]), int(steps[i]) * self.base.step_dt,
-                100.0 * float(mean_h[i]), 100.0 * float(mean_o[i]), ", ".join(ended),
+                100.0 * float(mean_h[i]), 100.0 * float(mean_o[i]), causes[i] or "reset",
             ))  # fmt: skip
         self.episodes += len(results)
         return results

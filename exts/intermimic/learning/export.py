@@ -1,56 +1,138 @@
-"""Exporting a trained policy: TorchScript ``policy.pt`` and a self-contained ``policy.onnx``.
+"""Exporting a trained policy: TorchScript and ONNX files that carry their own metadata.
 
-PyTorch's ONNX exporter writes large weights to a side file (``policy.onnx.data``) that must
-stay next to ``policy.onnx``. The teacher's networks (about 20 MB) are far below ONNX's 2 GB
-limit for a single file, so the weights are moved back into ``policy.onnx`` and the side file
-is removed; only a model too large for one file keeps its side file.
+The exported module maps the concatenated, un-normalised observation vector (``obs``, the
+policy's observation group) to the deterministic action (``actions``); observation
+normalisation (running mean/std, clipped) is inside it. The metadata (observation layout,
+future offsets, action scale/offset, joint order, policy rate, task) is stored
+
+* in the TorchScript archive as the extra file ``intermimic_metadata.json``,
+* in the ONNX model's ``metadata_props`` (one key per field, values JSON-encoded),
+* next to both as ``policy.json``.
+
+A joint target is ``q* = action_offset + action_scale * clip(a, -1, 1)`` in ``joint_names`` order.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
-ONNX_SINGLE_FILE_LIMIT = 2**31 - 2**24
-"""Largest model written as one ONNX file (protobuf's 2 GB limit, with room for the graph)."""
+import torch
+
+METADATA_FILE = "intermimic_metadata.json"
+"""Name of the metadata file inside the TorchScript archive."""
 
 
-def _external_files(path: Path) -> list[Path]:
+def policy_observation_groups(agent_cfg) -> list[str]:
+    """Observation groups the policy reads, from the runner cfg's ``obs_groups`` (actor or student)."""
+    groups = getattr(agent_cfg, "obs_groups", None) or {}
+    for key in ("actor", "policy", "student"):
+        if key in groups:
+            return list(groups[key])
+    return ["policy"]
+
+
+def observation_layout(env, groups: list[str]) -> list[dict]:
+    """Blocks of the policy's observation vector in order: group, term name, start, size, as the
+    env's observation manager concatenates them."""
+    om = env.unwrapped.observation_manager
+    layout, start = [], 0
+    for group in groups:
+        for name, dims in zip(om.active_terms[group], om.group_obs_term_dim[group]):
+            size = int(torch.tensor(dims).prod())
+            layout.append({"group": group, "term": name, "start": start, "size": size})
+            start += size
+    return layout
+
+
+def policy_metadata(env, agent_cfg, task: str, checkpoint: str | None = None) -> dict:
+    """Everything a deployment needs besides the network, read from the running env."""
+    from ..assets.humanoid_spec import JOINT_NAMES
+
+    base = env.unwrapped
+    groups = policy_observation_groups(agent_cfg)
+    layout = observation_layout(env, groups)
+    action = base.action_manager.get_term("joint_pos")
+    cmd = base.command_manager.get_term("motion")
+
+    def per_dof(t: torch.Tensor) -> list[float]:
+        t = t.detach().cpu()
+        return (t[0] if t.dim() > 1 else t).tolist()
+
+    return {
+        "task": task,
+        "checkpoint": str(checkpoint) if checkpoint else None,
+        "policy_hz": 1.0 / base.step_dt,
+        "observation_groups": groups,
+        "observation_dim": sum(b["size"] for b in layout),
+        "observation_layout": layout,
+        "future_offsets": [int(k) for k in cmd.future_offsets],
+        "action_dim": int(base.action_manager.total_action_dim),
+        "joint_names": list(JOINT_NAMES),
+        "action_offset": per_dof(action._offset),
+        "action_scale": per_dof(action._scale),
+        "action_clip": float(getattr(agent_cfg, "clip_actions", 1.0) or 0.0),
+        "inputs": ["obs"],
+        "outputs": ["actions"],
+    }
+
+
+def _atomic(path: Path, write) -> Path:
+    tmp = path.with_name(f".{path.name}.partial")
+    write(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def export_torchscript(policy: torch.nn.Module, path: Path, metadata: dict) -> Path:
+    """TorchScript of ``policy`` (an rsl_rl model with ``as_jit``) with the metadata inside."""
+    module = torch.jit.script(policy.as_jit().to("cpu").eval())
+    extra = {METADATA_FILE: json.dumps(metadata)}
+    return _atomic(path, lambda p: torch.jit.save(module, str(p), _extra_files=extra))
+
+
+def export_onnx(policy: torch.nn.Module, path: Path, metadata: dict) -> Path:
+    """ONNX of ``policy`` (an rsl_rl model with ``as_onnx``), batch size free, metadata inside."""
+    import onnx
+
+    module = policy.as_onnx(verbose=False).to("cpu").eval()
+    dummy = torch.zeros(1, int(metadata["observation_dim"]))
+
+    def write(tmp: Path) -> None:
+        torch.onnx.export(
+            module, (dummy,), str(tmp), export_params=True, opset_version=18, input_names=["obs"],
+            output_names=["actions"], dynamic_axes={"obs": {0: "batch"}, "actions": {0: "batch"}}, dynamo=False,
+        )  # fmt: skip
+        model = onnx.load(str(tmp))
+        for key, value in metadata.items():
+            model.metadata_props.add(key=key, value=json.dumps(value))
+        onnx.save(model, str(tmp))
+
+    return _atomic(path, write)
+
+
+def export_policy(policy: torch.nn.Module, out_dir: str | os.PathLike, metadata: dict) -> dict[str, Path]:
+    """Write ``policy.pt`` (TorchScript), ``policy.onnx`` and ``policy.json`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return {
+        "torchscript": export_torchscript(policy, out / "policy.pt", metadata),
+        "onnx": export_onnx(policy, out / "policy.onnx", metadata),
+        "metadata": _atomic(out / "policy.json", lambda p: p.write_text(json.dumps(metadata, indent=2))),
+    }
+
+
+def read_onnx_metadata(path: str | os.PathLike) -> dict:
+    """The metadata stored in an exported ONNX file."""
     import onnx
 
     model = onnx.load(str(path), load_external_data=False)
-    names = {
-        entry.value
-        for tensor in model.graph.initializer
-        if tensor.data_location == onnx.TensorProto.EXTERNAL
-        for entry in tensor.external_data
-        if entry.key == "location"
-    }
-    return [path.parent / name for name in sorted(names)]
+    return {p.key: json.loads(p.value) for p in model.metadata_props}
 
 
-def make_onnx_self_contained(path: str | Path) -> list[Path]:
-    """Move external weights into the ONNX file itself when it stays under the size limit.
-    Returns every file the model needs (the ONNX file, plus its side files if still needed)."""
-    import onnx
-
-    path = Path(path)
-    external = _external_files(path)
-    if not external:
-        return [path]
-    size = path.stat().st_size + sum(f.stat().st_size for f in external if f.is_file())
-    if size >= ONNX_SINGLE_FILE_LIMIT:
-        return [path, *external]
-    model = onnx.load(str(path))  # reads the external weights
-    onnx.save_model(model, str(path), save_as_external_data=False)
-    for f in external:
-        f.unlink(missing_ok=True)
-    return [path]
-
-
-def export_policy(runner, out_dir: str | Path) -> list[Path]:
-    """Write ``policy.pt`` (TorchScript) and ``policy.onnx`` to ``out_dir``; returns every
-    written file."""
-    out_dir = Path(out_dir)
-    runner.export_policy_to_jit(str(out_dir), "policy.pt")
-    runner.export_policy_to_onnx(str(out_dir), "policy.onnx")
-    return [out_dir / "policy.pt", *make_onnx_self_contained(out_dir / "policy.onnx")]
+def read_torchscript_metadata(path: str | os.PathLike) -> dict:
+    """The metadata stored in an exported TorchScript file."""
+    extra = {METADATA_FILE: ""}
+    torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+    return json.loads(extra[METADATA_FILE])

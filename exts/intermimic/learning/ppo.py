@@ -68,42 +68,38 @@ class InterMimicPPO(PPO):
         clipped = ratio.clamp(1.0 - self.clip_param, 1.0 + self.clip_param) * advantages
         return -torch.min(unclipped, clipped).mean(), self.actor.output_entropy
 
-    def extra_losses(self, batch) -> dict[str, torch.Tensor]:
-        """Additional weighted loss terms per mini-batch (after the actor forward pass)."""
-        return {"bound": self.bound_loss_coef * bound_loss(self.actor.output_mean, self.action_bound)}
+    def mini_batch_loss(self, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss of one mini-batch and its parts (for the log): clipped surrogate, value loss
+        (weighted by ``value_loss_coef``), bound loss, minus the entropy bonus."""
+        surrogate, entropy = self._policy_loss(batch)
+        value_loss = self._value_loss(self.critic(batch.observations), batch)
+        bound = self.bound_loss_coef * bound_loss(self.actor.output_mean, self.action_bound)
+        loss = surrogate + self.value_loss_coef * value_loss + bound - self.entropy_coef * entropy.mean()
+        return loss, {"surrogate": surrogate, "value": value_loss, "entropy": entropy.mean(), "bound": bound}
 
-    def loss_weights(self) -> tuple[float, float]:
-        """(policy-loss weight, value-loss weight); the student schedule overrides this."""
-        return 1.0, self.value_loss_coef
+    def apply_gradients(self, loss: torch.Tensor) -> None:
+        """One optimiser step on ``loss`` (gradient-norm clipping when ``max_grad_norm`` is set)."""
+        self.optimizer.zero_grad()
+        loss.backward()
+        if self.is_multi_gpu:
+            self.reduce_parameters()
+        if self.max_grad_norm:
+            nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
+            nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
+        self.optimizer.step()
 
     def update(self) -> dict[str, float]:
         totals: dict[str, float] = {}
-        count = 0
-        w_policy, w_value = self.loss_weights()
+        counts: dict[str, int] = {}
         for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
-            surrogate, entropy = self._policy_loss(batch)
-            values = self.critic(batch.observations)
-            value_loss = self._value_loss(values, batch)
-            extras = self.extra_losses(batch)
-            loss = w_policy * surrogate + w_value * value_loss - self.entropy_coef * entropy.mean()
-            for term in extras.values():
-                loss = loss + term
-
-            self.optimizer.zero_grad()
-            loss.backward()
-            if self.is_multi_gpu:
-                self.reduce_parameters()
-            nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
-            nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
-            self.optimizer.step()
-
-            stats = {"surrogate": surrogate, "value": value_loss, "entropy": entropy.mean(), **extras}
-            for k, v in stats.items():
-                totals[k] = totals.get(k, 0.0) + float(v.detach())
-            count += 1
+            loss, stats = self.mini_batch_loss(batch)
+            self.apply_gradients(loss)
+            for k, v in stats.items():  # a part may be missing from some mini-batches
+                totals[k] = totals.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v)
+                counts[k] = counts.get(k, 0) + 1
 
         observations = self.storage.observations.flatten(0, 1)
         self.actor.update_normalization(observations)
         self.critic.update_normalization(observations)
         self.storage.clear()
-        return {k: v / max(count, 1) for k, v in totals.items()}
+        return {k: v / counts[k] for k, v in totals.items()}

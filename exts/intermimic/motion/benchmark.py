@@ -14,10 +14,9 @@ import torch
 
 from ..assets.primitives import DEMO_OBJECT_NAME, demo_box_points
 from .clip_format import CLIP_FPS
+from .demo.synthetic import synthetic_clip
 from .library import ClipInfo, MotionLibrary, pack_clips
-from .packed import PackedFrames
-from .reference import frames_from_clip
-from .synthetic import synthetic_clip
+from .packed import PackedFrames, frames_from_clip
 
 CLIP_FRAMES = 300
 """Frames per synthetic clip (10 s)."""

@@ -22,6 +22,10 @@ class MotionDataCfg:
     """Folder with ``<name>/<name>.obj`` (or ``<name>.urdf``) meshes for the objects in the clips."""
     strict: bool = False
     """Fail on the first bad clip instead of reporting it and loading the rest."""
+    load_corrected: bool = True
+    """Load the teacher-corrected clips that ``corrected`` (or a manifest) names. When they are
+    loaded, row 0 is dropped from both files (the corrected row 0 is a placeholder), so frame k is
+    the same instant in both sources. False: the raw clips alone, from their row 0."""
     future_horizon: int = 16
     """Largest future offset the policy looks at: shorter clips (fewer than ``future_horizon + 1``
     frames) are rejected."""

@@ -9,6 +9,7 @@ the environment packs it, so the files are read once.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -52,7 +53,7 @@ class ClipSelection:
 
 def _data_key(cfg) -> tuple:
     return (tuple(cfg.files), tuple(cfg.corrected), tuple(cfg.subjects), cfg.objects_dir, bool(cfg.strict),
-            int(cfg.future_horizon))  # fmt: skip
+            int(cfg.future_horizon), bool(getattr(cfg, "load_corrected", True)))  # fmt: skip
 
 
 _selected: dict[tuple, ClipSelection] = {}
@@ -74,7 +75,10 @@ def select_clips(cfg, verbose: bool = True, keep: bool = False) -> ClipSelection
     if not cfg.files:
         from .demo import demo_clips
 
-        selection = ClipSelection(demo_clips(), objects_dir=cfg.objects_dir)
+        clips = demo_clips()
+        if not getattr(cfg, "load_corrected", True):
+            clips = [dataclasses.replace(e, corrected=None) for e in clips]
+        selection = ClipSelection(clips, objects_dir=cfg.objects_dir)
     else:
         from .reader import read_dataset_report
 

@@ -240,3 +240,22 @@ class PackedFrames:
             ),
         )
         return frames.map(lambda v: v.reshape(*shape, *v.shape[1:]))
+
+
+def frames_from_clip(clip: torch.Tensor, object_points: torch.Tensor | None, fps: float = cf.CLIP_FPS) -> ReferenceFrames:
+    """Derive all per-frame reference quantities of one ``[T, 591]`` clip.
+
+    Quaternions are normalised and joint exp maps become hinge angles. Velocities are finite
+    differences of consecutive frames times ``fps`` (frame 0: zero); joint rates take the short
+    way across the +-pi seam. Without object points the interaction field is zero. This is
+    exactly what a packed :class:`~intermimic.motion.library.MotionLibrary` returns for the
+    clip's frames (both go through :class:`~intermimic.motion.packed.PackedFrames`).
+    """
+    packed = PackedFrames.from_clip(clip, object_points)
+    T = packed.num_frames
+    idx = torch.arange(T, device=packed.device)
+    points = (object_points if object_points is not None else clip.new_zeros(1, 3)).to(packed.device, torch.float32)
+    frames = packed.gather(idx, (idx - 1).clamp_min(0), torch.zeros_like(idx), points[None], fps)
+    if object_points is None:
+        frames.interaction_field = torch.zeros_like(frames.interaction_field)
+    return frames

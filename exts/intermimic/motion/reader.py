@@ -267,7 +267,9 @@ def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
                              "set objects_dir to one folder holding all objects")  # fmt: skip
         objects_dir = found.objects_dirs[0]
     known = ObjectRegistry(objects_dir).names()
-    want_corrected = any(s.corrected is not None or s.corrected_dirs for s in found.sources)
+    want_corrected = bool(getattr(cfg, "load_corrected", True)) and any(
+        s.corrected is not None or s.corrected_dirs for s in found.sources
+    )
     subjects = set(int(s) for s in getattr(cfg, "subjects", None) or ())
     min_frames = int(getattr(cfg, "future_horizon", 16)) + 1
     report = DatasetReport(clips=[], rejected=list(found.rejected), objects_dir=objects_dir, corrected=want_corrected)

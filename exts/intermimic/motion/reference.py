@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import torch
 
 from ..utils import rotations as rot
-from . import clip_format as cf
 
 
 @dataclass
@@ -63,42 +62,6 @@ class ReferenceFrames:
 
 
 QUATERNION_FIELDS = ("root_quat", "body_quat", "obj_quat")
-
-
-def interaction_field(
-    body_pos: torch.Tensor, root_quat: torch.Tensor, obj_pos: torch.Tensor, obj_quat: torch.Tensor, points: torch.Tensor
-) -> torch.Tensor:
-    """For each body, the vector from the nearest object surface point to the body, heading frame.
-
-    Args:
-        body_pos: ``[T, B, 3]`` world positions; root_quat ``[T, 4]``; obj pose ``[T, 3]``/``[T, 4]``.
-        points: ``[P, 3]`` surface points in the object frame.
-    """
-    from .packed import field_from_points, nearest_surface_point
-
-    nearest = nearest_surface_point(body_pos, obj_pos, obj_quat, points)
-    return field_from_points(body_pos, root_quat, obj_pos, obj_quat, points.to(body_pos)[nearest])
-
-
-def frames_from_clip(clip: torch.Tensor, object_points: torch.Tensor | None, fps: float = cf.CLIP_FPS) -> ReferenceFrames:
-    """Derive all per-frame reference quantities of one ``[T, 591]`` clip.
-
-    Quaternions are normalised and joint exp maps become hinge angles. Velocities are finite
-    differences of consecutive frames times ``fps`` (frame 0: zero); joint rates take the short
-    way across the +-pi seam. Without object points the interaction field is zero. This is
-    exactly what a packed :class:`~intermimic.motion.library.MotionLibrary` returns for the
-    clip's frames (both go through :class:`~intermimic.motion.packed.PackedFrames`).
-    """
-    from .packed import PackedFrames
-
-    packed = PackedFrames.from_clip(clip, object_points)
-    T = packed.num_frames
-    idx = torch.arange(T, device=packed.device)
-    points = (object_points if object_points is not None else clip.new_zeros(1, 3)).to(packed.device, torch.float32)
-    frames = packed.gather(idx, (idx - 1).clamp_min(0), torch.zeros_like(idx), points[None], fps)
-    if object_points is None:
-        frames.interaction_field = torch.zeros_like(frames.interaction_field)
-    return frames
 
 
 def interpolate(a: ReferenceFrames, b: ReferenceFrames, alpha: torch.Tensor) -> ReferenceFrames:

@@ -4,19 +4,34 @@ import gymnasium as gym
 
 TEACHER_TASK = "InterMimic-Teacher-v0"
 TEACHER_PLAY_TASK = "InterMimic-Teacher-Play-v0"
+STUDENT_TASK = "InterMimic-Student-v0"
+STUDENT_PLAY_TASK = "InterMimic-Student-Play-v0"
+STUDENT_TRANSFORMER_TASK = "InterMimic-Student-Transformer-v0"
+STUDENT_TRANSFORMER_PLAY_TASK = "InterMimic-Student-Transformer-Play-v0"
 
-_ENV_CFGS = f"{__name__}.hoi_env_cfg"
 _AGENTS = f"{__name__}.agents"
+_TEACHER_RUNNER = f"{_AGENTS}.rsl_rl_ppo_cfg:TeacherPPORunnerCfg"
+_STUDENT_RUNNER = f"{_AGENTS}.rsl_rl_student_cfg:StudentRunnerCfg"
+_TRANSFORMER_RUNNER = f"{_AGENTS}.rsl_rl_student_cfg:StudentTransformerRunnerCfg"
 
-for _task, _cfg in ((TEACHER_TASK, "HOIEnvCfg"), (TEACHER_PLAY_TASK, "HOIEnvCfg_PLAY")):
+TASKS = {
+    # task id: (env cfg, runner cfg)
+    TEACHER_TASK: (f"{__name__}.hoi_env_cfg:HOIEnvCfg", _TEACHER_RUNNER),
+    TEACHER_PLAY_TASK: (f"{__name__}.hoi_env_cfg:HOIEnvCfg_PLAY", _TEACHER_RUNNER),
+    STUDENT_TASK: (f"{__name__}.student_env_cfg:HOIStudentEnvCfg", _STUDENT_RUNNER),
+    STUDENT_PLAY_TASK: (f"{__name__}.student_env_cfg:HOIStudentEnvCfg_PLAY", _STUDENT_RUNNER),
+    STUDENT_TRANSFORMER_TASK: (f"{__name__}.student_env_cfg:HOIStudentTransformerEnvCfg", _TRANSFORMER_RUNNER),
+    STUDENT_TRANSFORMER_PLAY_TASK: (f"{__name__}.student_env_cfg:HOIStudentTransformerEnvCfg_PLAY", _TRANSFORMER_RUNNER),
+}
+PLAY_TASKS = {TEACHER_TASK: TEACHER_PLAY_TASK, STUDENT_TASK: STUDENT_PLAY_TASK,
+              STUDENT_TRANSFORMER_TASK: STUDENT_TRANSFORMER_PLAY_TASK}  # fmt: skip
+"""Training task -> its task for watching policies."""
+
+for _task, (_env_cfg, _runner_cfg) in TASKS.items():
     if _task not in gym.registry:
         gym.register(
             id=_task,
             entry_point=f"{__name__}.hoi_env:HOIEnv",
             disable_env_checker=True,
-            kwargs={
-                "env_cfg_entry_point": f"{_ENV_CFGS}:{_cfg}",
-                "rsl_rl_cfg_entry_point": f"{_AGENTS}.rsl_rl_ppo_cfg:TeacherPPORunnerCfg",
-                "default_agent": "rsl_rl",
-            },
+            kwargs={"env_cfg_entry_point": _env_cfg, "rsl_rl_cfg_entry_point": _runner_cfg, "default_agent": "rsl_rl"},
         )

@@ -12,11 +12,38 @@ from isaaclab.envs import ManagerBasedRLEnv
 
 from ..assets.humanoid import humanoid_usd_path
 from ..assets.object_registry import ObjectRegistry
-from ..assets.object_scene import add_objects_to_scene
-from ..assets.objects import ObjectPhysicsCfg
+from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
+from .mdp.observation_layout import OffsetMajorObservationManager
 
+
+RAW_ROW0_RULES = ("aligned", "release")
 REWARD_LOG_PREFIX = "Reward/"
+
+
+def reference_sources(cfg) -> set[str]:
+    """Reference sources a task reads: the motion command's and its observation terms' ``source``."""
+    motion = cfg.commands.motion
+    sources = {motion.teacher_source, motion.reward_source, motion.init_source}
+    for group in vars(cfg.observations).values():
+        for term in vars(group).values() if group is not None else ():
+            params = getattr(term, "params", None)
+            if isinstance(params, dict) and params.get("source"):
+                sources.add(params["source"])
+    return sources
+
+
+def task_motion_data(cfg):
+    """The motion data config the task loads (``cfg.commands.motion.raw_row0`` applied)."""
+    motion = cfg.commands.motion
+    if motion.raw_row0 not in RAW_ROW0_RULES:
+        raise ValueError(
+            f"env.commands.motion.raw_row0: unknown rule '{motion.raw_row0}', expected one of {RAW_ROW0_RULES}"
+        )
+    if motion.raw_row0 == "release" and "corrected" not in reference_sources(cfg):
+        return motion.motion.replace(load_corrected=False)
+    return motion.motion
+
 
 
 def prepare_scene(cfg) -> tuple[object, list]:
@@ -28,15 +55,17 @@ def prepare_scene(cfg) -> tuple[object, list]:
     if cfg.humanoid_mjcf:
         cfg.scene.robot.spawn.usd_path = str(humanoid_usd_path(cfg.humanoid_mjcf))
     motion = cfg.commands.motion
-    library = load_library(motion.motion, device=cfg.sim.device)
+    library = load_library(task_motion_data(cfg), device=cfg.sim.device)
     assets = []
     if motion.object_name:
+        registry = ObjectRegistry(library.objects_dir)
         physics = {
-            name: ObjectPhysicsCfg(density=cfg.object_densities.get(name, cfg.object_density))
+            name: registry.physics(name, density=cfg.object_densities.get(name, cfg.object_density))
             for name in library.object_names
         }
-        assets = ObjectRegistry(library.objects_dir).assets(library.object_names, physics=physics)
-        add_objects_to_scene(cfg.scene, assets, name=motion.object_name)
+        assets = registry.assets(library.object_names, physics=physics)
+        # the object takes the humanoid's solver settings (the release sets them once for all bodies)
+        add_objects_to_scene(cfg.scene, assets, name=motion.object_name, rigid_props=solver_props_like(cfg.scene.robot))
         motion.scene_object_names = list(library.object_names)
     return library, assets
 
@@ -56,3 +85,10 @@ class HOIEnv(ManagerBasedRLEnv):
         factors = {k: v for k, v in self.extras.get("log", {}).items() if k.startswith(REWARD_LOG_PREFIX)}
         super()._reset_idx(env_ids)
         self.extras["log"].update(factors)
+
+    def load_managers(self):
+        super().load_managers()
+        # HOI observation groups are offset-major (one full block per future offset): replace
+        # Isaac Lab's manager by the one that lays them out so, and redo the gym spaces
+        self.observation_manager = OffsetMajorObservationManager(self.cfg.observations, self)
+        self._configure_gym_env_spaces()

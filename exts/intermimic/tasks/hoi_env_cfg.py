@@ -44,6 +44,7 @@ class HOISceneCfg(InteractiveSceneCfg):
     robot = humanoid_cfg(
         max_depenetration_velocity=HIGH_FIDELITY.max_depenetration_velocity,
         solver_position_iterations=HIGH_FIDELITY.position_iterations,
+        solver_velocity_iterations=HIGH_FIDELITY.velocity_iterations,
     )
     contact_forces = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*", history_length=1)
     """Net contact force on each humanoid body (ground and object), as in the original method.
@@ -63,39 +64,54 @@ class ActionsCfg:
 
 
 @configclass
+class HOIObservationGroupCfg(ObsGroup):
+    """Per future offset (1599 values each, offset-major): the humanoid's state, contacts, the
+    reference and the tracking errors of humanoid, object and interaction."""
+
+    root_height = ObsTerm(func=mdp.root_height)
+    body_positions = ObsTerm(func=mdp.body_positions)
+    body_rotations = ObsTerm(func=mdp.body_rotations)
+    body_linear_velocities = ObsTerm(func=mdp.body_linear_velocities)
+    body_angular_velocities = ObsTerm(func=mdp.body_angular_velocities)
+    contact = ObsTerm(func=mdp.contact)
+    key_position_error = ObsTerm(func=mdp.key_position_error)
+    rotation_error = ObsTerm(func=mdp.rotation_error)
+    contact_error = ObsTerm(func=mdp.contact_error)
+    reference_key_positions = ObsTerm(func=mdp.reference_key_positions, params={"release_quirk": False})
+    reference_rotations = ObsTerm(func=mdp.reference_rotations)
+    key_linear_velocity_error = ObsTerm(func=mdp.key_linear_velocity_error)
+    angular_velocity_error = ObsTerm(func=mdp.angular_velocity_error)
+    object_state = ObsTerm(func=mdp.object_state)
+    interaction_field = ObsTerm(func=mdp.interaction_field)
+    interaction_field_error = ObsTerm(func=mdp.interaction_field_error)
+
+    def __post_init__(self):
+        self.enable_corruption = False
+        self.concatenate_terms = True
+
+
+def hoi_observation_group(source: str | None = None, offsets: tuple[int, ...] | None = None) -> HOIObservationGroupCfg:
+    """The HOI observation group against reference ``source`` at future ``offsets`` (None: the
+    command's ``teacher_source`` / ``future_offsets``)."""
+    group = HOIObservationGroupCfg()
+    for term in vars(group).values():
+        if isinstance(term, ObsTerm):
+            term.params = {**term.params, "source": source, "offsets": None if offsets is None else tuple(offsets)}
+    return group
+
+
+@configclass
 class ObservationsCfg:
-    @configclass
-    class PolicyCfg(ObsGroup):
-        """Per future offset (1599 values each): the humanoid's state, contacts, the reference and
-        the tracking errors of humanoid, object and interaction."""
-
-        root_height = ObsTerm(func=mdp.root_height)
-        body_positions = ObsTerm(func=mdp.body_positions)
-        body_rotations = ObsTerm(func=mdp.body_rotations)
-        body_linear_velocities = ObsTerm(func=mdp.body_linear_velocities)
-        body_angular_velocities = ObsTerm(func=mdp.body_angular_velocities)
-        contact = ObsTerm(func=mdp.contact)
-        key_position_error = ObsTerm(func=mdp.key_position_error)
-        rotation_error = ObsTerm(func=mdp.rotation_error)
-        contact_error = ObsTerm(func=mdp.contact_error)
-        reference_key_positions = ObsTerm(func=mdp.reference_key_positions)
-        reference_rotations = ObsTerm(func=mdp.reference_rotations)
-        key_linear_velocity_error = ObsTerm(func=mdp.key_linear_velocity_error)
-        angular_velocity_error = ObsTerm(func=mdp.angular_velocity_error)
-        object_state = ObsTerm(func=mdp.object_state)
-        interaction_field = ObsTerm(func=mdp.interaction_field)
-        interaction_field_error = ObsTerm(func=mdp.interaction_field_error)
-
-        def __post_init__(self):
-            self.enable_corruption = False
-            self.concatenate_terms = True
-
-    policy: PolicyCfg = PolicyCfg()
+    policy: HOIObservationGroupCfg = HOIObservationGroupCfg()
 
 
 @configclass
 class RewardsCfg:
-    intermimic = RewTerm(func=mdp.InterMimicReward, weight=1.0, params={"weights": mdp.RewardWeightsCfg()})
+    intermimic = RewTerm(
+        func=mdp.InterMimicReward,
+        weight=1.0,
+        params={"weights": mdp.RewardWeightsCfg(), "release_leg_weights": False, "release_other_bodies": False},
+    )
 
 
 @configclass
@@ -165,6 +181,7 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
         self.scene.ground = ground_cfg(timing.ground_friction, timing.ground_restitution)
         props = self.scene.robot.spawn.articulation_props[0]
         props.solver_position_iteration_count = timing.position_iterations
+        props.solver_velocity_iteration_count = timing.velocity_iterations
         self.scene.robot.spawn.rigid_props.max_depenetration_velocity = timing.max_depenetration_velocity
         self.object_density = timing.object_density
         self.rewards.intermimic.params["weights"] = weights.copy()

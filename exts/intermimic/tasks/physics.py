@@ -26,6 +26,8 @@ class SimTiming:
     object_density: float
     ground_friction: float
     ground_restitution: float
+    velocity_iterations: int = 1
+    """Solver velocity iterations of the humanoid and the object (the release runs 1)."""
 
 
 HIGH_FIDELITY = SimTiming(240, 8, 20.0, 1000.0, 0.9, 0.1)

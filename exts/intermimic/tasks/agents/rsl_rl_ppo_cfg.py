@@ -50,6 +50,34 @@ class InterMimicPpoAlgorithmCfg(RslRlPpoAlgorithmCfg):
     class_name: str = "intermimic.learning.ppo:InterMimicPPO"
     bound_loss_coef: float = 10.0
     action_bound: float = 1.0
+    max_grad_norm: float | None = None
+    """Gradient-norm clipping threshold; None: no clipping (the release's ``truncate_grads: False``)."""
+
+
+RELEASE_PPO = dict(
+    learning_rate=2.0e-5,
+    schedule="fixed",
+    gamma=0.99,
+    lam=0.95,
+    clip_param=0.2,
+    num_learning_epochs=6,
+    num_mini_batches=8,
+    value_loss_coef=5.0,
+    use_clipped_value_loss=False,  # the release: clip_value False
+    entropy_coef=0.0,
+    desired_kl=0.01,  # only read by the adaptive schedule
+    max_grad_norm=None,  # the release: truncate_grads False
+    normalize_advantage_per_mini_batch=False,
+)
+"""PPO settings of the release, shared by the teacher and the student."""
+
+
+def release_mlp(actor: bool) -> ClippedMLPModelCfg:
+    """The release's MLP [1024, 1024, 512] (ReLU, clipped observation normalisation); the actor
+    with the fixed action standard deviation."""
+    dist = FixedGaussianDistributionCfg() if actor else None
+    return ClippedMLPModelCfg(hidden_dims=[1024, 1024, 512], activation="relu", obs_normalization=True,
+                              distribution_cfg=dist)  # fmt: skip
 
 
 @configclass
@@ -61,25 +89,6 @@ class TeacherPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     experiment_name = "intermimic_teacher"
     obs_groups = {"actor": ["policy"], "critic": ["policy"]}
     clip_actions = 1.0
-    actor = ClippedMLPModelCfg(
-        hidden_dims=[1024, 1024, 512],
-        activation="relu",
-        obs_normalization=True,
-        distribution_cfg=FixedGaussianDistributionCfg(),
-    )
-    critic = ClippedMLPModelCfg(hidden_dims=[1024, 1024, 512], activation="relu", obs_normalization=True)
-    algorithm = InterMimicPpoAlgorithmCfg(
-        learning_rate=2.0e-5,
-        schedule="fixed",
-        gamma=0.99,
-        lam=0.95,
-        clip_param=0.2,
-        num_learning_epochs=6,
-        num_mini_batches=8,
-        value_loss_coef=5.0,
-        use_clipped_value_loss=True,
-        entropy_coef=0.0,
-        desired_kl=0.01,
-        max_grad_norm=1.0,
-        normalize_advantage_per_mini_batch=False,
-    )
+    actor = release_mlp(actor=True)
+    critic = release_mlp(actor=False)
+    algorithm = InterMimicPpoAlgorithmCfg(**RELEASE_PPO)

@@ -17,13 +17,16 @@ import torch
 from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
 
-from ...assets.humanoid import canonical_body_ids, canonical_joint_ids
+from ...assets.humanoid import canonical_body_ids, canonical_joint_ids, canonical_sensor_ids
 from ...assets.humanoid_spec import KEY_BODY_IDS
 from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
-from .state_init import EpisodeRecorder, PhysicalStateBuffer, SimState, StartFrameSampler, psi_scores
+from .state_init import (
+    EpisodeRecorder, PhysicalStateBuffer, ReleaseStartFrameSampler, SimState, StartFrameSampler, psi_scores,
+    release_psi_frames,
+)  # fmt: skip
 
 
 @configclass
@@ -44,6 +47,11 @@ class StateInitCfg:
     """States are taken from frames in ``[start + margin, end - margin)``."""
     psi_replace_threshold: float = 0.5
     psi_score_decay: float = 1.0e-5
+    release_starts: bool = False
+    """Episode starts as the release draws them: start frames (other than frame 0) only in
+    ``[0, max(1, L - episode steps))``, weighted by 1 / (sum of the frame's PSI slot scores)
+    instead of by failures, and PSI states stored only for clips longer than an episode, at
+    frames at least an episode before the clip's end."""
 
 
 class HOIReferenceCommand(CommandTerm):
@@ -55,6 +63,7 @@ class HOIReferenceCommand(CommandTerm):
         self.object = env.scene[cfg.object_name] if cfg.object_name else None
         self.body_ids = torch.tensor(canonical_body_ids(self.robot), device=self.device)
         self.joint_ids = torch.tensor(canonical_joint_ids(self.robot), device=self.device)
+        self._contact_sensor_ids: torch.Tensor | None = None
         # the HOI env loads the library before building the scene (its objects follow the clips)
         self.library = getattr(env, "motion_library", None) or load_library(cfg.motion, device=self.device)
         for src in (cfg.teacher_source, cfg.reward_source, cfg.init_source):
@@ -73,16 +82,22 @@ class HOIReferenceCommand(CommandTerm):
         """Whether each env's running clip came from the clip schedule."""
 
         init = cfg.state_init
-        self.start_sampler = StartFrameSampler(
-            self.library.clip_start, self.library.clip_length, cfg.min_frames_left,
-            init.start_at_zero_prob, init.failure_priority, init.failure_decay,
-        )  # fmt: skip
         total_frames = int(self.library.clip_length.sum())
         self.psi = (
             PhysicalStateBuffer(total_frames, init.psi_slots, device=self.device,
                                 replace_threshold=init.psi_replace_threshold, score_decay=init.psi_score_decay)
             if init.psi else None
         )  # fmt: skip
+        if init.release_starts:
+            self.start_sampler = ReleaseStartFrameSampler(
+                self.library.clip_start, self.library.clip_length, self.max_episode_steps, init.start_at_zero_prob,
+                self.psi,
+            )  # fmt: skip
+        else:
+            self.start_sampler = StartFrameSampler(
+                self.library.clip_start, self.library.clip_length, cfg.min_frames_left,
+                init.start_at_zero_prob, init.failure_priority, init.failure_decay,
+            )  # fmt: skip
         self.recorder = EpisodeRecorder(self.num_envs, self.max_episode_steps + 1, device=self.device) if init.psi else None
 
         self._cache_key = None
@@ -135,12 +150,12 @@ class HOIReferenceCommand(CommandTerm):
         src = source or self.cfg.reward_source
         return self._cached(f"now/{src}", lambda: self.library.state(self.clip_ids, self.frame, src))
 
-    def future(self, source: str | None = None) -> ReferenceFrames:
-        """References at ``frame + k`` for k in ``future_offsets``: ``[E, K, ...]`` (observation source)."""
+    def future(self, source: str | None = None, offsets: Sequence[int] | None = None) -> ReferenceFrames:
+        """References at ``frame + k`` for k in ``offsets`` (default ``future_offsets``):
+        ``[E, K, ...]`` from ``source`` (default: the observation source ``teacher_source``)."""
         src = source or self.cfg.teacher_source
-        return self._cached(
-            f"future/{src}", lambda: self.library.future(self.clip_ids, self.frame, self.future_offsets, src)
-        )
+        ks = tuple(self.future_offsets if offsets is None else offsets)
+        return self._cached(f"future/{src}/{ks}", lambda: self.library.future(self.clip_ids, self.frame, ks, src))
 
     @property
     def command(self) -> torch.Tensor:
@@ -235,14 +250,22 @@ class HOIReferenceCommand(CommandTerm):
 
         return self._cached("field", compute)
 
+    @property
+    def contact_sensor_ids(self) -> torch.Tensor:
+        """Contact-sensor indices of the 52 bodies in canonical order (matched by name)."""
+        if self._contact_sensor_ids is None:
+            sensor = self._env.scene[self.cfg.contact_sensor_name]
+            self._contact_sensor_ids = torch.tensor(canonical_sensor_ids(sensor), device=self.device)
+        return self._contact_sensor_ids
+
     def body_contact_forces(self) -> torch.Tensor:
         """Contact force on each body (canonical order), ``[E, 52, 3]``: forces with the object
         when the sensor filters on it, else the net contact force."""
         data = self._env.scene[self.cfg.contact_sensor_name].data
         matrix = getattr(data, "force_matrix_w", None)
         if matrix is not None:
-            return matrix.torch[:, self.body_ids].sum(dim=2)
-        return data.net_forces_w.torch[:, self.body_ids]
+            return matrix.torch[:, self.contact_sensor_ids].sum(dim=2)
+        return data.net_forces_w.torch[:, self.contact_sensor_ids]
 
     def body_contact(self) -> torch.Tensor:
         """Per body whether it is in contact: any force component above the threshold, ``[E, 52]``."""
@@ -352,6 +375,9 @@ class HOIReferenceCommand(CommandTerm):
             step_idx = torch.arange(self.recorder.max_steps, device=self.device)[None, :]
             valid = (step_idx >= margin) & (step_idx < steps[survived, None] - margin)
             frames = self.start_frame[envs, None] + step_idx
+            if self.cfg.state_init.release_starts:
+                lengths = self.library.clip_length[clips[survived], None]
+                valid &= release_psi_frames(frames, lengths, self.max_episode_steps)
             scores = psi_scores(frames, end_frame[survived, None], planned_end[survived, None])
             flat = self.library.flat_index(clips[survived], frames)
             stored = self.psi.insert(flat[valid], self.recorder.states[envs][valid], scores[valid])
@@ -456,6 +482,12 @@ class HOIReferenceCommandCfg(CommandTermCfg):
     """Reference source for rewards, terminations and metrics."""
     init_source: str = "raw"
     """Reference source of the states episodes start from."""
+    raw_row0: str = "aligned"
+    """Which raw rows a task loads when corrected clips are named. ``aligned``: row 0 is dropped
+    from raw and corrected files alike in every task (the corrected row 0 is a placeholder), so
+    frame k is the same instant for teacher and student. ``release``: as the release, a task whose
+    references are all raw (the teacher) loads the raw clips alone, from row 0; a task using the
+    corrected references drops row 0 from both."""
     min_frames_left: int = 16
     state_init: StateInitCfg = StateInitCfg()
     reset_by_event: bool = True

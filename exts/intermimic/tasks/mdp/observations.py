@@ -1,25 +1,44 @@
 """Teacher/student observation terms (docs/method.md §5).
 
-Every term returns ``[E, K * d]``: its d values for each of the K future offsets of the
-command, offset-major. Terms describing only the simulated state repeat it per offset so
-that each offset's slice of every term together forms that offset's 1599-d block.
+Every term returns ``[E, K, d]``: its d values for each of the K future offsets it observes.
+The observation manager (:mod:`.observation_layout`) concatenates the terms per offset and
+flattens the result, so the policy sees one full 1599-d block per offset (offset-major, rows in
+the order the terms are declared), the layout of the authors' release. Terms describing only
+the simulated state repeat it for every offset.
+
+Every term takes ``source`` (reference source of the future frames: ``"raw"`` or
+``"corrected"``; default the command's ``teacher_source``) and ``offsets`` (future frame
+offsets; default the command's ``future_offsets``), so one environment can serve observation
+groups for a teacher and a student that look at different references.
 H is the inverse heading (yaw only) of the simulated root.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from ...assets import humanoid_spec as spec
+from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
 from .commands import HOIReferenceCommand
 
 KEY = spec.KEY_BODY_IDS
 ROT_ERR = spec.ROTATION_ERROR_BODY_IDS
+CONTACT = spec.CONTACT_BODY_IDS
 
 
 def _cmd(env, command_name: str) -> HOIReferenceCommand:
     return env.command_manager.get_term(command_name)
+
+
+def _future(cmd: HOIReferenceCommand, source: str | None, offsets: Sequence[int] | None) -> ReferenceFrames:
+    return cmd.future(source, offsets)
+
+
+def _num_offsets(cmd: HOIReferenceCommand, offsets: Sequence[int] | None) -> int:
+    return len(cmd.future_offsets if offsets is None else offsets)
 
 
 def _heading(cmd: HOIReferenceCommand, extra_dims: int) -> torch.Tensor:
@@ -27,126 +46,129 @@ def _heading(cmd: HOIReferenceCommand, extra_dims: int) -> torch.Tensor:
     return h.reshape(h.shape[0], *([1] * extra_dims), 4)
 
 
-def _per_offset(cmd: HOIReferenceCommand, x: torch.Tensor) -> torch.Tensor:
-    """Repeat a current-state feature ``[E, d]`` for every future offset: ``[E, K * d]``."""
-    return x.unsqueeze(1).expand(-1, len(cmd.future_offsets), -1).reshape(x.shape[0], -1)
+def _per_offset(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Repeat a current-state feature ``[E, ...]`` for every offset: ``[E, K, d]``."""
+    x = x.reshape(x.shape[0], 1, -1)
+    return x.expand(-1, k, -1)
 
 
-def _flat(x: torch.Tensor) -> torch.Tensor:
-    return x.reshape(x.shape[0], -1)
+def _blocks(x: torch.Tensor) -> torch.Tensor:
+    """``[E, K, ...]`` -> ``[E, K, d]``."""
+    return x.reshape(x.shape[0], x.shape[1], -1)
 
 
 # -------------------------------------------------------------------------------------
 # Simulated humanoid state
 # -------------------------------------------------------------------------------------
-def root_height(env, command_name: str = "motion") -> torch.Tensor:
+def root_height(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     cmd = _cmd(env, command_name)
-    return _per_offset(cmd, cmd.root_pos[:, 2:3])
+    return _per_offset(cmd.root_pos[:, 2:3], _num_offsets(cmd, offsets))
 
 
-def body_positions(env, command_name: str = "motion") -> torch.Tensor:
+def body_positions(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """H (p_b - p_root) for the 51 non-root bodies."""
     cmd = _cmd(env, command_name)
     rel = cmd.body_pos[:, 1:] - cmd.root_pos[:, None]
-    return _per_offset(cmd, _flat(rot.rotate(_heading(cmd, 1), rel)))
+    return _per_offset(rot.rotate(_heading(cmd, 1), rel), _num_offsets(cmd, offsets))
 
 
-def body_rotations(env, command_name: str = "motion") -> torch.Tensor:
+def body_rotations(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """tn(H q_b) for the 52 bodies."""
     cmd = _cmd(env, command_name)
     q = rot.multiply(_heading(cmd, 1).expand_as(cmd.body_quat), cmd.body_quat)
-    return _per_offset(cmd, _flat(rot.tangent_normal(q)))
+    return _per_offset(rot.tangent_normal(q), _num_offsets(cmd, offsets))
 
 
-def body_linear_velocities(env, command_name: str = "motion") -> torch.Tensor:
+def body_linear_velocities(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     cmd = _cmd(env, command_name)
-    return _per_offset(cmd, _flat(rot.rotate(_heading(cmd, 1), cmd.body_lin_vel)))
+    return _per_offset(rot.rotate(_heading(cmd, 1), cmd.body_lin_vel), _num_offsets(cmd, offsets))
 
 
-def body_angular_velocities(env, command_name: str = "motion") -> torch.Tensor:
+def body_angular_velocities(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     cmd = _cmd(env, command_name)
-    return _per_offset(cmd, _flat(rot.rotate(_heading(cmd, 1), cmd.body_ang_vel)))
-
-
-# -------------------------------------------------------------------------------------
-# Reference and tracking errors, per future offset
-# -------------------------------------------------------------------------------------
-def key_position_error(env, command_name: str = "motion") -> torch.Tensor:
-    """H (p^_b - p_b) for the 21 key bodies."""
-    cmd = _cmd(env, command_name)
-    fut = cmd.future()
-    err = fut.body_pos[:, :, KEY] - cmd.body_pos[:, None, KEY]
-    return _flat(rot.rotate(_heading(cmd, 2), err))
-
-
-def rotation_error(env, command_name: str = "motion") -> torch.Tensor:
-    """tn(H (q^_b^-1 q_b) H^-1) for the 22 non-finger bodies."""
-    cmd = _cmd(env, command_name)
-    fut = cmd.future()
-    diff = rot.multiply(rot.conjugate(fut.body_quat[:, :, ROT_ERR]), cmd.body_quat[:, None, ROT_ERR])
-    h = _heading(cmd, 2).expand_as(diff)
-    return _flat(rot.tangent_normal(rot.multiply(rot.multiply(h, diff), rot.conjugate(h))))
-
-
-def reference_key_positions(env, command_name: str = "motion", release_quirk: bool = False) -> torch.Tensor:
-    """H (p^_b - p^_root) for the 21 key bodies (the release uses the simulated positions)."""
-    cmd = _cmd(env, command_name)
-    fut = cmd.future()
-    if release_quirk:
-        rel = (cmd.body_pos[:, KEY] - cmd.root_pos[:, None]).unsqueeze(1).expand(-1, len(cmd.future_offsets), -1, -1)
-    else:
-        rel = fut.body_pos[:, :, KEY] - fut.root_pos[:, :, None]
-    return _flat(rot.rotate(_heading(cmd, 2), rel))
-
-
-def reference_rotations(env, command_name: str = "motion") -> torch.Tensor:
-    """tn(H q^_b) for the 22 non-finger bodies."""
-    cmd = _cmd(env, command_name)
-    q = cmd.future().body_quat[:, :, ROT_ERR]
-    return _flat(rot.tangent_normal(rot.multiply(_heading(cmd, 2).expand_as(q), q)))
-
-
-def key_linear_velocity_error(env, command_name: str = "motion") -> torch.Tensor:
-    cmd = _cmd(env, command_name)
-    err = cmd.future().body_lin_vel[:, :, KEY] - cmd.body_lin_vel[:, None, KEY]
-    return _flat(rot.rotate(_heading(cmd, 2), err))
-
-
-def angular_velocity_error(env, command_name: str = "motion") -> torch.Tensor:
-    cmd = _cmd(env, command_name)
-    err = cmd.future().body_ang_vel[:, :, ROT_ERR] - cmd.body_ang_vel[:, None, ROT_ERR]
-    return _flat(rot.rotate(_heading(cmd, 2), err))
+    return _per_offset(rot.rotate(_heading(cmd, 1), cmd.body_ang_vel), _num_offsets(cmd, offsets))
 
 
 # -------------------------------------------------------------------------------------
 # Contacts
 # -------------------------------------------------------------------------------------
-CONTACT = spec.CONTACT_BODY_IDS
-
-
-def contact(env, command_name: str = "motion") -> torch.Tensor:
+def contact(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """1[any contact force component > threshold] for the 31 contact bodies."""
     cmd = _cmd(env, command_name)
-    return _per_offset(cmd, cmd.body_contact()[:, CONTACT].float())
+    return _per_offset(cmd.body_contact()[:, CONTACT].float(), _num_offsets(cmd, offsets))
 
 
-def contact_error(env, command_name: str = "motion") -> torch.Tensor:
+# -------------------------------------------------------------------------------------
+# Reference and tracking errors, per future offset
+# -------------------------------------------------------------------------------------
+def key_position_error(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
+    """H (p^_b - p_b) for the 21 key bodies."""
+    cmd = _cmd(env, command_name)
+    err = _future(cmd, source, offsets).body_pos[:, :, KEY] - cmd.body_pos[:, None, KEY]
+    return _blocks(rot.rotate(_heading(cmd, 2), err))
+
+
+def rotation_error(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
+    """tn(H (q^_b^-1 q_b) H^-1) for the 22 non-finger bodies."""
+    cmd = _cmd(env, command_name)
+    fut = _future(cmd, source, offsets)
+    diff = rot.multiply(rot.conjugate(fut.body_quat[:, :, ROT_ERR]), cmd.body_quat[:, None, ROT_ERR])
+    h = _heading(cmd, 2).expand_as(diff)
+    return _blocks(rot.tangent_normal(rot.multiply(rot.multiply(h, diff), rot.conjugate(h))))
+
+
+def contact_error(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """c^ * ((c^ + 1) / 2 - c) for the 31 contact bodies: +1 where a promoted contact is
     missing, +1 where a penalised contact happens (c^ = -1, c = 1), 0 otherwise."""
     cmd = _cmd(env, command_name)
-    label = cmd.future().contact[:, :, CONTACT]
+    label = _future(cmd, source, offsets).contact[:, :, CONTACT]
     c = cmd.body_contact()[:, None, CONTACT].float()
-    return _flat(label * ((label + 1.0) * 0.5 - c))
+    return label * ((label + 1.0) * 0.5 - c)
+
+
+def reference_key_positions(
+    env, command_name: str = "motion", source: str | None = None, offsets=None, release_quirk: bool = False
+) -> torch.Tensor:
+    """H (p^_b - p^_root) for the 21 key bodies (the release uses the simulated positions)."""
+    cmd = _cmd(env, command_name)
+    if release_quirk:
+        rel = _per_offset(cmd.body_pos[:, KEY] - cmd.root_pos[:, None], _num_offsets(cmd, offsets))
+        rel = rel.reshape(rel.shape[0], rel.shape[1], len(KEY), 3)
+    else:
+        fut = _future(cmd, source, offsets)
+        rel = fut.body_pos[:, :, KEY] - fut.root_pos[:, :, None]
+    return _blocks(rot.rotate(_heading(cmd, 2), rel))
+
+
+def reference_rotations(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
+    """tn(H q^_b) for the 22 non-finger bodies."""
+    cmd = _cmd(env, command_name)
+    q = _future(cmd, source, offsets).body_quat[:, :, ROT_ERR]
+    return _blocks(rot.tangent_normal(rot.multiply(_heading(cmd, 2).expand_as(q), q)))
+
+
+def key_linear_velocity_error(
+    env, command_name: str = "motion", source: str | None = None, offsets=None
+) -> torch.Tensor:
+    cmd = _cmd(env, command_name)
+    err = _future(cmd, source, offsets).body_lin_vel[:, :, KEY] - cmd.body_lin_vel[:, None, KEY]
+    return _blocks(rot.rotate(_heading(cmd, 2), err))
+
+
+def angular_velocity_error(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
+    cmd = _cmd(env, command_name)
+    err = _future(cmd, source, offsets).body_ang_vel[:, :, ROT_ERR] - cmd.body_ang_vel[:, None, ROT_ERR]
+    return _blocks(rot.rotate(_heading(cmd, 2), err))
 
 
 # -------------------------------------------------------------------------------------
 # Object and interaction
 # -------------------------------------------------------------------------------------
-def object_state(env, command_name: str = "motion") -> torch.Tensor:
+def object_state(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """H v_o, H w_o, H(p^_o - p_o), tn(H (q^_o^-1 q_o) H^-1), H(v^_o - v_o), H(w^_o - w_o): 21 per offset."""
     cmd = _cmd(env, command_name)
-    fut = cmd.future()
-    k = len(cmd.future_offsets)
+    fut = _future(cmd, source, offsets)
+    k = fut.obj_pos.shape[1]
     h1, h2 = _heading(cmd, 0), _heading(cmd, 1)
     v = rot.rotate(h1, cmd.obj_lin_vel)[:, None].expand(-1, k, -1)
     w = rot.rotate(h1, cmd.obj_ang_vel)[:, None].expand(-1, k, -1)
@@ -156,7 +178,7 @@ def object_state(env, command_name: str = "motion") -> torch.Tensor:
     dq_tn = rot.tangent_normal(rot.multiply(rot.multiply(hk, dq), rot.conjugate(hk)))
     dv = rot.rotate(h2, fut.obj_lin_vel - cmd.obj_lin_vel[:, None])
     dw = rot.rotate(h2, fut.obj_ang_vel - cmd.obj_ang_vel[:, None])
-    return _flat(torch.cat([v, w, dp, dq_tn, dv, dw], dim=-1))
+    return torch.cat([v, w, dp, dq_tn, dv, dw], dim=-1)
 
 
 def field_encoding(d: torch.Tensor) -> torch.Tensor:
@@ -165,15 +187,17 @@ def field_encoding(d: torch.Tensor) -> torch.Tensor:
     return d / (n + 1.0e-6) * torch.exp(-5.0 * n)
 
 
-def interaction_field(env, command_name: str = "motion") -> torch.Tensor:
+def interaction_field(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """e(d_b) of the simulated interaction field for the 52 bodies."""
     cmd = _cmd(env, command_name)
-    return _per_offset(cmd, _flat(field_encoding(cmd.interaction_field())))
+    return _per_offset(field_encoding(cmd.interaction_field()), _num_offsets(cmd, offsets))
 
 
-def interaction_field_error(env, command_name: str = "motion") -> torch.Tensor:
+def interaction_field_error(
+    env, command_name: str = "motion", source: str | None = None, offsets=None
+) -> torch.Tensor:
     """e(d^_b) - e(d_b) for the 21 key bodies."""
     cmd = _cmd(env, command_name)
-    ref = field_encoding(cmd.future().interaction_field[:, :, KEY])
+    ref = field_encoding(_future(cmd, source, offsets).interaction_field[:, :, KEY])
     sim = field_encoding(cmd.interaction_field()[:, None, KEY])
-    return _flat(ref - sim)
+    return _blocks(ref - sim)

@@ -1,9 +1,9 @@
 """InterMimic's multiplicative reward (docs/method.md §6) as one reward term.
 
-``r = r_h * r_o * r_ig * r_cg``, each factor a product of ``exp(-w E)``. The term returns the
-product; every factor's batch mean is written to the training log each step under
-``Reward/<factor>`` (TensorBoard). The error functions are plain tensor functions so each can
-be tested on hand-built states.
+``r = r_h * r_o * r_ig * r_cg``, each factor a product of ``exp(-w E)``. The environment returns
+the product r (in [0, 1]) as the step reward; every factor's batch mean is written to the
+training log each step under ``Reward/<factor>`` (TensorBoard). The error functions are plain
+tensor functions so each can be tested on hand-built states.
 """
 
 from __future__ import annotations
@@ -18,9 +18,17 @@ from ...utils import rotations as rot
 from .commands import HOIReferenceCommand
 
 KEY = spec.KEY_BODY_IDS
-LEG_MASK_IN_KEY = torch.tensor([n in spec.LEG_BODY_NAMES for n in spec.KEY_BODY_NAMES])
+FULL_WEIGHT_IN_KEY = {
+    False: torch.tensor([n in spec.LEG_BODY_NAMES for n in spec.KEY_BODY_NAMES]),
+    True: torch.tensor([n in spec.RELEASE_FULL_WEIGHT_BODY_NAMES for n in spec.KEY_BODY_NAMES]),
+}
+"""Key bodies whose E_p weight is 1: the leg bodies, or (release) the knees and ankles."""
 HAND_IDS = {side: spec.HAND_BODY_IDS[side] for side in "LR"}
-NON_HAND = torch.tensor([i for i in range(spec.NUM_BODIES) if i not in HAND_IDS["L"] + HAND_IDS["R"]])
+OTHER_CONTACT_IDS = {
+    False: torch.tensor([i for i in range(spec.NUM_BODIES) if i not in HAND_IDS["L"] + HAND_IDS["R"]]),
+    True: torch.tensor(spec.RELEASE_OTHER_CONTACT_BODY_IDS),
+}
+"""Bodies of r_other: every non-hand body, or (release) bodies 0-16."""
 
 
 @configclass
@@ -60,11 +68,13 @@ def interaction_weights(ref_field: torch.Tensor, scale: float) -> torch.Tensor:
     return torch.exp(-scale * ref_field.norm(dim=-1))
 
 
-def human_errors(ref, body_pos, body_quat, body_lin_vel, body_ang_vel, scale: float) -> dict[str, torch.Tensor]:
+def human_errors(
+    ref, body_pos, body_quat, body_lin_vel, body_ang_vel, scale: float, release_leg_weights: bool = False
+) -> dict[str, torch.Tensor]:
     """E_p, E_r (interaction-weighted position/rotation errors) and E_pv, E_rv, ``[E]`` each."""
     w = interaction_weights(ref.interaction_field, scale)
     w_key = w[:, KEY].clone()
-    w_key[:, LEG_MASK_IN_KEY.to(w.device)] = 1.0
+    w_key[:, FULL_WEIGHT_IN_KEY[release_leg_weights].to(w.device)] = 1.0
     pos_err = ((ref.body_pos[:, KEY] - body_pos[:, KEY]) ** 2).sum(-1)
     angle = rot.angle_between(ref.body_quat, body_quat)
     return {
@@ -76,16 +86,21 @@ def human_errors(ref, body_pos, body_quat, body_lin_vel, body_ang_vel, scale: fl
 
 
 def object_errors(ref, root_pos, root_quat, obj_pos, obj_quat, obj_lin_vel, obj_ang_vel) -> dict[str, torch.Tensor]:
-    """Object position (x, y in the root heading frame, absolute z), rotation angle, velocities."""
+    """Object pose in each one's root heading frame (reference object in the reference root's,
+    simulated in the simulated root's): position (x, y relative to the root, absolute z) and
+    rotation angle; velocity errors in the world frame."""
 
     def local(p_obj, p_root, q_root):
         xy = rot.rotate(rot.heading_inverse(q_root), p_obj - p_root)
         return torch.cat([xy[:, :2], p_obj[:, 2:3]], dim=-1)
 
+    def local_quat(q_obj, q_root):
+        return rot.multiply(rot.heading_inverse(q_root), q_obj)
+
     dp = local(ref.obj_pos, ref.root_pos, ref.root_quat) - local(obj_pos, root_pos, root_quat)
     return {
         "op": (dp**2).mean(-1),
-        "or": rot.angle_between(ref.obj_quat, obj_quat),
+        "or": rot.angle_between(local_quat(ref.obj_quat, ref.root_quat), local_quat(obj_quat, root_quat)),
         "opv": ((ref.obj_lin_vel - obj_lin_vel) ** 2).mean(-1),
         "orv": ((ref.obj_ang_vel - obj_ang_vel) ** 2).mean(-1),
     }
@@ -108,13 +123,16 @@ def interaction_graph_error(ig_sim: torch.Tensor, ig_ref: torch.Tensor) -> torch
     return 0.5 * (((ig_sim - ig_ref) ** 2).sum(-1) * w).sum(dim=(1, 2))
 
 
-def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg) -> dict[str, torch.Tensor]:
+def contact_factors(
+    labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg, release_other_bodies: bool = False
+) -> dict[str, torch.Tensor]:
     """Contact-graph factors from reference labels ``[E, 52]`` in {-1, 0, 1} and simulated
     contacts ``[E, 52]`` in {0, 1}.
 
     * hand (per side): when the reference hand touches (any of its 16 bodies labelled +1),
       e = mean |c_b - 1| over the 16 hand bodies and the factor is 0.5 (1 + exp(-w e)); else 1.
-    * other: exp(-w mean_b |c_b - 1| 1[label_b = +1]) over the non-hand bodies.
+    * other: exp(-w mean_b |c_b - 1| 1[label_b = +1]) over the non-hand bodies (the release's
+      bodies 0-16 with ``release_other_bodies``).
     * all: exp(-w mean_b c_b 1[label_b = -1]) over all 52 bodies (penalised contacts).
     Means run over all bodies of the group, as in the original implementation."""
     c = contact.float()
@@ -123,7 +141,7 @@ def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeight
         wants = (labels[:, ids] > 0).any(-1)
         e = (c[:, ids] - 1.0).abs().mean(-1)
         out[f"hand_{side}"] = torch.where(wants, 0.5 * (1.0 + torch.exp(-w.cg_hand * e)), torch.ones_like(e))
-    other = NON_HAND.to(labels.device)
+    other = OTHER_CONTACT_IDS[release_other_bodies].to(labels.device)
     promoted = (labels[:, other] > 0).float()
     e_other = ((c[:, other] - labels[:, other]).abs() * promoted).mean(-1)
     out["other"] = torch.exp(-w.cg_other * e_other)
@@ -136,12 +154,19 @@ def contact_factors(labels: torch.Tensor, contact: torch.Tensor, w: RewardWeight
 # The reward term
 # -------------------------------------------------------------------------------------
 class InterMimicReward(ManagerTermBase):
-    """The product of InterMimic's reward factors for the command ``command_name``."""
+    """The product of InterMimic's reward factors for the command ``command_name``.
+
+    Params: ``weights`` (:class:`RewardWeightsCfg`), ``command_name``, and the release's body sets
+    ``release_leg_weights`` (E_p weight 1 on knees and ankles only, instead of all leg key bodies)
+    and ``release_other_bodies`` (r_other over bodies 0-16 instead of all non-hand bodies).
+    """
 
     def __init__(self, cfg: RewardTermCfg, env):
         super().__init__(cfg, env)
         self.weights: RewardWeightsCfg = cfg.params.get("weights") or RewardWeightsCfg()
         self.command_name = cfg.params.get("command_name", "motion")
+        self.release_leg_weights = bool(cfg.params.get("release_leg_weights", False))
+        self.release_other_bodies = bool(cfg.params.get("release_other_bodies", False))
         self._last: dict[str, torch.Tensor] = {}
 
     def reset(self, env_ids=None):
@@ -165,7 +190,8 @@ class InterMimicReward(ManagerTermBase):
         cmd: HOIReferenceCommand = self._env.command_manager.get_term(self.command_name)
         w = self.weights
         ref = cmd.reference()
-        h = human_errors(ref, cmd.body_pos, cmd.body_quat, cmd.body_lin_vel, cmd.body_ang_vel, w.interaction_weight_scale)
+        h = human_errors(ref, cmd.body_pos, cmd.body_quat, cmd.body_lin_vel, cmd.body_ang_vel,
+                         w.interaction_weight_scale, self.release_leg_weights)  # fmt: skip
         f = {
             "r_p": torch.exp(-w.p * h["p"]),
             "r_r": torch.exp(-w.r * h["r"]),
@@ -179,7 +205,7 @@ class InterMimicReward(ManagerTermBase):
             a_ang = self._accel("obj_ang", cmd.obj_ang_vel)
             sim_pts, ref_pts = self._ig_points(cmd)
             e_ig = interaction_graph_error(interaction_graph(cmd.body_pos, sim_pts), interaction_graph(ref.body_pos, ref_pts))
-            cg = contact_factors(ref.contact, cmd.body_contact(), w)
+            cg = contact_factors(ref.contact, cmd.body_contact(), w, self.release_other_bodies)
             force = cmd.body_contact_forces().abs().sum(dim=(1, 2))
             f.update({
                 "r_op": torch.exp(-w.op * o["op"]),
@@ -215,10 +241,14 @@ class InterMimicReward(ManagerTermBase):
         groups["r"] = groups["r_h"] * groups["r_o"] * groups["r_ig_total"] * groups["r_cg"]
         return groups
 
-    def __call__(self, env, weights: RewardWeightsCfg | None = None, command_name: str = "motion") -> torch.Tensor:
+    def __call__(self, env, weights: RewardWeightsCfg | None = None, command_name: str = "motion",
+                 release_leg_weights: bool = False, release_other_bodies: bool = False) -> torch.Tensor:  # fmt: skip
+        """``r / step_dt``: Isaac Lab's reward manager multiplies every term by the step length,
+        so with term weight 1 the environment returns r in [0, 1] per step, as the release's PPO
+        sees it (and the logged ``Reward/r`` is that same r)."""
         factors = self.factors()
         groups = self.combine(factors)
         log = dict(env.extras.get("log", {}))
         log.update({f"Reward/{k}": v.mean() for k, v in {**factors, **groups}.items()})
         env.extras["log"] = log
-        return groups["r"]
+        return groups["r"] / env.step_dt

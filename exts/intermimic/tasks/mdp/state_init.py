@@ -3,7 +3,8 @@
 Pure tensor bookkeeping, independent of the simulator:
 
 * :class:`SimState` packs a humanoid + object state into one vector per env.
-* :class:`StartFrameSampler` draws start frames, prioritising frames where rollouts failed.
+* :class:`StartFrameSampler` draws start frames, prioritising frames where rollouts failed;
+  :class:`ReleaseStartFrameSampler` draws them as the authors' release does.
 * :class:`PhysicalStateBuffer` keeps, per (clip, frame), the motion-capture state (slot 0, score
   1) and simulated states recorded from earlier rollouts (slots 1.., scored), and draws a slot
   in proportion to its score.
@@ -77,20 +78,50 @@ class StartFrameSampler:
         self.failures.mul_(self.decay)
         self.failures.index_add_(0, idx, torch.ones_like(idx, dtype=self.failures.dtype))
 
+    def frame_weights(self, clip: int) -> torch.Tensor:
+        """Unnormalised weights of the frames a start of ``clip`` may take (frames ``0..len-1``)."""
+        span = max(int(self.clip_length[clip]) - self.min_frames_left, 1)
+        start = int(self.clip_start[clip])
+        return 1.0 + self.priority * self.failures[start : start + span]
+
     def sample(self, clip_ids: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Start frame for each of ``clip_ids``."""
         n = len(clip_ids)
         device = clip_ids.device
         frames = torch.zeros(n, dtype=torch.long, device=device)
-        latest = (self.clip_length[clip_ids] - 1 - self.min_frames_left).clamp_min(0)
         for clip in torch.unique(clip_ids).tolist():
             rows = torch.nonzero(clip_ids == clip).flatten()
-            span = int(latest[rows[0]]) + 1
-            start = int(self.clip_start[clip])
-            weights = 1.0 + self.priority * self.failures[start : start + span]
+            weights = self.frame_weights(clip)
             frames[rows] = torch.multinomial(weights, len(rows), replacement=True, generator=generator)
         at_zero = torch.rand(n, device=device, generator=generator) < self.p_zero
         return torch.where(at_zero, torch.zeros_like(frames), frames)
+
+
+class ReleaseStartFrameSampler(StartFrameSampler):
+    """The release's start frames: frame 0 with probability ``p_zero``, otherwise a frame in
+    ``[0, max(1, L - episode_steps))`` weighted by ``1 / (sum of the frame's PSI slot scores)``
+    (slot 0 scores 1, so without PSI the draw is uniform): frames whose simulated slots score well
+    are drawn less often, and clips no longer than an episode always start at frame 0."""
+
+    def __init__(self, clip_start: torch.Tensor, clip_length: torch.Tensor, episode_steps: int,
+                 p_zero: float = 0.1, psi: PhysicalStateBuffer | None = None):  # fmt: skip
+        super().__init__(clip_start, clip_length, min_frames_left=0, p_zero=p_zero, priority=0.0)
+        self.episode_steps = episode_steps
+        self.psi = psi
+
+    def frame_weights(self, clip: int) -> torch.Tensor:
+        span = max(1, int(self.clip_length[clip]) - self.episode_steps)
+        start = int(self.clip_start[clip])
+        total = torch.ones(span, device=self.clip_start.device)
+        if self.psi is not None:
+            total = total + self.psi.scores[start : start + span].sum(-1)
+        return 1.0 / total
+
+
+def release_psi_frames(frames: torch.Tensor, clip_length: torch.Tensor, episode_steps: int) -> torch.Tensor:
+    """Where the release stores PSI states: clips longer than an episode, frames at least an
+    episode before the clip's end (``frames <= L - episode_steps``)."""
+    return (clip_length > episode_steps) & (frames <= clip_length - episode_steps)
 
 
 class PhysicalStateBuffer:
@@ -111,25 +142,23 @@ class PhysicalStateBuffer:
         self.scores.mul_(1.0 - self.score_decay)
 
     def insert(self, frame_idx: torch.Tensor, states: torch.Tensor, scores: torch.Tensor) -> int:
-        """Offer simulated ``states`` recorded at flat frame indices with their ``scores``; a
-        score above the threshold replaces the lowest-scored simulated slot of its frame (if
-        lower). Several offers for one frame keep the best. Returns how many were stored."""
+        """Offer simulated ``states`` recorded at flat frame indices with their ``scores``, as the
+        release does: per frame the best offer (the first of equal ones) is kept, and if it scores
+        above the threshold it replaces the lowest-scored simulated slot of that frame (the first
+        of equal ones), whatever that slot's score. Returns how many were stored."""
         keep = scores > self.replace_threshold
         frame_idx, states, scores = frame_idx[keep], states[keep], scores[keep]
         if len(frame_idx) == 0:
             return 0
         # one offer per frame: the best
-        order = torch.argsort(scores, descending=True)
+        order = torch.argsort(scores, descending=True, stable=True)
         frame_idx, states, scores = frame_idx[order], states[order], scores[order]
         uniq, first = _first_occurrence(frame_idx)
         frame_idx, states, scores = uniq, states[first], scores[first]
-        slot_scores = self.scores[frame_idx]
-        worst = slot_scores.argmin(dim=-1)
-        better = scores > slot_scores.gather(1, worst[:, None]).squeeze(1)
-        f, s = frame_idx[better], worst[better]
-        self.states[f, s] = states[better]
-        self.scores[f, s] = scores[better]
-        return int(better.sum())
+        worst = self.scores[frame_idx].argmin(dim=-1)
+        self.states[frame_idx, worst] = states
+        self.scores[frame_idx, worst] = scores
+        return len(frame_idx)
 
     def sample_slots(self, frame_idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Slot per frame, drawn in proportion to the scores (slot 0 has score 1)."""

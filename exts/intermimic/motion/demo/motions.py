@@ -3,7 +3,7 @@
 A motion is described by a :class:`BodyPlan` of per-frame targets: where each foot is, where the
 pelvis is (and how far it pitches forward), how far the spine bends, and where each palm is
 (with the hand's orientation) when the hands hold or reach for the box. :func:`solve_body`
-turns a plan into joint angles with the inverse kinematics of :mod:`demo_rig`: the legs put
+turns a plan into joint angles with the inverse kinematics of :mod:`rig`: the legs put
 the ankles exactly on their footholds with flat feet (planted feet do not slide), the arms put
 the hands' contact planes exactly on the box sides. Static poses (standing, reaching the box,
 taking its weight, standing with it) put the centre of mass over the feet, box included once
@@ -18,17 +18,17 @@ from functools import lru_cache
 
 import torch
 
-from ..assets import humanoid_spec as spec
-from ..assets.objects import LEGACY_DENSITY
-from ..assets.primitives import DEMO_BOX_HALF_SIZE
-from ..utils import rotations as rot
-from . import clip_format as cf
-from .demo_rig import (
+from ...assets import humanoid_spec as spec
+from ...assets.objects import LEGACY_DENSITY
+from ...assets.primitives import DEMO_BOX_HALF_SIZE
+from ...utils import rotations as rot
+from .. import clip_format as cf
+from .rig import (
     ankle_height, arm_ik, center_of_mass, chain_fk, foot_length_span, hand_contact_plane, local_hinges_for,
     pose_to_dof, quat_from_axes, solve_chain,
 )  # fmt: skip
-from .demo_walk import Walk, keyed
-from .kinematics import continuous_hinges, forward_kinematics, hinge_to_exp_map
+from .walk import Walk, keyed
+from ..kinematics import continuous_hinges, forward_kinematics, hinge_to_exp_map
 
 FPS = cf.CLIP_FPS
 F64 = torch.float64

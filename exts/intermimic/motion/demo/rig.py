@@ -17,9 +17,9 @@ import math
 
 import torch
 
-from ..assets import humanoid_spec as spec
-from ..utils import rotations as rot
-from .kinematics import matrix_to_quat
+from ...assets import humanoid_spec as spec
+from ...utils import rotations as rot
+from ..kinematics import matrix_to_quat
 
 Pose = dict[str, torch.Tensor]
 """Hinge angles ``[T, 3]`` (x, y, z) per body name; bodies not named stay at zero."""

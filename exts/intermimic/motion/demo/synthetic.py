@@ -11,11 +11,11 @@ import math
 
 import torch
 
-from ..assets import humanoid_spec as spec
-from ..utils import rotations as rot
-from . import clip_format as cf
-from .kinematics import forward_kinematics, hinge_to_exp_map
-from .library import ClipInfo, LoadedClip
+from ...assets import humanoid_spec as spec
+from ...utils import rotations as rot
+from .. import clip_format as cf
+from ..kinematics import forward_kinematics, hinge_to_exp_map
+from ..library import ClipInfo, LoadedClip
 
 
 def _smooth(gen: torch.Generator, t: torch.Tensor, dims: int, amplitude: float, waves: int = 3) -> torch.Tensor:

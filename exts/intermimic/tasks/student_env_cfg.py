@@ -1,0 +1,76 @@
+"""The student environments: the teacher's scene and MDP terms, three observation groups.
+
+* ``teacher``: each teacher's own input, against the raw motion capture the teachers learned
+  from, offsets {1, 16};
+* ``policy``: the student's input, against the teacher-corrected references, offsets {1, 16}
+  (MLP student) or {0, 1, 4, 16} (Transformer student, one token per offset);
+* ``critic``: the value function's input, corrected references, offsets {1, 16}.
+
+Rewards, terminations and episode starts use the corrected references; an episode starts at
+its clip's first frame with probability 0.5 (otherwise failure-prioritised), without physical
+state initialisation, as the authors' student training.
+"""
+
+from __future__ import annotations
+
+from isaaclab.utils import configclass
+
+from .hoi_env_cfg import HOIEnvCfg, hoi_observation_group, start_at_clip_beginnings
+
+TEACHER_OFFSETS = (1, 16)
+MLP_STUDENT_OFFSETS = (1, 16)
+TRANSFORMER_STUDENT_OFFSETS = (0, 1, 4, 16)
+
+
+@configclass
+class StudentObservationsCfg:
+    policy = hoi_observation_group("corrected", MLP_STUDENT_OFFSETS)
+    critic = hoi_observation_group("corrected", MLP_STUDENT_OFFSETS)
+    teacher = hoi_observation_group("raw", TEACHER_OFFSETS)
+
+
+@configclass
+class HOIStudentEnvCfg(HOIEnvCfg):
+    """Student distillation with the MLP student."""
+
+    observations: StudentObservationsCfg = StudentObservationsCfg()
+
+    def __post_init__(self):
+        super().__post_init__()
+        motion = self.commands.motion
+        motion.teacher_source = "raw"
+        motion.reward_source = "corrected"
+        motion.init_source = "corrected"
+        motion.state_init.start_at_zero_prob = 0.5
+        motion.state_init.psi = False
+
+
+@configclass
+class HOIStudentTransformerEnvCfg(HOIStudentEnvCfg):
+    """Student distillation with the Transformer student (four offset tokens)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.observations.policy = hoi_observation_group("corrected", TRANSFORMER_STUDENT_OFFSETS)
+
+
+def _for_play(cfg: HOIStudentEnvCfg) -> None:
+    """Watching a student: few envs, starts at clip beginnings, no teachers needed."""
+    cfg.scene.num_envs = 4
+    cfg.commands.motion.debug_vis = True
+    cfg.observations.teacher = None
+    start_at_clip_beginnings(cfg)
+
+
+@configclass
+class HOIStudentEnvCfg_PLAY(HOIStudentEnvCfg):
+    def __post_init__(self):
+        super().__post_init__()
+        _for_play(self)
+
+
+@configclass
+class HOIStudentTransformerEnvCfg_PLAY(HOIStudentTransformerEnvCfg):
+    def __post_init__(self):
+        super().__post_init__()
+        _for_play(self)

@@ -1,0 +1,74 @@
+"""Dynamics-aware retargeting: roll a teacher over every clip and write what it did as clips.
+
+    python source/retarget.py --checkpoint TEACHER --motion CLIPS... --out DIR [--all] [--overwrite]
+        [--attempts K] [--num_envs N] [dataset=<name>] ...
+
+Each clip is played from frame 0 with all terminations on (as in evaluation); the simulated
+humanoid and object states of the kept attempt become a clip in the same 591-column format
+(contact labels from the source, row 0 a zero-pose placeholder, as the sample OMOMO_retarget
+files), named like its source, in DIR. Only clips tracked to their last frame are written
+unless --all (failed ones then go to DIR/failed/, cut where they ended). Existing clips are
+kept unless --overwrite. A summary is printed and written to DIR/retarget.json.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
+
+from intermimic.cli import command, int_at_least, log, quiet_startup  # noqa: E402
+from intermimic.tasks import TEACHER_TASK  # noqa: E402
+
+
+def build_parser():
+    from intermimic.launch import make_parser
+
+    parser = make_parser("Write a teacher's rollouts of every clip as teacher-corrected clips.", TEACHER_TASK)
+    parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
+    parser.add_argument("--out", required=True, help="Folder for the retargeted clips.")
+    parser.add_argument("--all", action="store_true", help="Also write clips whose rollout failed (to OUT/failed/).")
+    parser.add_argument("--overwrite", action="store_true", help="Replace clips that already exist in OUT.")
+    parser.add_argument("--attempts", type=int_at_least(1), default=1, help="Attempts per clip; the longest is kept.")
+    parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
+    return parser
+
+
+@command
+def main(argv: list[str] | None = None) -> list:
+    quiet_startup()
+    from intermimic.launch import check_data, env_and_runner, find_checkpoint, parse, resolve_configs
+
+    args, overrides = parse(build_parser(), argv)
+
+    from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
+
+    from intermimic.banner import startup_banner
+    from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
+    from intermimic.evaluation.retarget import RolloutRecorder, format_summary, write_retargeted, write_summary
+
+    env_cfg, agent_cfg = resolve_configs(args, overrides)
+    if args.num_envs is None and env_cfg.sim.device == "cpu":
+        env_cfg.scene.num_envs = 8
+    configure_for_evaluation(env_cfg)
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
+    checkpoint = find_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
+    selection = check_data(env_cfg)
+    print(startup_banner("retarget", args, env_cfg, agent_cfg, selection, overrides, checkpoint=str(checkpoint),
+                         attempts=str(args.attempts), out=args.out), flush=True)  # fmt: skip
+
+    with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
+        cmd = env.unwrapped.command_manager.get_term("motion")
+        recorder = RolloutRecorder(cmd)
+        policy = runner.get_inference_policy(device=env.unwrapped.device)
+        table = evaluate_policy(env, policy, attempts=args.attempts, observers=[recorder])
+        results = write_retargeted(cmd.library, table, recorder, args.out, cmd.cfg.init_source, args.all, args.overwrite)
+    path = write_summary(results, args.out, {"checkpoint": str(checkpoint), "task": args.task})
+    print(format_summary(results))
+    log(f"summary: {path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
