@@ -33,7 +33,7 @@ def _single_error(proc: subprocess.CompletedProcess) -> str:
 @pytest.fixture(scope="module")
 def clip_with_unknown_object(tmp_path_factory):
     from intermimic.motion.clip_io import save_clip_file
-    from intermimic.motion.synthetic import synthetic_clip
+    from intermimic.motion.demo.synthetic import synthetic_clip
 
     folder = tmp_path_factory.mktemp("clips")
     return save_clip_file(folder / "sub1_teapot_000.pt", synthetic_clip(40))
