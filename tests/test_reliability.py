@@ -205,7 +205,7 @@ class _StandInEnv:
         return self.get_observations(), rewards, dones, {}
 
 
-def _runner(log_dir, env=None, **reliability):
+def _runner(log_dir, env=None, hidden=16, **reliability):
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
     from intermimic.learning.runners import create_runner
@@ -215,8 +215,8 @@ def _runner(log_dir, env=None, **reliability):
     cfg.device = "cpu"
     cfg.num_steps_per_env = STEPS
     cfg.save_interval = 1
-    cfg.actor.hidden_dims = [16]
-    cfg.critic.hidden_dims = [16]
+    cfg.actor.hidden_dims = [hidden]
+    cfg.critic.hidden_dims = [hidden]
     cfg.algorithm.num_mini_batches = 2
     cfg.algorithm.num_learning_epochs = 1
     cfg.algorithm.learning_rate = 1.0e-3
@@ -356,3 +356,24 @@ def test_non_finite_observations_never_reach_the_networks(tmp_path):
 
     zeroed = EventAccumulator(str(run)).Reload().Scalars("Guard/non_finite_inputs_zeroed")
     assert [e.value for e in zeroed] == [2.0, 0.0]
+
+
+def test_a_checkpoint_of_rsl_rls_own_runner_resumes_with_a_fresh_curriculum(tmp_path, capsys):
+    """``isaaclab train`` writes rsl_rl's checkpoints: networks, optimiser and ``iter`` only."""
+    source = _runner(tmp_path / "a")
+    plain = {**source.alg.save(), "iter": 6, "infos": None}
+    torch.save(plain, tmp_path / "model_6.pt")
+    runner = _runner(tmp_path / "b")
+    runner.load(str(tmp_path / "model_6.pt"))
+    runner.learn(1)
+    assert "holds no curriculum or random-generator state" in capsys.readouterr().out
+    assert _iterations(tmp_path / "b") == [7]
+
+
+def test_a_checkpoint_of_other_networks_gives_one_line_naming_the_file(tmp_path):
+    _runner(tmp_path / "run").learn(1)
+    with pytest.raises(CheckpointError) as err:
+        _runner(tmp_path / "other", hidden=8).load(str(tmp_path / "run" / "model_0.pt"))
+    message = str(err.value)
+    assert "model_0.pt does not fit this task's networks" in message and "\n" not in message
+    assert "size mismatch" in message  # says what does not fit

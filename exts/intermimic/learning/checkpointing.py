@@ -39,8 +39,10 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
 
 
 def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    """The exception as one line: its type and first informative line (not a heading ending in ':')."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    detail = next((line for line in lines if not line.endswith(":")), lines[0] if lines else "")
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 def read_checkpoint(path: str | os.PathLike, map_location=None, required=REQUIRED_KEYS) -> dict:
