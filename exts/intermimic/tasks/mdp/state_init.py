@@ -157,10 +157,10 @@ class PhysicalStateBuffer:
     def state_dict(self) -> dict:
         """The stored simulated slots (only the filled ones: index ``[n, 2]`` of (frame, slot),
         their states and scores)."""
-        index = torch.nonzero(self.scores > 0)
+        frame, slot = torch.nonzero(self.scores > 0).unbind(dim=-1)
         return {
-            "shape": tuple(self.states.shape), "index": index.cpu(),
-            "states": self.states[index[:, 0], index[:, 1]].cpu(), "scores": self.scores[index[:, 0], index[:, 1]].cpu(),
+            "shape": tuple(self.states.shape), "index": torch.stack([frame, slot], dim=-1).cpu(),
+            "states": self.states[frame, slot].cpu(), "scores": self.scores[frame, slot].cpu(),
         }  # fmt: skip
 
     def load_state_dict(self, state: dict) -> None:
