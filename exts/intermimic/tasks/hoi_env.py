@@ -15,6 +15,7 @@ from ..assets.object_registry import ObjectRegistry
 from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
 from .mdp.observation_layout import OffsetMajorObservationManager
+from .non_finite_guard import guard_step
 
 
 RAW_ROW0_RULES = ("aligned", "release")
@@ -82,3 +83,9 @@ class HOIEnv(ManagerBasedRLEnv):
         # Isaac Lab's manager by the one that lays them out so, and redo the gym spaces
         self.observation_manager = OffsetMajorObservationManager(self.cfg.observations, self)
         self._configure_gym_env_spaces()
+
+    def step(self, action):
+        """Isaac Lab's step, then the non-finite guard: no NaN/inf observation or reward leaves it."""
+        obs, reward, terminated, truncated, extras = super().step(action)
+        guard_step(self, obs, reward, terminated, truncated, extras)
+        return obs, reward, terminated, truncated, extras
