@@ -84,8 +84,16 @@ class HOIEnv(ManagerBasedRLEnv):
         self.observation_manager = OffsetMajorObservationManager(self.cfg.observations, self)
         self._configure_gym_env_spaces()
 
+    def _log_term_values(self, extras: dict) -> None:
+        """Add the step's values that reward terms keep in ``step_log`` to ``extras["log"]``
+        (Isaac Lab's reset replaces that dict, so terms cannot write it themselves)."""
+        log = extras.setdefault("log", {})
+        for name in self.reward_manager.active_terms:
+            log.update(getattr(self.reward_manager.get_term_cfg(name).func, "step_log", {}))
+
     def step(self, action):
         """Isaac Lab's step, then the non-finite guard: no NaN/inf observation or reward leaves it."""
         obs, reward, terminated, truncated, extras = super().step(action)
+        self._log_term_values(extras)
         guard_step(self, obs, reward, terminated, truncated, extras)
         return obs, reward, terminated, truncated, extras
