@@ -5,7 +5,9 @@
 
 Each input file holds one sequence (a mapping of arrays) or a mapping of sequences; see
 docs/data.md for the keys. Every sequence becomes ``<out>/sub{ID}_{object}_{index}.pt``,
-validated like any loaded clip. SMPL-X model files are user-supplied (licence).
+validated like any loaded clip. Each clip file appears complete or not at all (a killed run
+leaves no half-written clip); existing clips are kept unless ``--overwrite``. SMPL-X model
+files are user-supplied (licence).
 """
 
 from __future__ import annotations
@@ -92,7 +94,11 @@ def main(argv=None) -> int:
         body = pose_smplx(seq, args.smplx_models, device=args.device)
         clip = convert_sequence(seq, body, registry, options)
         check_clip(clip, target, min_frames=1)
-        save_clip_file(target, clip)
+        try:  # complete or absent, never half-written; existing clips only replaced with --overwrite
+            save_clip_file(target, clip, overwrite=args.overwrite)
+        except FileExistsError:  # created meanwhile by another process
+            skipped += 1
+            continue
         written += 1
     print(f"wrote {written} clip(s) to {out}" + (f"; {skipped} existing file(s) kept (use --overwrite)" if skipped else ""))
     return 0

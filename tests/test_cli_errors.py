@@ -62,7 +62,7 @@ def test_train_rejects_bad_input_with_one_line(args, expected, tmp_path):
     [
         (["--max_iterations", "-5"], "argument --max_iterations: expected an integer >= 1, got -5"),
         (["--num_envs", "eight"], "argument --num_envs: expected an integer >= 1, got 'eight'"),
-        (["--resume", "no/such/model_10.pt"], "--resume: no such file or folder"),
+        (["--resume", "no/such/model_10.pt"], "--resume no/such/model_10.pt: no such checkpoint file or run folder"),
         (["experiment=no_such_experiment"], "experiment preset 'no_such_experiment' not found"),
         (["physics=warp_drive"], "physics=warp_drive: unknown physics preset; expected one of isaacsim_physx, newton"),
         (["dataset.subject=[2]"], "dataset.<field>: unknown field(s) ['subject']"),
@@ -95,9 +95,10 @@ def test_checkpoint_that_is_not_a_policy(tmp_path):
     garbage = tmp_path / "model_4.pt"
     garbage.write_bytes(b"not a checkpoint")
     message = _single_error(_run("play.py", "--device", "cpu", "--checkpoint", str(not_a_policy), cwd=tmp_path))
-    assert message == f"--checkpoint {not_a_policy}: holds a Tensor, expected a policy checkpoint (a dict)"
+    assert message.startswith(f"--checkpoint: checkpoint {not_a_policy} is not a training checkpoint")
+    assert "found Tensor" in message
     message = _single_error(_run("evaluate.py", "--device", "cpu", "--checkpoint", str(garbage), cwd=tmp_path))
-    assert message.startswith(f"--checkpoint {garbage}: not a readable PyTorch checkpoint")
+    assert message.startswith(f"--checkpoint: checkpoint {garbage} cannot be read, it is truncated or corrupt")
 
 
 def test_missing_checkpoint(tmp_path):

@@ -47,19 +47,18 @@ def test_step_and_reset(env):
     assert (env.episode_length_buf == 0).all()
 
 
-def test_reward_factors_are_logged_on_steps_with_resets(env):
-    """Resetting envs replaces ``extras["log"]``; the step's reward factors must survive it (with
-    thousands of envs some env resets in nearly every step)."""
+def test_reward_factors_are_logged_also_on_steps_with_resets(env):
+    """Isaac Lab's reset replaces ``extras["log"]``; the factors of the step must survive it."""
     env.reset()
-    for _ in range(300):
-        _, _, terminated, truncated, extras = env.step(torch.zeros(2, 153))
-        if (terminated | truncated).any():
-            break
-    else:
-        pytest.fail("no episode ended within 300 steps")
+    env.step(torch.zeros(2, 153))
+    env.episode_length_buf[0] = env.max_episode_length - 1  # env 0 times out on the next step
+    _, rew, _, truncated, extras = env.step(torch.zeros(2, 153))
+    assert truncated[0] and not truncated[1]
     log = extras["log"]
-    assert any(k.startswith("Episode_Termination/") for k in log), "this step reset an env"
-    assert {"Reward/r", "Reward/r_h", "Reward/r_o", "Reward/r_ig", "Reward/r_cg"} <= set(log)
+    assert {"Reward/r", "Reward/r_h", "Reward/r_ig", "Reward/r_hand"} <= set(log)
+    term = env.reward_manager.get_term_cfg("intermimic").func
+    torch.testing.assert_close(torch.as_tensor(log["Reward/r"]), term.step_log["Reward/r"])
+    assert 0.0 <= float(log["Reward/r"]) <= 1.0
 
 
 def test_user_mjcf_humanoid_runs_the_task(env, sample_data):

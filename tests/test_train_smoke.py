@@ -115,7 +115,7 @@ def test_checkpoint_of_another_observation_layout_is_refused_in_one_line(trained
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     errors = [line for line in proc.stderr.splitlines() if line.startswith("[intermimic] error: ")]
     assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    assert f"--checkpoint {trained_run}" in errors[0] and "does not fit task InterMimic-Teacher-Play-v0" in errors[0]
+    assert str(trained_run) in errors[0] and "does not fit" in errors[0]
     assert "size mismatch" in errors[0]
 
 

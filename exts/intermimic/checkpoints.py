@@ -10,16 +10,32 @@ from pathlib import Path
 _MODEL = re.compile(r"^model_(\d+)\.pt$")
 RELEASE_PREFIX = "release:"
 """``--checkpoint release:FILE``: a checkpoint of the authors' release."""
+LATEST_POINTER = "latest.txt"
+"""File in a run folder naming (one line) the newest complete checkpoint of the run."""
 
 
-def _iteration(path: Path) -> int:
-    m = _MODEL.match(path.name)
+def checkpoint_iteration(path: Path) -> int:
+    """The iteration in a ``model_<it>.pt`` name (-1 for other names)."""
+    m = _MODEL.match(Path(path).name)
     return int(m.group(1)) if m else -1
 
 
 def checkpoints_in(run_dir: Path) -> list[Path]:
     """``model_<it>.pt`` files of a run, by increasing iteration."""
-    return sorted((p for p in run_dir.glob("model_*.pt") if _MODEL.match(p.name)), key=_iteration)
+    return sorted((p for p in Path(run_dir).glob("model_*.pt") if _MODEL.match(p.name)), key=checkpoint_iteration)
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The run's newest checkpoint: the one ``latest.txt`` names when that file exists, else the
+    highest iteration; None when the run has none."""
+    run_dir = Path(run_dir)
+    pointer = run_dir / LATEST_POINTER
+    if pointer.is_file():
+        named = run_dir / pointer.read_text(encoding="utf-8").strip()
+        if named.is_file() and named.parent == run_dir:
+            return named
+    models = checkpoints_in(run_dir)
+    return models[-1] if models else None
 
 
 def names_release_checkpoint(path: str | Path | None) -> bool:
@@ -41,11 +57,10 @@ def resolve_checkpoint(path: str | Path | None, experiment_dir: str | Path) -> P
         return target
     if not target.is_dir():
         raise FileNotFoundError(f"checkpoint not found: {target}")
-    models = checkpoints_in(target)
-    if models:
-        return models[-1]
+    latest = latest_checkpoint(target)
+    if latest is not None:
+        return latest
     runs = sorted((d for d in target.iterdir() if d.is_dir() and checkpoints_in(d)), key=lambda d: d.name)
     if not runs:
         raise FileNotFoundError(f"no model_<iteration>.pt checkpoints in {target} or its run folders")
-    return checkpoints_in(runs[-1])[-1]
-
+    return latest_checkpoint(runs[-1])

@@ -331,20 +331,31 @@ def check_data(env_cfg):
 
 
 def check_checkpoint_file(path) -> None:
-    """UserError unless ``path`` is a readable PyTorch checkpoint holding a dict."""
-    try:
-        data = torch.load(str(path), map_location="cpu", weights_only=False)
-    except Exception as exc:  # any reading failure means the file is not a checkpoint
-        raise UserError(f"--checkpoint {path}: not a readable PyTorch checkpoint ({type(exc).__name__})") from exc
-    if not isinstance(data, dict):
-        raise UserError(f"--checkpoint {path}: holds a {type(data).__name__}, expected a policy checkpoint (a dict)")
+    """UserError unless ``path`` reads as a training checkpoint of this project or of the
+    authors' release (checked before the simulation starts)."""
+    from .learning.checkpointing import CheckpointError, read_checkpoint
+    from .learning.release_checkpoint import is_release_checkpoint
+
+    with as_user_error(CheckpointError, context="--checkpoint: "):
+        try:
+            read_checkpoint(path, map_location="cpu")
+        except CheckpointError:
+            try:
+                data = torch.load(str(path), map_location="cpu", weights_only=False)
+            except Exception:  # unreadable: the error above says so
+                data = None
+            if not is_release_checkpoint(data):
+                raise
 
 
 def _load_checkpoint(runner, checkpoint, agent_cfg, task: str) -> None:
+    from .learning.checkpointing import CheckpointError
     from .learning.release_checkpoint import load_checkpoint
 
     try:
         load_checkpoint(runner, checkpoint, map_location=agent_cfg.device)
+    except CheckpointError as exc:  # already one line naming the file
+        raise UserError(str(exc)) from exc
     except (RuntimeError, KeyError, ValueError) as exc:  # ValueError: ReleaseCheckpointError
         first = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc).strip().splitlines()
         detail = "; ".join(line.strip() for line in first[:2])

@@ -24,6 +24,7 @@ import torch
 
 from ..motion import clip_format as cf
 from ..motion.clip_io import load_clip_file, save_clip_file
+from ..utils.atomic_write import atomic_write
 from ..motion.kinematics import hinge_to_exp_map
 
 LABEL_FIELDS = ("contact", "obj_manipulated")
@@ -63,14 +64,6 @@ def build_clip(source: torch.Tensor, first_row: int, frames: torch.Tensor) -> to
         col = cf.COLUMNS[name].slice
         out[:, col] = source[:rows, col]
     return out
-
-
-def write_clip_atomic(path: Path, clip: torch.Tensor) -> Path:
-    """Write a clip under a temporary name, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.partial")
-    save_clip_file(tmp, clip)
-    os.replace(tmp, path)
-    return path
 
 
 @dataclass
@@ -125,7 +118,7 @@ def write_retargeted(library, table, recorder: RolloutRecorder, out_dir: str | o
         start = library.clip_tensor(clip_id, init_source)[:1].cpu()  # frame 0: the start state
         frames = torch.cat([start, recorder.kept[clip_id]])
         folder.mkdir(parents=True, exist_ok=True)
-        entry.written = str(write_clip_atomic(path, build_clip(source_rows(library, clip_id), info.first_row, frames)))
+        entry.written = str(save_clip_file(path, build_clip(source_rows(library, clip_id), info.first_row, frames), overwrite=True))
     return results
 
 
@@ -133,11 +126,7 @@ def write_summary(results: list[RetargetedClip], out_dir: str | os.PathLike, met
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = {"meta": meta, "succeeded": sum(r.success for r in results), "clips": [asdict(r) for r in results]}
-    path = out / "retarget.json"
-    tmp = path.with_name(".retarget.json.partial")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
-    return path
+    return atomic_write(out / "retarget.json", lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
 
 
 def format_summary(results: list[RetargetedClip]) -> str:

@@ -14,6 +14,7 @@ critic's value loss, the clipped surrogate and the bound loss.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import fields
 
@@ -88,7 +89,8 @@ class InterMimicDistillation(InterMimicPPO):
         values = self.critic(batch.observations)
         value_loss = self._value_loss(values, batch)
         ev = explained_variance(batch.returns, values.detach())
-        self.schedule.observe_explained_variance(ev)
+        if math.isfinite(ev):  # a non-finite batch is skipped by the update; keep it out of the average
+            self.schedule.observe_explained_variance(ev)
         w = self.schedule.weights()
         stats: dict[str, torch.Tensor | float] = {"value": value_loss, "schedule/explained_variance": ev}
         if w.ppo:  # the surrogate needs the student's own actions, which PPO-phase rollouts are

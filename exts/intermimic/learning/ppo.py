@@ -32,6 +32,8 @@ class InterMimicPPO(PPO):
             raise ValueError("InterMimicPPO supports feed-forward models only")
         self.bound_loss_coef = bound_loss_coef
         self.action_bound = action_bound
+        self.skipped_updates = 0
+        """Mini-batches of the last update skipped for a non-finite loss or gradient."""
 
     # ----------------------------------------------------------------------------------
     def _adapt_learning_rate(self, old_params, new_params) -> None:
@@ -77,23 +79,38 @@ class InterMimicPPO(PPO):
         loss = surrogate + self.value_loss_coef * value_loss + bound - self.entropy_coef * entropy.mean()
         return loss, {"surrogate": surrogate, "value": value_loss, "entropy": entropy.mean(), "bound": bound}
 
-    def apply_gradients(self, loss: torch.Tensor) -> None:
-        """One optimiser step on ``loss`` (gradient-norm clipping when ``max_grad_norm`` is set)."""
+    def apply_gradients(self, loss: torch.Tensor) -> bool:
+        """One optimiser step on ``loss`` (gradient-norm clipping when ``max_grad_norm`` is set).
+
+        A non-finite loss or gradient skips the step (the parameters stay as they were);
+        returns whether the step was taken."""
         self.optimizer.zero_grad()
+        if not torch.isfinite(loss):
+            return False
         loss.backward()
         if self.is_multi_gpu:
             self.reduce_parameters()
+        params = [p for p in (*self.actor.parameters(), *self.critic.parameters()) if p.grad is not None]
+        if not torch.isfinite(nn.utils.get_total_norm([p.grad for p in params])):
+            self.optimizer.zero_grad()
+            return False
         if self.max_grad_norm:
             nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
             nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
         self.optimizer.step()
+        return True
 
     def update(self) -> dict[str, float]:
+        """PPO epochs over the rollout. Mini-batches with a non-finite loss or gradient are
+        skipped and counted in ``skipped_updates`` (read by the runner's guard)."""
         totals: dict[str, float] = {}
         counts: dict[str, int] = {}
+        self.skipped_updates = 0
         for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
             loss, stats = self.mini_batch_loss(batch)
-            self.apply_gradients(loss)
+            if not self.apply_gradients(loss):
+                self.skipped_updates += 1
+                continue
             for k, v in stats.items():  # a part may be missing from some mini-batches
                 totals[k] = totals.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v)
                 counts[k] = counts.get(k, 0) + 1

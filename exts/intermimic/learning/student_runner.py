@@ -7,7 +7,9 @@ data) before the first rollout. Each environment is served by the teacher of the
 the clip it plays. Without teachers (playing, evaluating or exporting a trained student) the
 runner loads and runs the student alone.
 
-The schedule's values (beta, phase, loss weights, explained variance) go to TensorBoard under
+Checkpoints, resume, signals and the non-finite guard are those of the teacher's runner
+(:class:`~.reliable_runner.ReliableRunnerMixin`); the schedule's state is part of the algorithm's
+checkpoint. The schedule's values (beta, phase, loss weights, explained variance) go to TensorBoard under
 ``Student/``; the environment's reward factors under ``Reward/`` as for the teacher.
 """
 
@@ -17,6 +19,7 @@ from rsl_rl.runners import OnPolicyRunner
 from rsl_rl.utils.logger import Logger
 
 from .distillation import TEACHER_GROUP, InterMimicDistillation
+from .reliable_runner import ReliableRunnerMixin
 from .student_schedule import PHASES
 from .teacher_bank import TeacherBank, TeacherConfigError
 
@@ -42,7 +45,9 @@ class StudentLogger(Logger):
                   flush=True)  # fmt: skip
 
 
-class StudentRunner(OnPolicyRunner):
+class StudentRunner(ReliableRunnerMixin, OnPolicyRunner):
+    """The student's runner, with the project's fault-tolerant loop (docs/reliability.md)."""
+
     alg: InterMimicDistillation
 
     def __init__(self, env, train_cfg: dict, log_dir: str | None = None, device: str = "cpu"):

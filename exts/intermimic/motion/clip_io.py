@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from ..utils.atomic_write import atomic_write
 from .validation import ClipError
 
 
@@ -28,9 +29,10 @@ def load_clip_file(path: str | os.PathLike) -> torch.Tensor:
     return data.detach()
 
 
-def save_clip_file(path: str | os.PathLike, clip: torch.Tensor) -> Path:
-    """Write a ``[T, 591]`` clip the way InterMimic stores them (a plain float32 CPU tensor)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(clip.detach().to("cpu", torch.float32).contiguous().clone(), path)
-    return path
+def save_clip_file(path: str | os.PathLike, clip: torch.Tensor, overwrite: bool = False) -> Path:
+    """Write a ``[T, 591]`` clip the way InterMimic stores them (a plain float32 CPU tensor).
+
+    The file appears complete or not at all (written to a temporary file, then renamed); an
+    existing file is kept and :class:`FileExistsError` raised unless ``overwrite``."""
+    data = clip.detach().to("cpu", torch.float32).contiguous().clone()
+    return atomic_write(path, lambda tmp: torch.save(data, tmp), overwrite=overwrite)

@@ -15,10 +15,10 @@ from ..assets.object_registry import ObjectRegistry
 from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
 from .mdp.observation_layout import OffsetMajorObservationManager
+from .non_finite_guard import guard_step
 
 
 RAW_ROW0_RULES = ("aligned", "release")
-REWARD_LOG_PREFIX = "Reward/"
 
 
 def reference_sources(cfg) -> set[str]:
@@ -78,17 +78,23 @@ class HOIEnv(ManagerBasedRLEnv):
         self.motion_library, self.object_assets = prepare_scene(cfg)
         super().__init__(cfg, render_mode, **kwargs)
 
-    def _reset_idx(self, env_ids):
-        """As the base class, but the step's reward factors (``Reward/*``, written to
-        ``extras["log"]`` by the reward term) survive the reset, which replaces that dict: with
-        many envs some env resets in almost every step, and the factors would never be logged."""
-        factors = {k: v for k, v in self.extras.get("log", {}).items() if k.startswith(REWARD_LOG_PREFIX)}
-        super()._reset_idx(env_ids)
-        self.extras["log"].update(factors)
-
     def load_managers(self):
         super().load_managers()
         # HOI observation groups are offset-major (one full block per future offset): replace
         # Isaac Lab's manager by the one that lays them out so, and redo the gym spaces
         self.observation_manager = OffsetMajorObservationManager(self.cfg.observations, self)
         self._configure_gym_env_spaces()
+
+    def _log_term_values(self, extras: dict) -> None:
+        """Add the step's values that reward terms keep in ``step_log`` to ``extras["log"]``
+        (Isaac Lab's reset replaces that dict, so terms cannot write it themselves)."""
+        log = extras.setdefault("log", {})
+        for name in self.reward_manager.active_terms:
+            log.update(getattr(self.reward_manager.get_term_cfg(name).func, "step_log", {}))
+
+    def step(self, action):
+        """Isaac Lab's step, then the non-finite guard: no NaN/inf observation or reward leaves it."""
+        obs, reward, terminated, truncated, extras = super().step(action)
+        self._log_term_values(extras)
+        guard_step(self, obs, reward, terminated, truncated, extras)
+        return obs, reward, terminated, truncated, extras

@@ -123,6 +123,8 @@ class TerminationsCfg:
     object_error = DoneTerm(func=mdp.object_error)
     interaction_graph = DoneTerm(func=mdp.interaction_graph_ratio)
     hand_contact = DoneTerm(func=mdp.hand_contact_lost)
+    non_finite_state = DoneTerm(func=mdp.non_finite_state)
+    """Guard (not a term of the method): resets an env whose simulated state became NaN/inf."""
 
 
 @configclass

@@ -8,6 +8,8 @@ from isaaclab.utils import configclass
 
 from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
 
+from ...learning.reliability_cfg import RunReliabilityCfg
+
 TEACHER_ACTION_STD = math.exp(-2.9)  # ~0.055, fixed
 
 
@@ -82,6 +84,10 @@ def release_mlp(actor: bool) -> ClippedMLPModelCfg:
 
 @configclass
 class TeacherPPORunnerCfg(RslRlOnPolicyRunnerCfg):
+    project_runner: str | None = "intermimic.learning.teacher_runner:TeacherRunner"
+    """Runner built by the project's scripts (fault-tolerant loop, docs/reliability.md); ``class_name``
+    stays rsl_rl's ``OnPolicyRunner``, the only one ``isaaclab train`` can build. None: that one."""
+    reliability: RunReliabilityCfg = RunReliabilityCfg()
     device = default_device()
     num_steps_per_env = 32
     max_iterations = default_max_iterations()

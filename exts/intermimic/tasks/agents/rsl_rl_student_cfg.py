@@ -7,6 +7,7 @@ from isaaclab.utils import configclass
 
 from isaaclab_rl.rsl_rl import RslRlOnPolicyRunnerCfg
 
+from ...learning.reliability_cfg import RunReliabilityCfg
 from ...learning.student_schedule import ScheduleSettings
 from .rsl_rl_ppo_cfg import (
     RELEASE_PPO,
@@ -75,6 +76,7 @@ class TransformerModelCfg(ClippedMLPModelCfg):
 @configclass
 class StudentRunnerCfg(RslRlOnPolicyRunnerCfg):
     class_name: str = "intermimic.learning.student_runner:StudentRunner"
+    reliability: RunReliabilityCfg = RunReliabilityCfg()
     device = default_device()
     num_steps_per_env = 16
     max_iterations = 20000

@@ -384,6 +384,21 @@ class HOIReferenceCommand(CommandTerm):
         stats.update({"psi_stored": float(stored), "psi_fill": self.psi.fill_ratio()})
         return stats
 
+    def state_dict(self) -> dict:
+        """The curriculum learned so far, for checkpoints: start-frame failure statistics and the
+        PSI buffer (not the running episodes, which restart on resume)."""
+        state = {"start_frames": self.start_sampler.state_dict()}
+        if self.psi is not None:
+            state["psi"] = self.psi.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`; ValueError when it was made for other data. A PSI buffer
+        saved by a run with PSI is ignored by a run without (and the reverse starts empty)."""
+        self.start_sampler.load_state_dict(state["start_frames"])
+        if self.psi is not None and "psi" in state:
+            self.psi.load_state_dict(state["psi"])
+
     def _resample_command(self, env_ids: Sequence[int] | slice):
         """Starts are written by the reset event; without it, start from the reference."""
         if self.cfg.reset_by_event:

@@ -248,7 +248,6 @@ class InterMimicReward(ManagerTermBase):
         sees it (and the logged ``Reward/r`` is that same r)."""
         factors = self.factors()
         groups = self.combine(factors)
-        log = dict(env.extras.get("log", {}))
-        log.update({f"Reward/{k}": v.mean() for k, v in {**factors, **groups}.items()})
-        env.extras["log"] = log
+        # logged by the env after its resets (Isaac Lab's reset replaces ``extras["log"]``)
+        self.step_log = {f"Reward/{k}": v.mean() for k, v in {**factors, **groups}.items()}
         return groups["r"] / env.step_dt

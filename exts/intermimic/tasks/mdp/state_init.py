@@ -96,6 +96,17 @@ class StartFrameSampler:
         at_zero = torch.rand(n, device=device, generator=generator) < self.p_zero
         return torch.where(at_zero, torch.zeros_like(frames), frames)
 
+    def state_dict(self) -> dict:
+        """The failure statistics (what a resumed run needs to draw the same way)."""
+        return {"failures": self.failures.detach().cpu().clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        failures = state["failures"]
+        if failures.shape != self.failures.shape:
+            raise ValueError(f"its start-frame statistics cover {failures.shape[0]} frames, the loaded data has "
+                             f"{self.failures.shape[0]} (resume with the same data set)")  # fmt: skip
+        self.failures.copy_(failures.to(self.failures))
+
 
 class ReleaseStartFrameSampler(StartFrameSampler):
     """The release's start frames: frame 0 with probability ``p_zero``, otherwise a frame in
@@ -145,8 +156,9 @@ class PhysicalStateBuffer:
         """Offer simulated ``states`` recorded at flat frame indices with their ``scores``, as the
         release does: per frame the best offer (the first of equal ones) is kept, and if it scores
         above the threshold it replaces the lowest-scored simulated slot of that frame (the first
-        of equal ones), whatever that slot's score. Returns how many were stored."""
-        keep = scores > self.replace_threshold
+        of equal ones), whatever that slot's score. A non-finite state is never stored. Returns
+        how many were stored."""
+        keep = (scores > self.replace_threshold) & torch.isfinite(states).all(dim=-1)  # never a non-finite start
         frame_idx, states, scores = frame_idx[keep], states[keep], scores[keep]
         if len(frame_idx) == 0:
             return 0
@@ -171,6 +183,26 @@ class PhysicalStateBuffer:
 
     def fill_ratio(self) -> float:
         return float((self.scores > 0).float().mean())
+
+    def state_dict(self) -> dict:
+        """The stored simulated slots (only the filled ones: index ``[n, 2]`` of (frame, slot),
+        their states and scores)."""
+        frame, slot = torch.nonzero(self.scores > 0).unbind(dim=-1)
+        return {
+            "shape": tuple(self.states.shape), "index": torch.stack([frame, slot], dim=-1).cpu(),
+            "states": self.states[frame, slot].cpu(), "scores": self.scores[frame, slot].cpu(),
+        }  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        shape = tuple(state["shape"])
+        if shape != tuple(self.states.shape):
+            raise ValueError(f"its PSI buffer has (frames, simulated slots, state size) {shape}, this run has "
+                             f"{tuple(self.states.shape)} (resume with the same data set and psi_slots)")  # fmt: skip
+        index = state["index"].to(self.states.device)
+        self.states.zero_()
+        self.scores.zero_()
+        self.states[index[:, 0], index[:, 1]] = state["states"].to(self.states)
+        self.scores[index[:, 0], index[:, 1]] = state["scores"].to(self.scores)
 
 
 def _first_occurrence(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -82,6 +82,13 @@ class hand_contact_lost(ManagerTermBase):
         return (self.missing > max_steps).any(-1) & _armed(env, min_steps)
 
 
+def non_finite_state(env, command_name: str = "motion") -> torch.Tensor:
+    """Failure guard: the simulated humanoid or object state holds NaN or infinity (the physics
+    diverged). The environment is reset to a fresh start like any failure, so the non-finite
+    state never reaches the networks; the count is logged as ``Episode_Termination/non_finite_state``."""
+    return ~torch.isfinite(_cmd(env, command_name).sim_state().pack()).all(dim=-1)
+
+
 def record_tracking_errors(env, command_name: str = "motion") -> torch.Tensor:
     """Never terminates: stores each env's (E_h, E_o) of this step, before any reset, in
     ``command.step_errors`` for evaluation (added only by the evaluation configuration)."""

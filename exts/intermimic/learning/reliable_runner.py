@@ -1,0 +1,225 @@
+"""The on-policy training loop of the project's runners (teacher and student), built to survive
+faults (docs/reliability.md). It follows rsl_rl's ``OnPolicyRunner.learn`` data flow (rollout,
+returns, update, log, save) and adds:
+
+* checkpoints written atomically with a ``latest.txt`` pointer, every ``save_interval``
+  iterations, every ``reliability.save_interval_minutes``, at the end, on SIGINT/SIGTERM, and
+  when the run stops on non-finite updates; each also holds the curriculum, the random
+  generators and the log totals (:mod:`.checkpointing`);
+* iteration numbers that continue: a checkpoint stores the last iteration it completed and a
+  resumed run starts with the next one (TensorBoard steps continue in the same folder);
+* a non-finite guard: non-finite observation rows or rewards are zeroed before they reach the
+  networks (the HOI environment already resets such environments, so this only catches other
+  environments), mini-batches with a non-finite loss or gradient are skipped by the algorithm,
+  and ``reliability.max_non_finite_updates`` such iterations in a row stop the run.
+
+Use it before rsl_rl's runner in the bases: ``class MyRunner(ReliableRunnerMixin, OnPolicyRunner)``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+
+from ..checkpoints import checkpoint_iteration
+from .checkpointing import (
+    CheckpointError, one_line, read_checkpoint, restore_training_state, save_checkpoint, training_state,
+)  # fmt: skip
+from .reliability_cfg import RunReliabilityCfg
+from .stop_signals import StopSignals
+
+TRAINING_STATE = "training_state"
+"""Checkpoint key of the curriculum and RNG states."""
+LOG_TOTALS = "log_totals"
+"""Checkpoint key of the logger's running totals (steps, seconds)."""
+
+
+class TrainingStopped(SystemExit):
+    """The run ended early but cleanly (a checkpoint was saved): the exit status is 130/143 after a
+    signal, 1 with a message after repeated non-finite updates."""
+
+
+def zero_non_finite(obs, rewards: torch.Tensor) -> int:
+    """Replace non-finite values of the observation groups and rewards by 0, in place; returns
+    the number of environments that had some."""
+    bad = ~torch.isfinite(rewards.reshape(rewards.shape[0], -1)).all(dim=-1)
+    for value in obs.values():
+        bad |= ~torch.isfinite(value.reshape(value.shape[0], -1)).all(dim=-1)
+    if bool(bad.any()):
+        for value in obs.values():
+            torch.nan_to_num_(value, nan=0.0, posinf=0.0, neginf=0.0)
+        torch.nan_to_num_(rewards, nan=0.0, posinf=0.0, neginf=0.0)
+    return int(bad.sum())
+
+
+class ReliableRunnerMixin:
+    """Replaces ``learn``, ``save`` and ``load`` of an rsl_rl on-policy runner."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        settings = {**RunReliabilityCfg().to_dict(), **(self.cfg.get("reliability") or {})}
+        self.reliability = RunReliabilityCfg(**settings)
+        self.next_iteration = 0
+        """Index of the next learning iteration (a resumed run continues after the loaded one)."""
+        self._loaded: tuple[str, dict | None, dict | None] | None = None
+        self._time_checkpoint: Path | None = None
+        self._last_save = time.monotonic()
+
+    # ------------------------------------------------------------------------------------------
+    def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
+        self._restore_loaded_state()
+        if init_at_random_ep_len:
+            self.env.episode_length_buf = torch.randint_like(
+                self.env.episode_length_buf, high=int(self.env.max_episode_length)
+            )
+        obs = self.env.get_observations().to(self.device)
+        self.alg.train_mode()
+        if self.is_distributed:
+            self.alg.broadcast_parameters()
+        self.logger.init_logging_writer()
+        self._last_save = time.monotonic()
+
+        start_it = self.next_iteration
+        total_it = start_it + num_learning_iterations
+        uses_rnd = bool(self.cfg["algorithm"].get("rnd_cfg"))
+        bad_in_a_row = 0
+        signals = StopSignals() if self.reliability.handle_signals else nullcontext(StopSignals())
+        with signals as stop:
+            for it in range(start_it, total_it):
+                if stop.requested:
+                    break
+                start = time.time()
+                zeroed = 0
+                with torch.inference_mode():
+                    for _ in range(self.cfg["num_steps_per_env"]):
+                        actions = self.alg.act(obs)
+                        obs, rewards, dones, extras = self.env.step(actions.to(self.env.device))
+                        zeroed += zero_non_finite(obs, rewards)
+                        obs, rewards, dones = obs.to(self.device), rewards.to(self.device), dones.to(self.device)
+                        self.alg.process_env_step(obs, rewards, dones, extras)
+                        intrinsic = self.alg.intrinsic_rewards if uses_rnd else None
+                        self.logger.process_env_step(rewards, dones, extras, intrinsic)
+                        if stop.requested:
+                            break
+                    if stop.requested:  # drop the unfinished rollout; the networks stay as after the last update
+                        self.alg.storage.clear()
+                        break
+                    collect_time = time.time() - start
+                    start = time.time()
+                    self.alg.compute_returns(obs)
+                loss_dict = self.alg.update()
+                learn_time = time.time() - start
+                self.current_learning_iteration = it
+                self.next_iteration = it + 1
+                self.logger.log(
+                    it=it, start_it=start_it, total_it=total_it, collect_time=collect_time, learn_time=learn_time,
+                    loss_dict=loss_dict, learning_rate=self.alg.learning_rate,
+                    action_std=self.alg.get_policy().output_std,
+                    rnd_weight=self.alg.rnd.weight if uses_rnd else None,
+                )  # fmt: skip
+                skipped = int(getattr(self.alg, "skipped_updates", 0))
+                self._log_guard(it, skipped, zeroed)
+                bad_in_a_row = bad_in_a_row + 1 if skipped else 0
+                if bad_in_a_row >= self.reliability.max_non_finite_updates > 0:
+                    self._stop_on_non_finite(it, bad_in_a_row)
+                if self.logger.writer is not None:
+                    on_interval = it % self.cfg["save_interval"] == 0
+                    if on_interval or self._save_due():
+                        self.save(self._checkpoint_path(it), time_based=not on_interval)
+        if stop.requested:
+            self._stop_on_signal(stop)
+        if self.logger.writer is not None:
+            self.save(self._checkpoint_path(self.current_learning_iteration))
+            self._close_writer()
+
+    # ------------------------------------------------------------------------------------------
+    def save(self, path: str, infos: dict | None = None, time_based: bool = False) -> None:
+        """Atomic checkpoint of the algorithm's models and optimiser, the last completed
+        iteration (``iter``), the training state and the log totals; updates ``latest.txt``."""
+        state = self.alg.save()
+        state["iter"] = self.current_learning_iteration
+        state["infos"] = infos
+        state[TRAINING_STATE] = training_state(self.env)
+        state[LOG_TOTALS] = {"steps": self.logger.tot_timesteps, "seconds": self.logger.tot_time}
+        path = save_checkpoint(state, path)
+        self._last_save = time.monotonic()
+        previous, self._time_checkpoint = self._time_checkpoint, (path if time_based else None)
+        if previous is not None and previous != path and previous.exists():
+            previous.unlink()  # the newer checkpoint supersedes a time-based one
+        self.logger.save_model(str(path), self.current_learning_iteration)
+
+    def load(self, path: str, load_cfg: dict | None = None, strict: bool = True, map_location: str | None = None):
+        """Load a checkpoint (:class:`CheckpointError` naming the file when it is unreadable or does
+        not fit). Networks, optimiser and iteration now; the curriculum, RNG and log totals when
+        training starts (playing a checkpoint leaves them alone)."""
+        data = read_checkpoint(path, map_location=map_location)
+        try:
+            load_iteration = self.alg.load(data, load_cfg, strict)
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint {path} does not fit this task's networks ({one_line(exc)})") from exc
+        if load_iteration:
+            self.current_learning_iteration = int(data.get("iter", checkpoint_iteration(Path(path))))
+            self.next_iteration = self.current_learning_iteration + 1
+        self._loaded = (str(path), data.get(TRAINING_STATE), data.get(LOG_TOTALS))
+        return data.get("infos")
+
+    # ------------------------------------------------------------------------------------------
+    def _checkpoint_path(self, it: int) -> str:
+        return os.path.join(self.logger.log_dir, f"model_{it}.pt")
+
+    def _save_due(self) -> bool:
+        minutes = self.reliability.save_interval_minutes
+        return minutes > 0 and time.monotonic() - self._last_save >= 60.0 * minutes
+
+    def _restore_loaded_state(self) -> None:
+        if self._loaded is None:
+            return
+        path, state, totals = self._loaded
+        self._loaded = None
+        for note in restore_training_state(self.env, state, path):
+            print(f"[intermimic] note: {note}", flush=True)
+        if totals:
+            self.logger.tot_timesteps, self.logger.tot_time = totals["steps"], totals["seconds"]
+
+    def _log_guard(self, it: int, skipped: int, zeroed: int) -> None:
+        writer = self.logger.writer
+        if writer is not None:
+            writer.add_scalar("Guard/skipped_updates", skipped, it)
+            writer.add_scalar("Guard/non_finite_inputs_zeroed", zeroed, it)
+        if skipped:
+            print(f"[intermimic] warning: iteration {it}: {skipped} mini-batch update(s) with a non-finite loss or "
+                  "gradient were skipped", flush=True)  # fmt: skip
+
+    def _close_writer(self) -> None:
+        self.logger.stop_logging_writer()
+        close = getattr(self.logger.writer, "close", None)
+        if callable(close):
+            close()
+
+    def _stop_on_signal(self, stop: StopSignals) -> None:
+        saved = "nothing saved yet (no iteration finished)"
+        if self.logger.writer is not None and self.next_iteration > 0:
+            path = self._checkpoint_path(self.current_learning_iteration)
+            self.save(path)
+            saved = f"checkpoint {path}; continue with --resume {self.logger.log_dir}"
+        if self.logger.writer is not None:
+            self._close_writer()
+        print(f"[intermimic] stopped by {stop.name} after iteration {self.current_learning_iteration}: {saved}",
+              flush=True)  # fmt: skip
+        raise TrainingStopped(stop.exit_code)
+
+    def _stop_on_non_finite(self, it: int, count: int) -> None:
+        where = "no log folder, nothing saved"
+        if self.logger.writer is not None:
+            path = self._checkpoint_path(it)
+            self.save(path)
+            self._close_writer()
+            where = f"the last good parameters are in {path}"
+        raise TrainingStopped(
+            f"[intermimic] error: {count} iterations in a row (up to {it}) met non-finite losses or gradients; "
+            f"training stopped ({where}). Lower the learning rate or check the data, then --resume."
+        )
