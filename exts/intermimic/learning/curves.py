@@ -64,7 +64,8 @@ def read_scalars(run: Path) -> dict[str, tuple[list[int], list[float]]]:
     acc.Reload()
     out = {}
     for tag in acc.Tags().get(SCALARS, []):
-        events = acc.Scalars(tag)
+        # by iteration: a resumed run adds event files to its folder, read in file-name order
+        events = sorted(acc.Scalars(tag), key=lambda e: (e.step, e.wall_time))
         out[tag] = ([e.step for e in events], [e.value for e in events])
     return out
 
