@@ -8,6 +8,8 @@ created. Environment ``i`` holds object ``i % N`` of the library's objects.
 
 from __future__ import annotations
 
+import time
+
 from isaaclab.envs import ManagerBasedRLEnv
 
 from ..assets.humanoid import humanoid_usd_path
@@ -44,5 +46,9 @@ class HOIEnv(ManagerBasedRLEnv):
 
     def __init__(self, cfg, render_mode: str | None = None, **kwargs):
         cfg.apply_timing()  # a timing chosen by override (env.timing=legacy) takes effect here
+        start = time.perf_counter()
         self.motion_library, self.object_assets = prepare_scene(cfg)
+        prepared = time.perf_counter()
         super().__init__(cfg, render_mode, **kwargs)
+        self.build_seconds = {"data": prepared - start, "scene": time.perf_counter() - prepared}
+        """Construction time: motion data and object assets, then scene, simulation and managers."""
