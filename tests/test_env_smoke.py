@@ -47,6 +47,27 @@ def test_step_and_reset(env):
     assert (env.episode_length_buf == 0).all()
 
 
+def test_interaction_graph_is_computed_once_per_step(env, monkeypatch):
+    """Reward and interaction-graph termination share one computation of the graph per step."""
+    from intermimic.tasks.mdp import commands
+
+    calls = []
+    original = commands.interaction_graph_stats
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("floors", args[4] if len(args) > 4 else ()))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "interaction_graph_stats", counted)
+    env.reset()
+    env.step(torch.zeros(2, 153))
+    calls.clear()
+    for _ in range(3):
+        env.step(torch.zeros(2, 153))
+    assert len(calls) == 3
+    assert all(0.5 in floors for floors in calls)  # the termination's ratio came from that pass
+
+
 def test_user_mjcf_humanoid_runs_the_task(env, sample_data):
     """The authors' MJCF of the same topology can replace the project's humanoid."""
     env.close()  # one simulation per process at a time

@@ -23,6 +23,7 @@ from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
+from .interaction_graph import InteractionGraphStats, interaction_graph_stats, points_stride
 from .state_init import EpisodeRecorder, PhysicalStateBuffer, SimState, StartFrameSampler, psi_scores
 
 
@@ -88,6 +89,7 @@ class HOIReferenceCommand(CommandTerm):
         self._cache_key = None
         self._cache: dict[str, object] = {}
         self._version = 0
+        self._ig_floors: set[float] = set()
         for name in ("error_body_pos", "error_joint_pos", "error_object_pos"):
             self.metrics[name] = torch.zeros(self.num_envs, device=self.device)
 
@@ -234,6 +236,27 @@ class HOIReferenceCommand(CommandTerm):
             return rot.rotate(self.heading_inverse()[:, None], vec)
 
         return self._cached("field", compute)
+
+    def interaction_graph(self, num_points: int | None = None, floor: float | None = None) -> InteractionGraphStats:
+        """Interaction-graph statistics now (reward error, termination ratios) over the key bodies
+        and an evenly strided subset of about ``num_points`` object points (None: all points).
+
+        Computed once per step and point subset, in bounded memory. The ratios are computed for
+        every ``floor`` asked for so far, so from the second step on a termination's ratio comes
+        from the same pass as the reward's error."""
+        if floor is not None:
+            self._ig_floors.add(float(floor))
+        stride = points_stride(self.object_points.shape[1], num_points)
+        floors = tuple(sorted(self._ig_floors))
+
+        def compute():
+            ref = self.reference()
+            return interaction_graph_stats(
+                self.body_pos[:, KEY_BODY_IDS], ref.body_pos[:, KEY_BODY_IDS],
+                self.object_points_w()[:, ::stride], self.ref_object_points_w()[:, ::stride], floors,
+            )  # fmt: skip
+
+        return self._cached(f"interaction_graph/{stride}/{floors}", compute)
 
     def body_contact_forces(self) -> torch.Tensor:
         """Contact force on each body (canonical order), ``[E, 52, 3]``: forces with the object
