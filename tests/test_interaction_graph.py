@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from intermimic.assets import humanoid_spec as spec
-from intermimic.tasks.mdp.interaction_graph import interaction_graph_stats, points_stride
+from intermimic.tasks.mdp.interaction_graph import interaction_graph_stats, nearest_point_offsets, points_stride
 
 pytestmark = pytest.mark.unit
 KEY = spec.KEY_BODY_IDS
@@ -90,3 +90,23 @@ def test_close_pairs_dominate_the_error():
 def test_points_stride_picks_an_even_subset():
     assert points_stride(1024, 1024) == 1 and points_stride(1024, None) == 1
     assert points_stride(16384, 1024) == 16 and points_stride(100, 1024) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Interaction field: nearest object point per body
+# ---------------------------------------------------------------------------------------
+def full_nearest_offsets(body_pos: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """The straightforward form: all [E, B, P] distances at once."""
+    nearest = torch.cdist(body_pos, points).argmin(dim=-1)
+    return body_pos - torch.gather(points, 1, nearest[..., None].expand(-1, -1, 3))
+
+
+@pytest.mark.parametrize("pairs_per_chunk", [1, 52 * 300 * 2 + 7, 1 << 24])
+def test_nearest_point_offsets_equal_the_full_computation(pairs_per_chunk):
+    body, _, points, _ = _state(num_envs=7)
+    body = torch.cat([body, body + 0.3], dim=1)  # 42 bodies
+    got = nearest_point_offsets(body, points, pairs_per_chunk=pairs_per_chunk)
+    torch.testing.assert_close(got, full_nearest_offsets(body, points), rtol=0, atol=0)
+    # and it is the nearest point: no point is closer than |offset|
+    brute = (body[:, :, None] - points[:, None]).norm(dim=-1).amin(-1)
+    torch.testing.assert_close(got.norm(dim=-1), brute, rtol=1e-5, atol=1e-6)

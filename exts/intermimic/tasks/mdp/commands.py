@@ -23,7 +23,7 @@ from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
-from .interaction_graph import InteractionGraphStats, interaction_graph_stats, points_stride
+from .interaction_graph import InteractionGraphStats, interaction_graph_stats, nearest_point_offsets, points_stride
 from .state_init import EpisodeRecorder, PhysicalStateBuffer, SimState, StartFrameSampler, psi_scores
 
 
@@ -230,9 +230,7 @@ class HOIReferenceCommand(CommandTerm):
         """Simulated interaction field: nearest object point -> body, heading frame, ``[E, 52, 3]``."""
 
         def compute():
-            pts = self.object_points_w()
-            nearest = torch.cdist(self.body_pos, pts).argmin(dim=-1)
-            vec = self.body_pos - torch.gather(pts, 1, nearest[..., None].expand(-1, -1, 3))
+            vec = nearest_point_offsets(self.body_pos, self.object_points_w())
             return rot.rotate(self.heading_inverse()[:, None], vec)
 
         return self._cached("field", compute)

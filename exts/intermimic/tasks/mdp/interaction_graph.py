@@ -1,4 +1,5 @@
-"""The interaction graph's per-step statistics, in bounded memory.
+"""Body-to-object-point relations in bounded memory: the interaction graph's per-step
+statistics and the interaction field's nearest points.
 
 The interaction graph joins each key body j to each object surface point k:
 ``ig[j, k] = p_j - o_k`` in the simulation and ``ig^[j, k] = p^_j - o^_k`` in the reference.
@@ -14,6 +15,9 @@ Everything here depends on a pair only through three squared distances: ``|ig|^2
 chunk of points at a time, coordinate by coordinate (``[E, J, chunk]`` tensors, never the
 ``[E, J, P, 3]`` vectors), and reduced into running sums and maxima, so the memory is bounded
 by ``pairs_per_chunk`` whatever the env count.
+
+The interaction field needs each body's nearest object point (:func:`nearest_point_offsets`),
+computed a block of envs at a time for the same reason.
 """
 
 from __future__ import annotations
@@ -104,3 +108,16 @@ def interaction_graph_stats(
         ratio_by_ref={f: m.sqrt() for f, m in max_by_ref.items()},
         ratio_by_sim={f: m.sqrt() for f, m in max_by_sim.items()},
     )
+
+
+def nearest_point_offsets(body_pos: torch.Tensor, points: torch.Tensor, pairs_per_chunk: int = PAIRS_PER_CHUNK) -> torch.Tensor:
+    """Each body minus its nearest object point, ``[E, B, 3]``, for bodies ``[E, B, 3]`` and
+    points ``[E, P, 3]``; the ``[E, B, P]`` distances exist for a block of envs at a time."""
+    num_envs, num_bodies, _ = body_pos.shape
+    rows = max(1, pairs_per_chunk // max(1, num_bodies * points.shape[1]))
+    out = torch.empty_like(body_pos)
+    for start in range(0, num_envs, rows):
+        body, pts = body_pos[start : start + rows], points[start : start + rows]
+        nearest = torch.cdist(body, pts).argmin(dim=-1)
+        out[start : start + rows] = body - torch.gather(pts, 1, nearest[..., None].expand(-1, -1, 3))
+    return out
