@@ -121,6 +121,10 @@ def add_env_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--actions", choices=("reference", "zero"), default="reference",
                    help="reference: PD targets on the reference pose (default); zero: all-zero actions")  # fmt: skip
     p.add_argument("--no-ppo", dest="ppo", action="store_false", help="skip the PPO update")
+    p.add_argument("--build_only", action="store_true", help="only build the scene and reset (build time and memory)")
+    p.add_argument("--trace", default=None, metavar="DIR",
+                   help="profile the profiled phase: torch profiler trace, op table and Python profile per env count "
+                        "in DIR (slows the step down: read where time goes, not how much)")  # fmt: skip
     p.add_argument("--seed", type=int, default=None, help="seed of env and agent")
     p.add_argument("--motion", nargs="+", default=None, metavar="PATH", help="clip files, folders or data set YAML files")
     p.add_argument("--show_log", action="store_true", help="print the simulator's output (default: written to a log file)")
@@ -134,6 +138,7 @@ ENV_ROWS = (
     ("physics-only step (median ms)", "physics_only_ms", "{:.1f}"),
     ("env / physics-only", "env_vs_physics_ratio", "{:.3f}"),
     ("profiled step (mean ms)", "sections_ms.total", "{:.1f}"),
+    ("  profiled / its physics", "profiled_vs_physics_ratio", "{:.3f}"),
     ("  physics", "sections_ms.physics", "{:.2f}"),
     ("  actions", "sections_ms.actions", "{:.2f}"),
     ("  observations", "sections_ms.observations", "{:.2f}"),
@@ -145,6 +150,8 @@ ENV_ROWS = (
     ("  reset (scene, rest)", "sections_ms.reset", "{:.2f}"),
     ("  other", "sections_ms.other", "{:.2f}"),
     ("envs reset per step", "reset_fraction", "{:.3f}"),
+    ("torch threads: env step", "step_threads", "{:d}"),
+    ("torch threads: PPO", "torch_threads", "{:d}"),
     ("policy act (median ms)", "policy_act_ms", "{:.1f}"),
     ("PPO update (ms)", "ppo_update_ms", "{:.0f}"),
     ("  per env step (ms)", "ppo_update_per_env_step_ms", "{:.1f}"),
@@ -166,16 +173,15 @@ def _lookup(result: dict, path: str):
 
 
 def format_env_table(results: list[dict]) -> str:
-    """Rows: the measured quantities; columns: the env counts."""
+    """Rows: the measured quantities (those measured at some env count); columns: the env counts."""
     width = max(len(r[0]) for r in ENV_ROWS) + 2
     head = "".join(f"{r['num_envs']:>12d}" for r in results)
     lines = ["num_envs".ljust(width) + head]
     for label, path, fmt in ENV_ROWS:
-        cells = []
-        for r in results:
-            v = _lookup(r, path)
-            cells.append(f"{'-' if v is None else fmt.format(v):>12s}")
-        lines.append(label.ljust(width) + "".join(cells))
+        values = [_lookup(r, path) for r in results]
+        if all(v is None for v in values):
+            continue
+        lines.append(label.ljust(width) + "".join(f"{'-' if v is None else fmt.format(v):>12s}" for v in values))
     return "\n".join(lines)
 
 

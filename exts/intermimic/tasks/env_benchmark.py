@@ -4,12 +4,14 @@ memory and scene build time. Used by ``source/benchmark.py env``, which runs
 
 Phases, after ``warmup`` steps:
 
-1. ``steps`` plain env steps, each timed alone: env step time (median) and env-steps/s;
+1. ``steps`` plain env steps, each timed alone and followed by a physics-only step (the env's
+   physics calls for one policy step, no manager): env step and physics-only step times
+   (medians), env-steps/s, and ``env_vs_physics_ratio``, the median of the per-pair ratios
+   (pairs a second apart see the same machine load);
 2. ``steps`` env steps under :class:`~intermimic.tasks.step_profiler.StepProfiler`: mean
-   milliseconds per step of physics and of each manager;
-3. ``steps`` physics-only steps (the env's physics calls for one policy step, no manager):
-   the physics-only step time (median) that the env step is compared with;
-4. one PPO update of the task's runner on a rollout storage filled at this env count (the
+   milliseconds per step of physics and of each manager, and their ratio
+   ``profiled_vs_physics_ratio`` (profiled step over its physics part);
+3. one PPO update of the task's runner on a rollout storage filled at this env count (the
    policy acts on the env's observations; rewards are synthetic), timed alone.
 
 Actions put the PD targets on the reference pose (a stand-in for a trained policy, so
@@ -19,13 +21,16 @@ episodes run as in training rather than ending at once).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import resource
 import statistics
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import torch
 
-from .step_profiler import SECTIONS, StepProfiler
+from .step_profiler import StepProfiler
 
 BYTES_PER_MB = 1024.0 * 1024.0
 
@@ -77,17 +82,38 @@ def _actions(env, kind: str) -> torch.Tensor:
     return reference_actions(env)
 
 
-def time_env_steps(env, steps: int, actions: str) -> list[float]:
-    """Seconds of each of ``steps`` env steps."""
-    out = []
+def time_env_step(env, actions: str) -> float:
+    """Seconds of one env step."""
+    a = _actions(env, actions)
+    _sync(env.device)
+    start = time.perf_counter()
+    env.step(a)
+    _sync(env.device)
+    return time.perf_counter() - start
+
+
+def time_physics_step(env) -> float:
+    """Seconds of one physics-only policy step: the same physics calls as an env step (write,
+    ``decimation`` solver steps, read back) with the last actions' targets, no manager."""
+    per_call = env.cfg.decimation if getattr(env, "_physics_handles_decimation", False) else 1
+    _sync(env.device)
+    start = time.perf_counter()
+    for _ in range(env.cfg.decimation // per_call):
+        env.scene.write_data_to_sim()
+        env.sim.step(render=False)
+        env.scene.update(dt=env.physics_dt * per_call)
+    _sync(env.device)
+    return time.perf_counter() - start
+
+
+def time_paired_steps(env, steps: int, actions: str) -> tuple[list[float], list[float]]:
+    """``steps`` env steps, each followed by a physics-only step: (env seconds, physics seconds).
+    Alternating keeps a shared machine's changing load out of their ratio."""
+    env_s, physics_s = [], []
     for _ in range(steps):
-        a = _actions(env, actions)
-        _sync(env.device)
-        start = time.perf_counter()
-        env.step(a)
-        _sync(env.device)
-        out.append(time.perf_counter() - start)
-    return out
+        env_s.append(time_env_step(env, actions))
+        physics_s.append(time_physics_step(env))
+    return env_s, physics_s
 
 
 def profile_env_steps(env, steps: int, actions: str) -> tuple[dict[str, float], float]:
@@ -100,21 +126,27 @@ def profile_env_steps(env, steps: int, actions: str) -> tuple[dict[str, float], 
         return prof.per_step_ms(), resets / (steps * env.num_envs)
 
 
-def time_physics_steps(env, steps: int) -> list[float]:
-    """Seconds of each of ``steps`` physics-only policy steps: the same physics calls as an
-    env step (write, ``decimation`` solver steps, read back), no manager."""
-    per_call = env.cfg.decimation if getattr(env, "_physics_handles_decimation", False) else 1
-    out = []
-    for _ in range(steps):
-        _sync(env.device)
-        start = time.perf_counter()
-        for _ in range(env.cfg.decimation // per_call):
-            env.scene.write_data_to_sim()
-            env.sim.step(render=False)
-            env.scene.update(dt=env.physics_dt * per_call)
-        _sync(env.device)
-        out.append(time.perf_counter() - start)
-    return out
+@contextmanager
+def traced(stem: Path, device: str):
+    """Record what runs inside: ``<stem>_trace.json`` (torch profiler, chrome://tracing or
+    Perfetto; manager sections appear as named ranges), ``<stem>_ops.txt`` (torch ops by self
+    time) and ``<stem>.pstats`` (Python functions; ``python -m pstats FILE``)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    cuda = torch.device(device).type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    python = cProfile.Profile()
+    with profile(activities=activities) as prof:
+        python.enable()
+        try:
+            yield
+        finally:
+            python.disable()
+    python.dump_stats(str(stem) + ".pstats")
+    prof.export_chrome_trace(str(stem) + "_trace.json")
+    sort = "self_cuda_time_total" if cuda else "self_cpu_time_total"
+    Path(str(stem) + "_ops.txt").write_text(prof.key_averages().table(sort_by=sort, row_limit=50))
 
 
 def time_ppo_update(wrapped_env, agent_cfg) -> dict[str, float]:
@@ -162,7 +194,9 @@ def measure_env(args: argparse.Namespace, overrides: list[str], num_envs: int) -
     """Every benchmark number at ``num_envs`` envs (see the module docstring).
 
     ``args``: ``task``, ``device``, ``motion``, ``seed``, ``steps``, ``warmup``, ``threads``,
-    ``actions``, ``ppo`` and Isaac Lab's launcher arguments; ``overrides`` as for training."""
+    ``actions``, ``ppo``, ``build_only`` (build and reset only), ``trace`` (a folder: profile the
+    profiled phase with :func:`traced`) and Isaac Lab's launcher
+    arguments; ``overrides`` as for training."""
     import gymnasium as gym
     from isaaclab.app import launch_simulation
 
@@ -185,21 +219,30 @@ def measure_env(args: argparse.Namespace, overrides: list[str], num_envs: int) -
         result["build_s"] = time.perf_counter() - start
         env = gym_env.unwrapped
         try:
+            result["step_threads"] = getattr(env, "step_threads", None) or result["torch_threads"]
             for key, seconds in getattr(env, "build_seconds", {}).items():
                 result[f"build_{key}_s"] = seconds
             env.reset()
-            time_env_steps(env, args.warmup, args.actions)
+            if args.build_only:
+                result["peak_rss_mb"] = peak_rss_mb()
+                result.update(gpu.report())
+                return result
+            for _ in range(args.warmup):
+                time_env_step(env, args.actions)
             gpu.sample()
 
-            step_s = time_env_steps(env, args.steps, args.actions)
-            result["env_step_ms"] = _median_ms(step_s)
-            result["env_steps_per_s"] = num_envs / statistics.median(step_s)
-            sections, result["reset_fraction"] = profile_env_steps(env, args.steps, args.actions)
-            result["sections_ms"] = sections
-            gpu.sample()
-            physics_s = time_physics_steps(env, args.steps)
+            env_s, physics_s = time_paired_steps(env, args.steps, args.actions)
+            result["env_step_ms"] = _median_ms(env_s)
+            result["env_steps_per_s"] = num_envs / statistics.median(env_s)
             result["physics_only_ms"] = _median_ms(physics_s)
-            result["env_vs_physics_ratio"] = result["env_step_ms"] / result["physics_only_ms"]
+            result["env_vs_physics_ratio"] = statistics.median(e / p for e, p in zip(env_s, physics_s))
+            if args.trace:
+                with traced(Path(args.trace) / f"env_{num_envs}", device):
+                    sections, result["reset_fraction"] = profile_env_steps(env, args.steps, args.actions)
+            else:
+                sections, result["reset_fraction"] = profile_env_steps(env, args.steps, args.actions)
+            result["sections_ms"] = sections
+            result["profiled_vs_physics_ratio"] = sections["total"] / sections["physics"]
             result["peak_rss_env_mb"] = peak_rss_mb()
             gpu.sample()
             if args.ppo:
@@ -211,5 +254,3 @@ def measure_env(args: argparse.Namespace, overrides: list[str], num_envs: int) -
             gym_env.close()
     return result
 
-
-SECTION_KEYS = (*SECTIONS, "other")

@@ -9,7 +9,9 @@ created. Environment ``i`` holds object ``i % N`` of the library's objects.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
+import torch
 from isaaclab.envs import ManagerBasedRLEnv
 
 from ..assets.humanoid import humanoid_usd_path
@@ -41,6 +43,19 @@ def prepare_scene(cfg) -> tuple[object, list]:
     return library, assets
 
 
+@contextmanager
+def torch_threads(count: int | None):
+    """Run the block with ``count`` torch intra-op threads (None: unchanged), then restore."""
+    previous = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if count:
+            torch.set_num_threads(previous)
+
+
 class HOIEnv(ManagerBasedRLEnv):
     """Manager-based RL env whose scene objects follow the loaded clips."""
 
@@ -52,3 +67,8 @@ class HOIEnv(ManagerBasedRLEnv):
         super().__init__(cfg, render_mode, **kwargs)
         self.build_seconds = {"data": prepared - start, "scene": time.perf_counter() - prepared}
         """Construction time: motion data and object assets, then scene, simulation and managers."""
+        self.step_threads = cfg.cpu_step_threads if torch.device(self.device).type == "cpu" else None
+
+    def step(self, action):
+        with torch_threads(self.step_threads):
+            return super().step(action)

@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 
 import torch
+from torch.profiler import record_function
 
 SECTIONS = ("physics", "actions", "observations", "rewards", "terminations", "commands", "events", "curriculum", "reset")
 """Sections of a step, in report order; time outside them is ``other``."""
@@ -84,7 +85,8 @@ class StepProfiler:
             start = time.perf_counter() if section == "step" else None
             self._enter(section)
             try:
-                return original(*args, **kwargs)
+                with record_function(section):  # a named range in torch profiler traces
+                    return original(*args, **kwargs)
             finally:
                 self._exit()
                 if start is not None:
