@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
@@ -209,7 +210,11 @@ def _measure_in_child(args, overrides: list[str], num_envs: int, log_path: str |
         os.dup2(fd, 2)
     from intermimic.tasks.env_benchmark import measure_env
 
-    return measure_env(args, overrides, num_envs)
+    try:
+        return measure_env(args, overrides, num_envs)
+    except Exception:
+        traceback.print_exc()  # into the log; the parent reports the error in one line
+        raise
 
 
 def _run_fresh_process(args, overrides: list[str], num_envs: int, log_path: str | None) -> dict:

@@ -1,10 +1,10 @@
 """The env benchmark: the step profiler (no simulator) and a CI-sized run of the command."""
 
+import importlib.util
 import json
 import math
 import subprocess
 import sys
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -13,30 +13,33 @@ from conftest import REPO_ROOT
 from intermimic.tasks.step_profiler import SECTIONS, StepProfiler
 
 
-class _Manager:
-    def __init__(self, seconds: float, inner=None):
-        self.seconds, self.inner = seconds, inner
+class _Clock:
+    """A fake clock: each fake manager call advances it by a fixed amount."""
 
-    def compute(self, *args, **kwargs):
-        time.sleep(self.seconds)
-        if self.inner is not None:
-            self.inner()
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def spend(self, ms: float) -> None:
+        self.now += ms / 1e3
 
 
-def _fake_env():
+def _fake_env(clock: _Clock):
     """An env whose step spends 20 ms in physics, 10 ms in rewards and 30 ms in the reset, of
     which 15 ms are the reset event (nested), plus 5 ms of its own."""
     env = SimpleNamespace(device="cpu")
-    env.sim = SimpleNamespace(step=lambda render=False: time.sleep(0.02))
-    env.reward_manager = SimpleNamespace(compute=_Manager(0.01).compute)
-    env.event_manager = SimpleNamespace(apply=lambda **kw: time.sleep(0.015))
-    env._reset_idx = lambda ids: (time.sleep(0.015), env.event_manager.apply(mode="reset"))
+    env.sim = SimpleNamespace(step=lambda render=False: clock.spend(20))
+    env.reward_manager = SimpleNamespace(compute=lambda: clock.spend(10))
+    env.event_manager = SimpleNamespace(apply=lambda **kw: clock.spend(15))
+    env._reset_idx = lambda ids: (clock.spend(15), env.event_manager.apply(mode="reset"))
 
     def step(action):
         env.sim.step()
         env.reward_manager.compute()
         env._reset_idx([0])
-        time.sleep(0.005)
+        clock.spend(5)
 
     env.step = step
     return env
@@ -44,28 +47,48 @@ def _fake_env():
 
 @pytest.mark.unit
 def test_step_profiler_charges_nested_calls_to_their_own_section():
-    env = _fake_env()
-    with StepProfiler(env, sync=False) as prof:
+    clock = _Clock()
+    env = _fake_env(clock)
+    with StepProfiler(env, sync=False, clock=clock) as prof:
         for _ in range(4):
             env.step(None)
         ms = prof.per_step_ms()
     assert prof.steps == 4
-    expected = {"physics": 20, "rewards": 10, "events": 15, "reset": 15, "other": 5}
-    for name, value in expected.items():
-        assert value <= ms[name] < value + 8, (name, ms)
-    assert ms["observations"] == 0.0
-    parts = sum(ms[s] for s in SECTIONS) + ms["other"]
-    assert parts == pytest.approx(ms["total"], rel=0.02)
+    expected = {"physics": 20, "rewards": 10, "events": 15, "reset": 15, "other": 5, "total": 65, "observations": 0}
+    assert {k: round(ms[k], 9) for k in expected} == expected
+    assert sum(ms[s] for s in SECTIONS) + ms["other"] == pytest.approx(ms["total"])
 
 
 @pytest.mark.unit
 def test_step_profiler_removes_its_wrappers():
-    env = _fake_env()
+    env = _fake_env(_Clock())
     original = env.reward_manager.compute
     prof = StepProfiler(env, sync=False)
     assert env.reward_manager.compute is not original
     prof.close()
     assert env.reward_manager.compute is original
+
+
+def _benchmark_script():
+    spec = importlib.util.spec_from_file_location("_script_benchmark", REPO_ROOT / "source" / "benchmark.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.unit
+def test_runs_combine_into_per_number_medians_and_one_table_column_per_env_count():
+    bench = _benchmark_script()
+    runs = [{"num_envs": 16, "env_step_ms": v, "sections_ms": {"physics": 10.0 * v}, "device": "cpu"}
+            for v in (3.0, 1.0, 2.0)]  # fmt: skip
+    merged = bench.median_of_runs(runs)
+    assert merged == {"num_envs": 16, "env_step_ms": 2.0, "sections_ms": {"physics": 20.0}, "device": "cpu"}
+    table = bench.format_env_table([merged, {**merged, "num_envs": 64, "env_step_ms": 8.0}])
+    lines = table.splitlines()
+    assert lines[0].split() == ["num_envs", "16", "64"]
+    assert "env step (median ms)" in table and "PPO update" not in table  # rows nobody measured are left out
+    row = next(line for line in lines if line.startswith("env step (median ms)"))
+    assert row.split()[-2:] == ["2.0", "8.0"]
 
 
 @pytest.mark.sim

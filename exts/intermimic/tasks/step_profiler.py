@@ -41,9 +41,10 @@ class StepProfiler:
     ``with StepProfiler(env) as prof: env.step(a)`` then ``prof.per_step_ms()``.
     """
 
-    def __init__(self, env, sync: bool | None = None):
+    def __init__(self, env, sync: bool | None = None, clock=time.perf_counter):
         self.env = env
         self.sync = torch.device(env.device).type == "cuda" if sync is None else sync
+        self.clock = clock
         self.totals: dict[str, float] = defaultdict(float)
         self.steps = 0
         self.step_seconds: list[float] = []
@@ -60,7 +61,7 @@ class StepProfiler:
     def _now(self) -> float:
         if self.sync:
             torch.cuda.synchronize()
-        return time.perf_counter()
+        return self.clock()
 
     def _enter(self, section: str) -> None:
         now = self._now()
@@ -82,7 +83,7 @@ class StepProfiler:
 
         @functools.wraps(original)
         def timed(*args, **kwargs):
-            start = time.perf_counter() if section == "step" else None
+            start = self.clock() if section == "step" else None
             self._enter(section)
             try:
                 with record_function(section):  # a named range in torch profiler traces
@@ -91,17 +92,12 @@ class StepProfiler:
                 self._exit()
                 if start is not None:
                     self.steps += 1
-                    self.step_seconds.append(time.perf_counter() - start)
+                    self.step_seconds.append(self.clock() - start)
 
         setattr(owner, method, timed)  # an instance attribute: shadows the class's method
         self._wrapped.append((owner, method, own))
 
     # ----------------------------------------------------------------------------------
-    def reset_counts(self) -> None:
-        self.totals.clear()
-        self.steps = 0
-        self.step_seconds.clear()
-
     def per_step_ms(self) -> dict[str, float]:
         """Mean milliseconds per env step of each section, ``other`` and ``total``."""
         n = max(self.steps, 1)
