@@ -9,9 +9,9 @@ created. Environment ``i`` holds object ``i % N`` of the library's objects.
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
 import torch
+
 from isaaclab.envs import ManagerBasedRLEnv
 
 from ..assets.humanoid import humanoid_usd_path
@@ -19,6 +19,7 @@ from ..assets.object_registry import ObjectRegistry
 from ..assets.object_scene import add_objects_to_scene
 from ..assets.objects import ObjectPhysicsCfg
 from ..motion.loader import load_library
+from ..motion.threads import torch_threads
 
 
 def prepare_scene(cfg) -> tuple[object, list]:
@@ -43,19 +44,6 @@ def prepare_scene(cfg) -> tuple[object, list]:
     return library, assets
 
 
-@contextmanager
-def torch_threads(count: int | None):
-    """Run the block with ``count`` torch intra-op threads (None: unchanged), then restore."""
-    previous = torch.get_num_threads()
-    if count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        if count:
-            torch.set_num_threads(previous)
-
-
 class HOIEnv(ManagerBasedRLEnv):
     """Manager-based RL env whose scene objects follow the loaded clips."""
 
@@ -70,5 +58,7 @@ class HOIEnv(ManagerBasedRLEnv):
         self.step_threads = cfg.cpu_step_threads if torch.device(self.device).type == "cpu" else None
 
     def step(self, action):
+        if not self.step_threads:
+            return super().step(action)
         with torch_threads(self.step_threads):
             return super().step(action)

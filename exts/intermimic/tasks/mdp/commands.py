@@ -211,8 +211,8 @@ class HOIReferenceCommand(CommandTerm):
 
     @property
     def object_points(self) -> torch.Tensor:
-        """Each env's object surface points in the object frame, ``[E, P, 3]``."""
-        return self.library.object_points[self.env_object]
+        """Each env's object surface points in the object frame, ``[E, P, 3]`` (gathered once per step)."""
+        return self._cached("object_points", lambda: self.library.object_points[self.env_object])
 
     def heading_inverse(self) -> torch.Tensor:
         """H: the yaw-only rotation undoing the simulated root's heading, ``[E, 4]``."""
@@ -244,7 +244,7 @@ class HOIReferenceCommand(CommandTerm):
         from the same pass as the reward's error."""
         if floor is not None:
             self._ig_floors.add(float(floor))
-        stride = points_stride(self.object_points.shape[1], num_points)
+        stride = points_stride(self.library.object_points.shape[1], num_points)
         floors = tuple(sorted(self._ig_floors))
 
         def compute():
