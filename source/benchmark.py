@@ -1,10 +1,15 @@
 """Benchmarks that print tables (not timed tests).
 
     ./intermimic.sh benchmark motion [--hours 10] [--envs 4096] [--device cuda]
+    ./intermimic.sh benchmark env [--task ID] [--num_envs 4 16 64] [--steps N] [--json FILE]
+        [--device cpu|cuda:0] [--runs K] [dataset=<name>] [env.<path>=v] ...
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
            of N hours; per-step query time for E environments vs 1, 1000 and all clips.
+  env      the task's environment per env count: env-steps/s, ms per env step split into
+           physics and each manager, env step vs physics-only step, one PPO update, peak host
+           and GPU memory, scene build time. Each env count runs in a fresh process.
 
 Add a subcommand by writing ``add_<name>_args(parser)`` and ``run_<name>(args) -> int`` and
 listing them in SUBCOMMANDS.
@@ -13,9 +18,13 @@ listing them in SUBCOMMANDS.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
@@ -94,7 +103,201 @@ def run_motion(args) -> int:
 
 
 # -------------------------------------------------------------------------------------------------
-SUBCOMMANDS = {"motion": (add_motion_args, run_motion, "motion library load, memory and query time")}
+# env
+# -------------------------------------------------------------------------------------------------
+CPU_ENV_COUNTS = (4, 16, 64)
+CUDA_ENV_COUNTS = (256, 1024, 4096, 8192)
+
+
+def add_env_args(p: argparse.ArgumentParser) -> None:
+    from isaaclab.app import add_launcher_args
+
+    from intermimic.tasks import TEACHER_TASK
+
+    p.add_argument("--task", default=TEACHER_TASK, help="gym task ID (default: %(default)s)")
+    p.add_argument("--num_envs", type=int_at_least(1), nargs="+", default=None,
+                   help=f"env counts (default: {' '.join(map(str, CPU_ENV_COUNTS))} on the CPU, "
+                        f"{' '.join(map(str, CUDA_ENV_COUNTS))} on CUDA)")  # fmt: skip
+    p.add_argument("--steps", type=int_at_least(1), default=None, help="timed env steps per phase (default: 20 on the CPU, 200 on CUDA)")
+    p.add_argument("--warmup", type=int_at_least(0), default=None, help="untimed steps first (default: 3 on the CPU, 20 on CUDA)")
+    p.add_argument("--runs", type=int_at_least(1), default=1, help="measure each env count K times (fresh process each) and report medians")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write the numbers to FILE (JSON), after each env count")
+    p.add_argument("--threads", type=int_at_least(1), default=None, help="torch CPU threads (default: torch's default)")
+    p.add_argument("--actions", choices=("reference", "zero"), default="reference",
+                   help="reference: PD targets on the reference pose (default); zero: all-zero actions")  # fmt: skip
+    p.add_argument("--no-ppo", dest="ppo", action="store_false", help="skip the PPO update")
+    p.add_argument("--build_only", action="store_true", help="only build the scene and reset (build time and memory)")
+    p.add_argument("--trace", default=None, metavar="DIR",
+                   help="profile the profiled phase: torch profiler trace, op table and Python profile per env count "
+                        "in DIR (slows the step down: read where time goes, not how much)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=None, help="seed of env and agent")
+    p.add_argument("--motion", nargs="+", default=None, metavar="PATH", help="clip files, folders or data set YAML files")
+    p.add_argument("--show_log", action="store_true", help="print the simulator's output (default: written to a log file)")
+    add_launcher_args(p)
+    p.set_defaults(device=None)
+
+
+ENV_ROWS = (
+    ("env-steps/s", "env_steps_per_s", "{:.1f}"),
+    ("env step (median ms)", "env_step_ms", "{:.1f}"),
+    ("physics-only step (median ms)", "physics_only_ms", "{:.1f}"),
+    ("env / physics-only", "env_vs_physics_ratio", "{:.3f}"),
+    ("profiled step (mean ms)", "sections_ms.total", "{:.1f}"),
+    ("  profiled / its physics", "profiled_vs_physics_ratio", "{:.3f}"),
+    ("  physics", "sections_ms.physics", "{:.2f}"),
+    ("  actions", "sections_ms.actions", "{:.2f}"),
+    ("  observations", "sections_ms.observations", "{:.2f}"),
+    ("  rewards", "sections_ms.rewards", "{:.2f}"),
+    ("  terminations", "sections_ms.terminations", "{:.2f}"),
+    ("  commands", "sections_ms.commands", "{:.2f}"),
+    ("  events", "sections_ms.events", "{:.2f}"),
+    ("  curriculum", "sections_ms.curriculum", "{:.2f}"),
+    ("  reset (scene, rest)", "sections_ms.reset", "{:.2f}"),
+    ("  other", "sections_ms.other", "{:.2f}"),
+    ("envs reset per step", "reset_fraction", "{:.3f}"),
+    ("torch threads: env step", "step_threads", "{:d}"),
+    ("torch threads: PPO", "torch_threads", "{:d}"),
+    ("policy act (median ms)", "policy_act_ms", "{:.1f}"),
+    ("PPO update (ms)", "ppo_update_ms", "{:.0f}"),
+    ("  per env step (ms)", "ppo_update_per_env_step_ms", "{:.1f}"),
+    ("peak host RSS, env steps (MB)", "peak_rss_env_mb", "{:.0f}"),
+    ("peak host RSS, whole run (MB)", "peak_rss_mb", "{:.0f}"),
+    ("peak GPU torch alloc (MB)", "gpu_peak_allocated_mb", "{:.0f}"),
+    ("GPU device used (MB)", "gpu_device_used_mb", "{:.0f}"),
+    ("scene build (s)", "build_s", "{:.1f}"),
+    ("  data + objects (s)", "build_data_s", "{:.1f}"),
+    ("  scene, sim, managers (s)", "build_scene_s", "{:.1f}"),
+)
+
+
+def _lookup(result: dict, path: str):
+    value = result
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def format_env_table(results: list[dict]) -> str:
+    """Rows: the measured quantities (those measured at some env count); columns: the env counts."""
+    width = max(len(r[0]) for r in ENV_ROWS) + 2
+    head = "".join(f"{r['num_envs']:>12d}" for r in results)
+    lines = ["num_envs".ljust(width) + head]
+    for label, path, fmt in ENV_ROWS:
+        values = [_lookup(r, path) for r in results]
+        if all(v is None for v in values):
+            continue
+        lines.append(label.ljust(width) + "".join(f"{'-' if v is None else fmt.format(v):>12s}" for v in values))
+    return "\n".join(lines)
+
+
+def median_of_runs(runs: list[dict]) -> dict:
+    """Per number, the median over runs (nested dicts per key; other values from the first run)."""
+    out = {}
+    for key, first in runs[0].items():
+        values = [r.get(key) for r in runs]
+        if isinstance(first, dict):
+            out[key] = median_of_runs(values)
+        elif isinstance(first, float) and all(isinstance(v, (int, float)) for v in values):
+            out[key] = statistics.median(values)
+        else:
+            out[key] = first
+    return out
+
+
+def _measure_in_child(args, overrides: list[str], num_envs: int, log_path: str | None) -> dict:
+    """Runs in a fresh process: the simulator's output goes to ``log_path`` unless verbose."""
+    if log_path is not None:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+    from intermimic.tasks.env_benchmark import measure_env
+
+    try:
+        return measure_env(args, overrides, num_envs)
+    except Exception:
+        traceback.print_exc()  # into the log; the parent reports the error in one line
+        raise
+
+
+def _run_fresh_process(args, overrides: list[str], num_envs: int, log_path: str | None) -> dict:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            return pool.submit(_measure_in_child, args, overrides, num_envs, log_path).result()
+        except BrokenProcessPool:
+            return {"num_envs": num_envs, "error": "the process died (out of memory?)"}
+        except Exception as exc:  # noqa: BLE001  (a failure at one env count must not lose the others)
+            return {"num_envs": num_envs, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def run_env(args, overrides: list[str]) -> int:
+    import torch
+
+    from intermimic.launch import pick_device
+
+    args.device = pick_device(args.device)
+    cuda = args.device.startswith("cuda")
+    counts = args.num_envs or list(CUDA_ENV_COUNTS if cuda else CPU_ENV_COUNTS)
+    args.num_envs = None
+    args.steps = args.steps or (200 if cuda else 20)
+    args.warmup = args.warmup if args.warmup is not None else (20 if cuda else 3)
+    logs = Path(tempfile.mkdtemp(prefix="intermimic-benchmark-"))
+    print(f"env benchmark: task {args.task}, device {args.device}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
+          f"{args.steps} steps per phase after {args.warmup} warm-up steps, {args.runs} run(s) per env count"
+          + ("" if args.show_log else f"; simulator output in {logs}/"), flush=True)  # fmt: skip
+    results: list[dict] = []
+    for n in counts:
+        runs = []
+        for k in range(args.runs):
+            log_path = None if args.show_log else str(logs / f"env_{n}_run{k}.log")
+            print(f"  {n} envs, run {k + 1}/{args.runs} ...", flush=True)
+            r = _run_fresh_process(args, overrides, n, log_path)
+            if "error" in r:
+                print(f"  {n} envs failed: {r['error']}" + (f" (log: {log_path})" if log_path else ""), flush=True)
+                break
+            runs.append(r)
+        if not runs:
+            results.append({"num_envs": n, "error": r["error"]})
+        else:
+            results.append(median_of_runs(runs) | {"runs": len(runs)})
+        if args.json:
+            write_env_json(args.json, args, overrides, results)
+    measured = [r for r in results if "error" not in r]
+    if measured:
+        note = f" (medians of {args.runs} runs)" if args.runs > 1 else ""
+        print(f"\nenv benchmark{note}: ms per env step, profiled sections are means over {args.steps} steps\n")
+        print(format_env_table(measured))
+    if args.json:
+        print(f"\nwrote {args.json}")
+    return 0 if len(measured) == len(results) else 1
+
+
+def write_env_json(path: str, args, overrides: list[str], results: list[dict]) -> None:
+    import platform
+
+    import torch
+
+    meta = {"task": args.task, "device": args.device, "steps": args.steps, "warmup": args.warmup, "runs": args.runs,
+            "actions": args.actions, "overrides": overrides, "torch": torch.__version__, "cpus": os.cpu_count(),
+            "machine": platform.platform(), "date": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    tmp.replace(out)
+
+
+# -------------------------------------------------------------------------------------------------
+SUBCOMMANDS = {
+    "motion": (add_motion_args, run_motion, "motion library load, memory and query time"),
+    "env": (add_env_args, run_env, "environment step time per manager, PPO update, memory, build time"),
+}
+TAKES_OVERRIDES = {"env"}
 
 
 def build_parser():
@@ -102,14 +305,27 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (add_args, _, help_text) in SUBCOMMANDS.items():
         add_args(sub.add_parser(name, help=help_text))
+    parser.subcommand_parsers = dict(sub.choices)
     return parser
 
 
 @command
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args, rest = parser.parse_known_args(argv)
     start = time.perf_counter()
-    code = SUBCOMMANDS[args.command][1](args)
+    if args.command in TAKES_OVERRIDES:
+        from intermimic.launch import parse
+
+        name = args.command
+        args, overrides = parse(parser.subcommand_parsers[name], argv[argv.index(name) + 1 :])
+        args.command = name
+        code = SUBCOMMANDS[name][1](args, overrides)
+    else:
+        if rest:
+            parser.subcommand_parsers[args.command].error(f"unrecognized arguments: {' '.join(rest)}")
+        code = SUBCOMMANDS[args.command][1](args)
     print(f"\n({args.command} benchmark took {time.perf_counter() - start:.0f} s)")
     return code
 

@@ -61,6 +61,47 @@ def test_reward_factors_are_logged_also_on_steps_with_resets(env):
     assert 0.0 <= float(log["Reward/r"]) <= 1.0
 
 
+def test_interaction_graph_is_computed_once_per_step(env, monkeypatch):
+    """Reward and interaction-graph termination share one computation of the graph per step."""
+    from intermimic.tasks.mdp import commands
+
+    calls = []
+    original = commands.interaction_graph_stats
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("floors", args[4] if len(args) > 4 else ()))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "interaction_graph_stats", counted)
+    env.reset()
+    env.step(torch.zeros(2, 153))
+    calls.clear()
+    for _ in range(3):
+        env.step(torch.zeros(2, 153))
+    assert len(calls) == 3
+    assert all(0.5 in floors for floors in calls)  # the termination's ratio came from that pass
+
+
+def test_cpu_env_steps_on_one_torch_thread_and_restores_the_setting(env):
+    """``cpu_step_threads=1``: the managers run single-threaded, the caller's setting comes back."""
+    seen = []
+    compute = env.reward_manager.compute
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return compute(*args, **kwargs)
+
+    before = torch.get_num_threads()
+    env.reward_manager.compute = spy
+    torch.set_num_threads(2)
+    try:
+        env.step(torch.zeros(2, 153))
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        del env.reward_manager.compute
+        torch.set_num_threads(before)
+
+
 def test_user_mjcf_humanoid_runs_the_task(env, sample_data):
     """The authors' MJCF of the same topology can replace the project's humanoid."""
     env.close()  # one simulation per process at a time

@@ -9,6 +9,7 @@ import torch
 from intermimic.assets import humanoid_spec as spec
 from intermimic.tasks.mdp import rewards as R
 from intermimic.tasks.mdp.actions import limit_offset_scale
+from intermimic.tasks.mdp.interaction_graph import interaction_graph_stats
 from intermimic.tasks.mdp.state_init import (
     STATE_DIM,
     EpisodeRecorder,
@@ -89,8 +90,8 @@ def test_errors_vanish_on_the_reference_state():
     for name, value in {**h, **o}.items():
         torch.testing.assert_close(value, torch.zeros(3), atol=2e-3, rtol=0, msg=name)
     pts = torch.randn(3, 64, 3)
-    ig = R.interaction_graph(ref.body_pos, pts)
-    torch.testing.assert_close(R.interaction_graph_error(ig, ig), torch.zeros(3))
+    key_pos = ref.body_pos[:, spec.KEY_BODY_IDS]
+    torch.testing.assert_close(interaction_graph_stats(key_pos, key_pos, pts, pts).error, torch.zeros(3))
 
 
 def test_position_error_is_interaction_weighted_with_legs_forced():
@@ -122,14 +123,6 @@ def test_object_position_error_uses_heading_frame_and_absolute_height():
     root[:, 2] = ref.root_pos[:, 2]
     o = R.object_errors(ref, root, q, obj, ref.obj_quat, ref.obj_lin_vel, ref.obj_ang_vel)
     torch.testing.assert_close(o["op"], torch.zeros(1), atol=1e-10, rtol=0)
-
-
-def test_interaction_graph_weights_are_normalised_and_favour_close_pairs():
-    body = torch.zeros(1, 52, 3)
-    pts = torch.tensor([[[0.05, 0, 0], [2.0, 0, 0]]])
-    w = R.interaction_graph_weights(R.interaction_graph(body, pts))
-    torch.testing.assert_close(w.sum(), torch.tensor(1.0))
-    assert (w[0, :, 0] > w[0, :, 1]).all()
 
 
 # ---------------------------------------------------------------------------------------

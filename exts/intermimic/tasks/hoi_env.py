@@ -8,12 +8,17 @@ created. Environment ``i`` holds object ``i % N`` of the library's objects.
 
 from __future__ import annotations
 
+import time
+
+import torch
+
 from isaaclab.envs import ManagerBasedRLEnv
 
 from ..assets.humanoid import humanoid_usd_path
 from ..assets.object_registry import ObjectRegistry
 from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
+from ..motion.threads import torch_threads
 from .mdp.observation_layout import OffsetMajorObservationManager
 from .non_finite_guard import guard_step
 
@@ -75,8 +80,13 @@ class HOIEnv(ManagerBasedRLEnv):
 
     def __init__(self, cfg, render_mode: str | None = None, **kwargs):
         cfg.apply_timing()  # a timing chosen by override (env.timing=legacy) takes effect here
+        start = time.perf_counter()
         self.motion_library, self.object_assets = prepare_scene(cfg)
+        prepared = time.perf_counter()
         super().__init__(cfg, render_mode, **kwargs)
+        self.build_seconds = {"data": prepared - start, "scene": time.perf_counter() - prepared}
+        """Construction time: motion data and object assets, then scene, simulation and managers."""
+        self.step_threads = cfg.cpu_step_threads if torch.device(self.device).type == "cpu" else None
 
     def load_managers(self):
         super().load_managers()
@@ -93,8 +103,14 @@ class HOIEnv(ManagerBasedRLEnv):
             log.update(getattr(self.reward_manager.get_term_cfg(name).func, "step_log", {}))
 
     def step(self, action):
-        """Isaac Lab's step, then the non-finite guard: no NaN/inf observation or reward leaves it."""
-        obs, reward, terminated, truncated, extras = super().step(action)
+        """Isaac Lab's step (on ``cpu_step_threads`` torch threads on the CPU), then the step's
+        reward-term values into the log and the non-finite guard: no NaN/inf observation or
+        reward leaves it."""
+        if self.step_threads:
+            with torch_threads(self.step_threads):
+                obs, reward, terminated, truncated, extras = super().step(action)
+        else:
+            obs, reward, terminated, truncated, extras = super().step(action)
         self._log_term_values(extras)
         guard_step(self, obs, reward, terminated, truncated, extras)
         return obs, reward, terminated, truncated, extras

@@ -156,6 +156,12 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
     humanoid_mjcf: str | None = None
     """A user MJCF of the canonical topology (e.g. the authors' ``omomo.xml``) to simulate instead of
     the project's own humanoid (``env.humanoid_mjcf=/path/omomo.xml``)."""
+    cpu_step_threads: int | None = 1
+    """torch intra-op threads while the env steps on the CPU (None: torch's setting). The MDP's
+    tensors are small and Warp's CPU kernels run on one thread, so one thread costs little and
+    keeps a machine shared with other processes from being oversubscribed (measured: up to ten
+    times slower managers with two threads on a busy 2-core machine). PPO updates keep torch's
+    setting."""
     timing: str = "high_fidelity"
     """Published simulation setting: ``high_fidelity`` (default) or ``legacy`` (``env.timing=legacy``)."""
     applied_timing: str = ""

@@ -42,6 +42,10 @@ class HOIJointPositionAction(JointPositionAction):
         self._offset = offset.clone()
         self._scale = scale.clone()
 
+    def actions_for_targets(self, joint_pos: torch.Tensor) -> torch.Tensor:
+        """The actions in [-1, 1] whose PD targets are ``joint_pos`` (canonical DOF order), clipped."""
+        return ((joint_pos - self._offset) / self._scale).clamp(-1.0, 1.0)
+
 
 @configclass
 class HOIJointPositionActionCfg(JointPositionActionCfg):

@@ -23,6 +23,7 @@ from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
+from .interaction_graph import InteractionGraphStats, interaction_graph_stats, nearest_point_offsets, points_stride
 from .state_init import (
     EpisodeRecorder, PhysicalStateBuffer, ReleaseStartFrameSampler, SimState, StartFrameSampler, psi_scores,
     release_psi_frames,
@@ -103,6 +104,7 @@ class HOIReferenceCommand(CommandTerm):
         self._cache_key = None
         self._cache: dict[str, object] = {}
         self._version = 0
+        self._ig_floors: set[float] = set()
         for name in ("error_body_pos", "error_joint_pos", "error_object_pos"):
             self.metrics[name] = torch.zeros(self.num_envs, device=self.device)
 
@@ -224,8 +226,8 @@ class HOIReferenceCommand(CommandTerm):
 
     @property
     def object_points(self) -> torch.Tensor:
-        """Each env's object surface points in the object frame, ``[E, P, 3]``."""
-        return self.library.object_points[self.env_object]
+        """Each env's object surface points in the object frame, ``[E, P, 3]`` (gathered once per step)."""
+        return self._cached("object_points", lambda: self.library.object_points[self.env_object])
 
     def heading_inverse(self) -> torch.Tensor:
         """H: the yaw-only rotation undoing the simulated root's heading, ``[E, 4]``."""
@@ -243,9 +245,7 @@ class HOIReferenceCommand(CommandTerm):
         """Simulated interaction field: nearest object point -> body, heading frame, ``[E, 52, 3]``."""
 
         def compute():
-            pts = self.object_points_w()
-            nearest = torch.cdist(self.body_pos, pts).argmin(dim=-1)
-            vec = self.body_pos - torch.gather(pts, 1, nearest[..., None].expand(-1, -1, 3))
+            vec = nearest_point_offsets(self.body_pos, self.object_points_w())
             return rot.rotate(self.heading_inverse()[:, None], vec)
 
         return self._cached("field", compute)
@@ -257,6 +257,27 @@ class HOIReferenceCommand(CommandTerm):
             sensor = self._env.scene[self.cfg.contact_sensor_name]
             self._contact_sensor_ids = torch.tensor(canonical_sensor_ids(sensor), device=self.device)
         return self._contact_sensor_ids
+
+    def interaction_graph(self, num_points: int | None = None, floor: float | None = None) -> InteractionGraphStats:
+        """Interaction-graph statistics now (reward error, termination ratios) over the key bodies
+        and an evenly strided subset of about ``num_points`` object points (None: all points).
+
+        Computed once per step and point subset, in bounded memory. The ratios are computed for
+        every ``floor`` asked for so far, so from the second step on a termination's ratio comes
+        from the same pass as the reward's error."""
+        if floor is not None:
+            self._ig_floors.add(float(floor))
+        stride = points_stride(self.library.object_points.shape[1], num_points)
+        floors = tuple(sorted(self._ig_floors))
+
+        def compute():
+            ref = self.reference()
+            return interaction_graph_stats(
+                self.body_pos[:, KEY_BODY_IDS], ref.body_pos[:, KEY_BODY_IDS],
+                self.object_points_w()[:, ::stride], self.ref_object_points_w()[:, ::stride], floors,
+            )  # fmt: skip
+
+        return self._cached(f"interaction_graph/{stride}/{floors}", compute)
 
     def body_contact_forces(self) -> torch.Tensor:
         """Contact force on each body (canonical order), ``[E, 52, 3]``: forces with the object

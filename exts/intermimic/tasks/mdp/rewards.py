@@ -106,23 +106,6 @@ def object_errors(ref, root_pos, root_quat, obj_pos, obj_quat, obj_lin_vel, obj_
     }
 
 
-def interaction_graph(body_pos: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-    """ig[j, k] = p_j - o_k for key bodies j and object points k: ``[E, 21, P, 3]``."""
-    return body_pos[:, KEY, None, :] - points[:, None, :, :]
-
-
-def interaction_graph_weights(ig: torch.Tensor) -> torch.Tensor:
-    """Normalised 1 / clamp(|ig|^2, 0.01) over all (j, k) pairs: ``[E, 21, P]``."""
-    w = 1.0 / (ig**2).sum(-1).clamp_min(0.01)
-    return w / w.sum(dim=(1, 2), keepdim=True)
-
-
-def interaction_graph_error(ig_sim: torch.Tensor, ig_ref: torch.Tensor) -> torch.Tensor:
-    """E_ig = 1/2 sum |ig - ig^|^2 (w_sim + w_ref), ``[E]``."""
-    w = interaction_graph_weights(ig_sim) + interaction_graph_weights(ig_ref)
-    return 0.5 * (((ig_sim - ig_ref) ** 2).sum(-1) * w).sum(dim=(1, 2))
-
-
 def contact_factors(
     labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg, release_other_bodies: bool = False
 ) -> dict[str, torch.Tensor]:
@@ -180,11 +163,6 @@ class InterMimicReward(ManagerTermBase):
         self._last[name] = value.clone()
         return acc
 
-    def _ig_points(self, cmd: HOIReferenceCommand) -> tuple[torch.Tensor, torch.Tensor]:
-        sim, ref = cmd.object_points_w(), cmd.ref_object_points_w()
-        stride = max(1, sim.shape[1] // max(1, self.weights.ig_num_points))
-        return sim[:, ::stride], ref[:, ::stride]
-
     def factors(self) -> dict[str, torch.Tensor]:
         """Every elementary factor ``exp(-w E)``, ``[E]`` each."""
         cmd: HOIReferenceCommand = self._env.command_manager.get_term(self.command_name)
@@ -203,8 +181,7 @@ class InterMimicReward(ManagerTermBase):
             o = object_errors(ref, cmd.root_pos, cmd.root_quat, cmd.obj_pos, cmd.obj_quat, cmd.obj_lin_vel, cmd.obj_ang_vel)
             a_lin = self._accel("obj_lin", cmd.obj_lin_vel)
             a_ang = self._accel("obj_ang", cmd.obj_ang_vel)
-            sim_pts, ref_pts = self._ig_points(cmd)
-            e_ig = interaction_graph_error(interaction_graph(cmd.body_pos, sim_pts), interaction_graph(ref.body_pos, ref_pts))
+            e_ig = cmd.interaction_graph(w.ig_num_points).error
             cg = contact_factors(ref.contact, cmd.body_contact(), w, self.release_other_bodies)
             force = cmd.body_contact_forces().abs().sum(dim=(1, 2))
             f.update({

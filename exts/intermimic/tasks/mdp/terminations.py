@@ -9,7 +9,6 @@ from isaaclab.managers import ManagerTermBase
 
 from ...assets import humanoid_spec as spec
 from .commands import HOIReferenceCommand
-from .rewards import interaction_graph
 
 KEY = spec.KEY_BODY_IDS
 
@@ -49,13 +48,8 @@ def interaction_graph_ratio(
 ) -> torch.Tensor:
     """The interaction graph broke: for some (key body, object point) pair, |ig - ig^| exceeds
     ``threshold`` times max(|ig^|, floor) or max(|ig|, floor) (either normalisation)."""
-    cmd = _cmd(env, command_name)
-    ig_sim = interaction_graph(cmd.body_pos, cmd.object_points_w())
-    ig_ref = interaction_graph(cmd.reference().body_pos, cmd.ref_object_points_w())
-    diff = (ig_sim - ig_ref).norm(dim=-1)
-    by_ref = (diff / ig_ref.norm(dim=-1).clamp_min(floor)).amax(dim=(1, 2))
-    by_sim = (diff / ig_sim.norm(dim=-1).clamp_min(floor)).amax(dim=(1, 2))
-    return ((by_ref > threshold) | (by_sim > threshold)) & _armed(env, min_steps)
+    ig = _cmd(env, command_name).interaction_graph(floor=floor)
+    return ((ig.ratio_by_ref[floor] > threshold) | (ig.ratio_by_sim[floor] > threshold)) & _armed(env, min_steps)
 
 
 class hand_contact_lost(ManagerTermBase):
