@@ -121,11 +121,14 @@ def check_script(script: str, args: list[str]) -> None:
     if script in PASS_ON_SCRIPTS:
         split_arguments(parser, args)
         return
-    if script not in ENV_SCRIPTS:
+    if args and args[0] in getattr(module, "TAKES_OVERRIDES", ()):  # e.g. benchmark env: a task's overrides
+        parsed, overrides = split_arguments(parser.subcommand_parsers[args[0]], args[1:])
+        parsed.num_envs = None  # a list of env counts there
+    elif script not in ENV_SCRIPTS:
         parser.parse_args(args)
         return
-
-    parsed, overrides = split_arguments(parser, args)
+    else:
+        parsed, overrides = split_arguments(parser, args)
     parsed.device = "cpu" if parsed.device is None or parsed.device.startswith("cuda") else parsed.device
     resolve_configs(parsed, overrides)
 
@@ -232,6 +235,8 @@ def test_documented_command_parses(command, monkeypatch):
         "./intermimic.sh train --task InterMimic-Student-v0 teachers=no_such_teachers",
         "./intermimic.sh replay dataset=no_such_set --clips x",
         "./intermimic.sh pipeline --subjects two",
+        "./intermimic.sh benchmark env dataset=no_such_set --num_envs 4",
+        "./intermimic.sh benchmark env --num_envs 0",
     ],
 )
 def test_a_wrong_command_is_caught(text, monkeypatch):
