@@ -42,21 +42,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _data_subjects(motion: list[str] | None, overrides: list[str]) -> list[int]:
-    """Subjects of the data the overrides select (read the clips' names, nothing simulated)."""
-    from intermimic.motion.config import MotionDataCfg
-    from intermimic.motion.loader import load_library
-    from intermimic.presets import dataset_overrides, split_overrides
-
-    named, dotlists, _ = split_overrides(overrides)
-    cfg = MotionDataCfg()
-    for key, value in dataset_overrides(named["dataset"], dotlists["dataset"]).items():
-        setattr(cfg, key, value)
-    if motion:
-        cfg.files = list(motion)
-    return list(load_library(cfg, verbose=False).subjects)
-
-
 def _step(title: str, script: str, args: list[str]) -> None:
     print(f"\n[intermimic] pipeline: {title}\n[intermimic]   {script} {' '.join(args)}", flush=True)
     start = time.time()
@@ -80,11 +65,13 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"[intermimic] error: unrecognised arguments {' '.join(bad)} (expected key=value overrides)")
     import torch
 
+    from intermimic.presets import data_subjects
+
     device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
     sizes = {k: getattr(args, k) for k in CPU_SIZES}
     if device == "cpu":
         sizes = {k: v if v is not None else CPU_SIZES[k] for k, v in sizes.items()}
-    subjects = args.subjects or _data_subjects(args.motion, overrides)
+    subjects = args.subjects or data_subjects(args.motion, overrides)
     log_root = Path(args.log_root).resolve()
     data = (["--motion", *args.motion] if args.motion else []) + overrides
     common = ["--device", device, "--log_root", str(log_root)]
