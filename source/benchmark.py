@@ -322,7 +322,7 @@ def run_student(args, overrides: list[str]) -> int:
     at one env count (env steps, acting, update), each task in a fresh process."""
     from intermimic.launch import pick_device
     from intermimic.learning.student_benchmark import bank_table, time_teacher_bank
-    from intermimic.presets import data_subjects
+    from intermimic.launch import data_subjects
     from intermimic.tasks import STUDENT_TASK, STUDENT_TRANSFORMER_TASK, TEACHER_TASK
 
     args.device = pick_device(args.device)

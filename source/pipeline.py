@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"[intermimic] error: unrecognised arguments {' '.join(bad)} (expected key=value overrides)")
     import torch
 
-    from intermimic.presets import data_subjects
+    from intermimic.launch import data_subjects
 
     device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
     sizes = {k: getattr(args, k) for k in CPU_SIZES}

@@ -161,3 +161,19 @@ def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpo
         if checkpoint is not None:
             load_checkpoint(runner, checkpoint, map_location=agent_cfg.device)
         yield env, runner
+
+
+def data_subjects(motion_files: list[str] | None, overrides: list[str]) -> list[int]:
+    """Subjects of the data that ``--motion`` files and ``dataset=...`` overrides select (the
+    clips are read and checked, nothing is simulated)."""
+    from .motion.config import MotionDataCfg
+    from .motion.loader import load_library
+    from .presets import dataset_overrides, split_overrides
+
+    named, dotlists, _ = split_overrides(overrides)
+    cfg = MotionDataCfg()
+    for key, value in dataset_overrides(named["dataset"], dotlists["dataset"]).items():
+        setattr(cfg, key, value)
+    if motion_files:
+        cfg.files = list(motion_files)
+    return list(load_library(cfg, verbose=False).subjects)

@@ -129,17 +129,3 @@ def apply_experiment(name: str, env_cfg, agent_cfg) -> None:
     if cfg.get("agent"):
         update_class_from_dict(agent_cfg, cfg["agent"])
 
-
-def data_subjects(motion_files: list[str] | None, overrides: list[str]) -> list[int]:
-    """Subjects of the data that ``--motion`` files and ``dataset=...`` overrides select (the
-    clips are read and checked, nothing is simulated)."""
-    from .motion.config import MotionDataCfg
-    from .motion.loader import load_library
-
-    named, dotlists, _ = split_overrides(overrides)
-    cfg = MotionDataCfg()
-    for key, value in dataset_overrides(named["dataset"], dotlists["dataset"]).items():
-        setattr(cfg, key, value)
-    if motion_files:
-        cfg.files = list(motion_files)
-    return list(load_library(cfg, verbose=False).subjects)
