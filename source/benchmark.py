@@ -211,7 +211,7 @@ def _measure_in_child(args, overrides: list[str], num_envs: int, log_path: str |
         sys.stderr.flush()
         os.dup2(fd, 1)
         os.dup2(fd, 2)
-    from intermimic.tasks.env_benchmark import measure_env
+    from intermimic.env_benchmark import measure_env
 
     try:
         return measure_env(args, overrides, num_envs)
