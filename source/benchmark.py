@@ -3,6 +3,7 @@
     ./intermimic.sh benchmark motion [--hours 10] [--envs 4096] [--device cuda]
     ./intermimic.sh benchmark env [--task ID] [--num_envs 4 16 64] [--steps N] [--json FILE]
         [--device cpu|cuda:0] [--runs K] [dataset=<name>] [env.<path>=v] ...
+    ./intermimic.sh benchmark student [--num_envs N] [--teachers 1 4 15] [--device cpu|cuda:0] ...
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -10,6 +11,8 @@ Subcommands:
   env      the task's environment per env count: env-steps/s, ms per env step split into
            physics and each manager, env step vs physics-only step, one PPO update, peak host
            and GPU memory, scene build time. Each env count runs in a fresh process.
+  student  the batched teachers (1, 4, 15 teachers) per call, and one learning iteration of the
+           teacher, the MLP student and the Transformer student at one env count.
 
 Add a subcommand by writing ``add_<name>_args(parser)`` and ``run_<name>(args) -> int`` and
 listing them in SUBCOMMANDS.
@@ -212,7 +215,7 @@ def _measure_in_child(args, overrides: list[str], num_envs: int, log_path: str |
         sys.stderr.flush()
         os.dup2(fd, 1)
         os.dup2(fd, 2)
-    from intermimic.tasks.env_benchmark import measure_env
+    from intermimic.env_benchmark import measure_env
 
     try:
         return measure_env(args, overrides, num_envs)
@@ -293,11 +296,81 @@ def write_env_json(path: str, args, overrides: list[str], results: list[dict]) -
 
 
 # -------------------------------------------------------------------------------------------------
+# student
+# -------------------------------------------------------------------------------------------------
+def add_student_args(p: argparse.ArgumentParser) -> None:
+    add_env_args(p)
+    p.set_defaults(task=None, steps=None)
+    p.add_argument("--teachers", type=int, nargs="+", default=[1, 4, 15],
+                   help="teacher counts of the batched-teacher timing (default: 1 4 15)")  # fmt: skip
+
+
+def _random_teachers(subjects: list[int], folder: Path) -> list[str]:
+    """``teachers.paths.<s>=`` overrides naming untrained teachers of the teacher's size."""
+    import torch
+
+    from intermimic.learning.student_benchmark import _random_teacher
+
+    out = []
+    for s in subjects:
+        path = folder / f"teacher_sub{s}.pt"
+        torch.save({"actor_state_dict": _random_teacher(3198, 153, "cpu").state_dict()}, path)
+        out.append(f"teachers.paths.{s}={path}")
+    return out
+
+
+def run_student(args, overrides: list[str]) -> int:
+    """The batched teachers' cost, then one learning iteration of the teacher and of the students
+    at one env count (env steps, acting, update), each task in a fresh process."""
+    from intermimic.launch import pick_device
+    from intermimic.learning.student_benchmark import bank_table, time_teacher_bank
+    from intermimic.launch import data_subjects
+    from intermimic.tasks import STUDENT_TASK, STUDENT_TRANSFORMER_TASK, TEACHER_TASK
+
+    args.device = pick_device(args.device)
+    cuda = args.device.startswith("cuda")
+    num_envs = (args.num_envs or [4096 if cuda else 16])[0]
+    if num_envs < 1 or min(args.teachers) < 1:
+        raise SystemExit("benchmark student: --num_envs and --teachers must be positive")
+    print(f"student benchmark: device {args.device}, {num_envs} envs", flush=True)
+    print(bank_table(time_teacher_bank(num_envs, tuple(args.teachers), device=args.device)) + "\n", flush=True)
+
+    logs = Path(tempfile.mkdtemp(prefix="intermimic-benchmark-"))
+    teachers = _random_teachers(data_subjects(args.motion, overrides), logs)
+    args.num_envs = None
+    args.steps = args.steps or (50 if cuda else 5)
+    args.warmup = args.warmup if args.warmup is not None else (10 if cuda else 2)
+    rows = []
+    for task in (TEACHER_TASK, STUDENT_TASK, STUDENT_TRANSFORMER_TASK):
+        task_args = argparse.Namespace(**{**vars(args), "task": task})
+        extra = teachers if task != TEACHER_TASK else []
+        log_path = None if args.show_log else str(logs / f"{task}.log")
+        print(f"  {task} ...", flush=True)
+        r = _run_fresh_process(task_args, overrides + extra, num_envs, log_path)
+        if "error" in r:
+            print(f"  {task} failed: {r['error']}" + (f" (log: {log_path})" if log_path else ""), flush=True)
+            return 1
+        rows.append((task, r))
+    print(f"\none learning iteration at {num_envs} envs (ms; medians of {args.steps} env steps):\n")
+    print(f"{'task':<40}{'steps/env':>10}{'env step':>10}{'act':>10}{'update':>10}{'iteration':>11}{'ms/1k env-steps':>17}")
+    for task, r in rows:
+        steps = round(r["ppo_update_ms"] / r["ppo_update_per_env_step_ms"])
+        iteration = steps * (r["env_step_ms"] + r["policy_act_ms"]) + r["ppo_update_ms"]
+        per_k = iteration / (steps * num_envs) * 1000.0
+        print(f"{task:<40}{steps:>10d}{r['env_step_ms']:>10.1f}{r['policy_act_ms']:>10.1f}{r['ppo_update_ms']:>10.0f}"
+              f"{iteration:>11.0f}{per_k:>17.1f}")  # fmt: skip
+    print("\n'act': the teacher's PPO acting, or the student's acting with its critic and the batched teachers "
+          "(untrained, of the teacher's size); 'update': one learning update over the iteration's samples.")
+    return 0
+
+
+# -------------------------------------------------------------------------------------------------
 SUBCOMMANDS = {
     "motion": (add_motion_args, run_motion, "motion library load, memory and query time"),
     "env": (add_env_args, run_env, "environment step time per manager, PPO update, memory, build time"),
+    "student": (add_student_args, run_student, "batched teachers' cost; student vs teacher iteration time"),
 }
-TAKES_OVERRIDES = {"env"}
+TAKES_OVERRIDES = {"env", "student"}
 
 
 def build_parser():

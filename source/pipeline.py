@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
 from intermimic.cli import (  # noqa: E402
-    ArgumentParser, as_user_error, command, int_at_least, log, quiet_startup, require_path,
+    ArgumentParser, command, int_at_least, log, quiet_startup, require_path,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -43,24 +43,6 @@ def build_parser():
     p.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
     p.add_argument("--motion", nargs="+", default=None, metavar="PATH", help="Clip files, folders or data set YAML files.")
     return p
-
-
-def _data_subjects(motion: list[str] | None, overrides: list[str]) -> list[int]:
-    """Subjects of the data the overrides select (read the clips' names, nothing simulated)."""
-    from intermimic.motion.config import MotionDataCfg
-    from intermimic.motion.loader import load_library
-    from intermimic.presets import dataset_overrides, split_overrides
-
-    named, dotlists, _ = split_overrides(overrides)
-    cfg = MotionDataCfg()
-    with as_user_error(FileNotFoundError, KeyError, ValueError):
-        fields = dataset_overrides(named["dataset"], dotlists["dataset"])
-    for key, value in fields.items():
-        setattr(cfg, key, value)
-    if motion:
-        cfg.files = list(motion)
-    with as_user_error(FileNotFoundError, KeyError, ValueError, context="data: "):
-        return list(load_library(cfg, verbose=False).subjects)
 
 
 def _step(title: str, script: str, args: list[str]) -> None:
@@ -87,14 +69,13 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_startup()
     from intermimic.launch import pick_device, split_arguments
 
-    args, overrides = split_arguments(build_parser(), sys.argv[1:] if argv is None else argv)
-    for path in args.motion or ():
-        require_path(path, "--motion")
-    device = pick_device(args.device)
+    from intermimic.launch import data_subjects
+
+    device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
     sizes = {k: getattr(args, k) for k in CPU_SIZES}
     if device == "cpu":
         sizes = {k: v if v is not None else CPU_SIZES[k] for k, v in sizes.items()}
-    subjects = args.subjects or _data_subjects(args.motion, overrides)
+    subjects = args.subjects or data_subjects(args.motion, overrides)
     log_root = Path(args.log_root).resolve()
     data = (["--motion", *args.motion] if args.motion else []) + overrides
     common = ["--device", device, "--log_root", str(log_root)]

@@ -469,3 +469,22 @@ def use_run_settings(args, overrides: list[str], env_cfg, checkpoint) -> str:
             f"{describe_data(settings.data)}")  # fmt: skip
     text = f"{settings.path}"
     return text + (f" ({', '.join(changed)})" if changed else " (same as the task defaults)")
+
+
+def data_subjects(motion_files: list[str] | None, overrides: list[str]) -> list[int]:
+    """Subjects of the data that ``--motion`` files and ``dataset=...`` overrides select (the
+    clips are read and checked, nothing is simulated)."""
+    from .motion.config import MotionDataCfg
+    from .motion.loader import load_library
+    from .presets import dataset_overrides, split_overrides
+
+    named, dotlists, _ = split_overrides(overrides)
+    cfg = MotionDataCfg()
+    with as_user_error(FileNotFoundError, KeyError, ValueError):
+        fields = dataset_overrides(named["dataset"], dotlists["dataset"])
+    for key, value in fields.items():
+        setattr(cfg, key, value)
+    if motion_files:
+        cfg.files = list(motion_files)
+    with as_user_error(FileNotFoundError, KeyError, ValueError, context="data: "):
+        return list(load_library(cfg, verbose=False).subjects)

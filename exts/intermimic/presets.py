@@ -129,3 +129,4 @@ def apply_experiment(name: str, env_cfg, agent_cfg) -> None:
         update_class_from_dict(env_cfg, cfg["env"])
     if cfg.get("agent"):
         update_class_from_dict(agent_cfg, cfg["agent"])
+

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from .step_profiler import StepProfiler
+from .tasks.step_profiler import StepProfiler
 
 BYTES_PER_MB = 1024.0 * 1024.0
 
@@ -153,7 +153,7 @@ def time_ppo_update(wrapped_env, agent_cfg) -> dict[str, float]:
     """One PPO update of the task's runner at this env count: the storage is filled with
     ``num_steps_per_env`` transitions (the policy acting on the env's current observations,
     synthetic rewards), then ``alg.update()`` is timed alone."""
-    from ..learning.runners import create_runner
+    from .learning.runners import create_runner
 
     runner = create_runner(wrapped_env, agent_cfg, log_dir=None)
     alg = runner.alg
@@ -202,7 +202,7 @@ def measure_env(args: argparse.Namespace, overrides: list[str], num_envs: int) -
 
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper, check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
-    from ..launch import resolve_configs
+    from .launch import resolve_configs
 
     if args.threads:
         torch.set_num_threads(args.threads)
