@@ -67,11 +67,12 @@ def _newest_run(root: Path, experiment: str, name: str) -> Path:
 @command
 def main(argv: list[str] | None = None) -> dict:
     quiet_startup()
-    from intermimic.launch import pick_device, split_arguments
+    from intermimic.launch import data_subjects, pick_device, split_arguments
 
-    from intermimic.launch import data_subjects
-
-    device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
+    args, overrides = split_arguments(build_parser(), sys.argv[1:] if argv is None else argv)
+    for path in args.motion or ():
+        require_path(path, "--motion")
+    device = pick_device(args.device)
     sizes = {k: getattr(args, k) for k in CPU_SIZES}
     if device == "cpu":
         sizes = {k: v if v is not None else CPU_SIZES[k] for k, v in sizes.items()}

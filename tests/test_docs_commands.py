@@ -124,6 +124,7 @@ def check_script(script: str, args: list[str]) -> None:
     if args and args[0] in getattr(module, "TAKES_OVERRIDES", ()):  # e.g. benchmark env: a task's overrides
         parsed, overrides = split_arguments(parser.subcommand_parsers[args[0]], args[1:])
         parsed.num_envs = None  # a list of env counts there
+        parsed.task = getattr(parsed, "task", None) or "InterMimic-Teacher-v0"  # benchmark student: each task in turn
     elif script not in ENV_SCRIPTS:
         parser.parse_args(args)
         return
