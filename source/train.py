@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> str:
     if notes:
         notes = [f"CPU demonstration sizes {' '.join(notes)} (a GPU trains at full size)"]
     selection = check_data(env_cfg)
+    if hasattr(agent_cfg, "teachers"):  # a student task: its teachers load and cover the data's subjects
+        from intermimic.learning.teacher_bank import check_teachers
+
+        check_teachers(agent_cfg.teachers, selection.subjects)
 
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     run = datetime.now().strftime("%Y-%m-%d_%H-%M-%S") + (f"_{args.run_name}" if args.run_name else "")

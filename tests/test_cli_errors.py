@@ -30,6 +30,23 @@ def _single_error(proc: subprocess.CompletedProcess) -> str:
     return errors[0][len(ERROR_PREFIX):]
 
 
+def test_student_training_refuses_missing_unreadable_and_missing_teachers(tmp_path):
+    """Teacher problems of a student run: one line each, before any simulation is built."""
+    bad = tmp_path / "bad.pt"
+    bad.write_text("not a checkpoint")
+    student = ("--task", "InterMimic-Student-v0", "--device", "cpu")
+    cases = [
+        ((), "training a student needs its teachers"),
+        ((f"teachers.paths.0={tmp_path / 'none.pt'}",), "teacher of subject 0: checkpoint not found"),
+        ((f"teachers.paths.0={bad}", f"teachers.paths.1={bad}"), "teacher of subject 0: cannot read"),
+        (("teachers=no_such_preset",), "teacher preset 'no_such_preset' not found"),
+        (("teachers.paths.x=a.pt",), "teachers.paths: 'x' is not a subject id"),
+    ]
+    for extra, expected in cases:
+        assert expected in _single_error(_run("train.py", *student, *extra, cwd=tmp_path)), extra
+    assert not (tmp_path / "logs").exists()
+
+
 @pytest.fixture(scope="module")
 def clip_with_unknown_object(tmp_path_factory):
     from intermimic.motion.clip_io import save_clip_file

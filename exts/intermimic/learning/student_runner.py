@@ -21,7 +21,7 @@ from rsl_rl.utils.logger import Logger
 from .distillation import TEACHER_GROUP, InterMimicDistillation
 from .reliable_runner import ReliableRunnerMixin
 from .student_schedule import PHASES
-from .teacher_bank import TeacherBank, TeacherConfigError
+from .teacher_bank import NO_TEACHERS, TeacherBank, TeacherConfigError
 
 SCHEDULE_PREFIX = "schedule/"
 
@@ -80,8 +80,5 @@ class StudentRunner(ReliableRunnerMixin, OnPolicyRunner):
 
     def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
         if self.teachers is None:
-            raise TeacherConfigError(
-                "training a student needs its teachers: teachers=<preset in config/teachers> or "
-                "teachers.paths.<subject>=<teacher checkpoint or run folder>"
-            )
+            raise TeacherConfigError(NO_TEACHERS)
         super().learn(num_learning_iterations, init_at_random_ep_len)

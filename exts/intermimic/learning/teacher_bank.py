@@ -22,13 +22,14 @@ from pathlib import Path
 import torch
 from tensordict import TensorDict
 
+from ..cli import UserError
 from .models import ClippedMLPModel
 
 _LAYER = re.compile(r"^mlp\.(\d+)\.weight$")
 
 
-class TeacherConfigError(ValueError):
-    """A teacher is missing, unreadable or does not fit the environment."""
+class TeacherConfigError(UserError):
+    """A teacher is missing, unreadable or does not fit the environment (shown as one line)."""
 
 
 def _teacher_file(path: str | Path) -> Path:
@@ -134,6 +135,10 @@ class TeacherBank:
             )
         if self.num_actions != num_actions:
             raise TeacherConfigError(f"teachers give {self.num_actions} actions, the environment expects {num_actions}")
+        self.check_subjects(data_subjects)
+
+    def check_subjects(self, data_subjects: list[int]) -> None:
+        """Raise :class:`TeacherConfigError` unless every subject of the data has a teacher."""
         missing = sorted(set(data_subjects) - set(self.subjects))
         if missing:
             raise TeacherConfigError(
@@ -170,3 +175,17 @@ class TeacherBank:
     def to(self, device) -> TeacherBank:
         self.models = [m.to(device) for m in self.models]
         return self
+
+
+NO_TEACHERS = (
+    "training a student needs its teachers: teachers=<preset in config/teachers> or "
+    "teachers.paths.<subject>=<teacher checkpoint or run folder>"
+)
+
+
+def check_teachers(paths: Mapping[str | int, str | Path], data_subjects: list[int]) -> None:
+    """Before anything is simulated: every teacher checkpoint loads and every subject of the data
+    has a teacher (the observation and action sizes are checked once the environment exists)."""
+    if not paths:
+        raise TeacherConfigError(NO_TEACHERS)
+    TeacherBank.from_checkpoints({int(s): p for s, p in paths.items()}).check_subjects(data_subjects)
