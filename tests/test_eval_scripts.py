@@ -2,23 +2,19 @@
 play --export / --video, replay (kinematic with a video, and through physics), retarget."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO_ROOT
 
 pytestmark = pytest.mark.sim
 SHORT_CLIP = "sub0_demobox_000_stand_squat_stand"  # 121 frames
 
 
 def _run(script, *args, cwd, timeout=900):
-    proc = subprocess.run([sys.executable, str(REPO_ROOT / "source" / script), "--device", "cpu", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=timeout)  # fmt: skip
-    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+    from hoi_env_helpers import run_script
+
+    return run_script(script, "--device", "cpu", *args, cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -22,24 +22,12 @@ CLIPS = ("sub2_largetable_003", "sub2_woodchair_003")
 
 @pytest.fixture(scope="module")
 def env(sample_data):
-    from hoi_env_helpers import build_hoi_env
+    from hoi_env_helpers import build_corrected_sample_env
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
     from intermimic.evaluation.evaluator import configure_for_evaluation
 
-    def edit(cfg):
-        configure_for_evaluation(cfg)
-        # the corrected references are states of this very body, so reproducing them is exact
-        motion = cfg.commands.motion
-        motion.teacher_source = motion.reward_source = motion.init_source = "corrected"
-
-    base = build_hoi_env(
-        num_envs=2,
-        files=[sample_data / "OMOMO_new" / f"{c}.pt" for c in CLIPS],
-        corrected=[sample_data / "OMOMO_retarget"],
-        objects_dir=sample_data / "objects",
-        edit=edit,
-    )
+    base = build_corrected_sample_env(sample_data, CLIPS, edit=configure_for_evaluation)
     yield RslRlVecEnvWrapper(base, clip_actions=1.0)
     base.close()
 

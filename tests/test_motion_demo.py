@@ -13,7 +13,6 @@ import torch
 
 from intermimic.assets import humanoid_spec as spec
 from intermimic.assets.primitives import DEMO_BOX_HALF_SIZE, DEMO_OBJECT_NAME, demo_box_points
-from intermimic.motion import clip_format as cf
 from intermimic.motion.demo import DEMO_CLIPS, demo_clip, demo_clips
 from intermimic.motion.demo.motions import BOX_MASS
 from intermimic.motion.demo.rig import foot_corners, foot_length_span

@@ -3,7 +3,6 @@ its code and configs) against this project, without a simulator."""
 
 import math
 
-import numpy as np
 import pytest
 import torch
 

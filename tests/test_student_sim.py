@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
+
+from pathlib import Path
 
 import pytest
 import torch
@@ -23,9 +23,10 @@ NUM_ENVS = 4
 
 
 def _run(args, cwd, timeout=1200):
-    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, f"{args[0]} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+    """``args``: the script's path, then its arguments."""
+    from hoi_env_helpers import run_script
+
+    return run_script(Path(args[0]).name, *args[1:], cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

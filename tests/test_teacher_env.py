@@ -12,7 +12,6 @@ import pytest
 import torch
 
 from intermimic.assets import humanoid_spec as spec
-from intermimic.tasks.mdp import rewards as R
 
 pytestmark = pytest.mark.sim
 
@@ -22,23 +21,13 @@ FAILURES = ("fall", "key_body_error", "object_error", "interaction_graph", "hand
 
 @pytest.fixture(scope="module")
 def env(sample_data):
-    from hoi_env_helpers import build_hoi_env
+    from hoi_env_helpers import build_corrected_sample_env
 
     def edit(cfg):
         cfg.commands.motion.state_init.start_at_zero_prob = 1.0  # deterministic starts
         cfg.commands.motion.state_init.psi = False
-        # the teacher-corrected references are states of this very body (the raw capture is of
-        # the subject's own body, so the canonical humanoid cannot match it exactly)
-        motion = cfg.commands.motion
-        motion.teacher_source = motion.reward_source = motion.init_source = "corrected"
 
-    env = build_hoi_env(
-        num_envs=2,
-        files=[sample_data / "OMOMO_new" / f"{c}.pt" for c in CLIPS],
-        corrected=[sample_data / "OMOMO_retarget"],
-        objects_dir=sample_data / "objects",
-        edit=edit,
-    )
+    env = build_corrected_sample_env(sample_data, CLIPS, edit=edit)
     yield env
     env.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from .commands import HOIReferenceCommand, resolve_env_ids
 
 
