@@ -71,8 +71,13 @@ def screenshot(url: str, profile_dir: str, wait_s: float = 20.0, size=(1280, 800
             data = call("Page.captureScreenshot", format="png")["data"]
         return base64.b64decode(data)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20.0)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float) -> None:
+    """Terminate ``proc``; kill it when it has not ended after ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()

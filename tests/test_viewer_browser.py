@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from browser import find_chromium, free_port, screenshot, wait_for_port
+from browser import find_chromium, free_port, screenshot, stop_process, wait_for_port
 from conftest import REPO_ROOT
 
 pytestmark = pytest.mark.sim
@@ -50,11 +50,7 @@ def test_viser_viewer_shows_the_replayed_scene(sample_data, tmp_path):
         png = screenshot(f"http://127.0.0.1:{port}", str(tmp_path / "chromium"), wait_s=25.0)
         (tmp_path / "viser.png").write_bytes(png)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=30.0)
         log.close()
     coverage = _scene_coverage(png)
     assert coverage > 0.005, f"the viewer shows no scene (coverage {coverage:.4f}); screenshot {tmp_path / 'viser.png'}"
