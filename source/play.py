@@ -41,25 +41,16 @@ def build_parser():
 @command
 def main(argv: list[str] | None = None) -> None:
     quiet_startup()
-    from intermimic.launch import (
-        check_data, env_and_runner, find_checkpoint, parse, resolve_configs, use_run_settings,
-    )  # fmt: skip
+    from intermimic.launch import check_data, env_and_runner, parse, resolve_policy_configs
 
     args, overrides = parse(build_parser(), argv)
-
-    from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
     from intermimic.banner import startup_banner
     from intermimic.evaluation.evaluator import record_tracking_errors_each_step
     from intermimic.evaluation.video import check_video_args
-    from intermimic.learning.release_checkpoint import apply_release_conventions
 
     check_video_args(args)
-    env_cfg, agent_cfg = resolve_configs(args, overrides)
-    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
-    checkpoint = find_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
-    settings = use_run_settings(args, overrides, env_cfg, checkpoint)
-    apply_release_conventions(args.checkpoint, env_cfg)
+    env_cfg, agent_cfg, checkpoint, settings = resolve_policy_configs(args, overrides)
     record_tracking_errors_each_step(env_cfg)
     selection = check_data(env_cfg)
     print(startup_banner("export" if args.export else "play", args, env_cfg, agent_cfg, selection, overrides,

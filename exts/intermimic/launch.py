@@ -431,6 +431,24 @@ def _flatten(tree: dict, prefix: str = "") -> set[str]:
     return out
 
 
+def resolve_policy_configs(args, overrides: list[str]):
+    """For a command that runs a trained policy (play, evaluate): ``(env_cfg, agent_cfg,
+    checkpoint, settings)``: the task's configs, the checkpoint ``--checkpoint`` names (default:
+    the latest run of the task's experiment under ``--log_root``), the settings recorded with its
+    run applied (``settings``: the banner's description) and, for a checkpoint of the authors'
+    release, the release's conventions."""
+    from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
+
+    from .learning.release_checkpoint import apply_release_conventions
+
+    env_cfg, agent_cfg = resolve_configs(args, overrides)
+    agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
+    checkpoint = find_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
+    settings = use_run_settings(args, overrides, env_cfg, checkpoint)
+    apply_release_conventions(args.checkpoint, env_cfg)
+    return env_cfg, agent_cfg, checkpoint, settings
+
+
 def explicit_env_paths(args, overrides: list[str]) -> set[str]:
     """Dotted env paths the command line sets (env.<path>=, experiment preset, data)."""
     from omegaconf import OmegaConf
