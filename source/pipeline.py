@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
     iters = ["--max_iterations", str(sizes["student_iterations"])] if sizes["student_iterations"] else []
     teacher_args = [f"teachers.paths.{s}={run}" for s, run in teachers.items()]
     _step("student", "train.py", ["--task", args.task, "--run_name", "pipeline", *common, *iters, *data, *teacher_args])
-    from intermimic.launch import AGENT_ENTRY_POINT  # noqa: F401  (package import path)
+    from intermimic.launch import AGENT_ENTRY_POINT
     from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
     experiment = load_cfg_from_registry(args.task, AGENT_ENTRY_POINT).experiment_name
