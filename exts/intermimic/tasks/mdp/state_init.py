@@ -84,6 +84,19 @@ class StartFrameSampler:
         start = int(self.clip_start[clip])
         return 1.0 + self.priority * self.failures[start : start + span]
 
+    def start_statistics(self, clip_ids: torch.Tensor) -> dict[str, float]:
+        """What the current weights imply for starts of ``clip_ids`` (one entry per start): the
+        expected share of frame-0 starts and the expected start frame as a fraction of the clip."""
+        zero, fraction = 0.0, 0.0
+        for clip in clip_ids.tolist():
+            p = self.frame_weights(clip)
+            p = p / p.sum()
+            frames = torch.arange(len(p), device=p.device, dtype=p.dtype)
+            zero += self.p_zero + (1.0 - self.p_zero) * float(p[0])
+            fraction += (1.0 - self.p_zero) * float((p * frames).sum()) / int(self.clip_length[clip])
+        n = max(len(clip_ids), 1)
+        return {"frame0_share": zero / n, "start_fraction": fraction / n}
+
     def sample(self, clip_ids: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Start frame for each of ``clip_ids``."""
         n = len(clip_ids)
