@@ -272,3 +272,19 @@ def test_behaviour_cloning_update_moves_the_student_to_the_teacher_mean():
         assert "behaviour_cloning" in losses and "surrogate" not in losses  # BC phase: no PPO loss
     assert alg.schedule.iteration == 15
     assert error() < 0.1 * before
+
+
+def test_critic_adam_state_stays_at_step_0_during_cloning():
+    torch.manual_seed(0)
+    alg = _algorithm(0, _obs())
+    alg.bind_teachers(TeacherBank({0: _constant_teacher(6, 0.4)}), lambda: torch.zeros(64, dtype=torch.long))
+    for it in range(2):
+        for step in range(4):
+            alg.act(_obs(seed=step))
+            alg.process_env_step(_obs(seed=step + 10), torch.ones(64), torch.zeros(64, dtype=torch.long), {})
+        alg.compute_returns(_obs(seed=0))
+        alg.update()
+    critic_steps = [float(alg.optimizer.state.get(p, {}).get("step", 0)) for p in alg.critic.parameters()]
+    actor_steps = [float(alg.optimizer.state.get(p, {}).get("step", 0)) for p in alg.actor.mlp.parameters()]
+    assert critic_steps and all(s == 0 for s in critic_steps)  # the value loss weighs 0 while cloning
+    assert all(s == 2 * 4 * 2 for s in actor_steps)  # 2 iterations x 4 epochs x 2 mini-batches

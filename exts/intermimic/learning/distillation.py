@@ -100,7 +100,9 @@ class InterMimicDistillation(InterMimicPPO):
             self.actor(batch.observations, stochastic_output=True)
         student_mean = self.actor.output_mean
         bc = (student_mean - batch.observations[TEACHER_MEAN]).pow(2).sum(dim=-1).mean()
-        loss = w.bc * bc + w.critic * value_loss
+        loss = w.bc * bc
+        if w.critic > 0:  # as the release: no critic term (and no Adam step for it) while cloning
+            loss = loss + w.critic * value_loss
         if w.ppo:
             bound = bound_loss(student_mean, self.action_bound)
             loss = loss + w.actor * surrogate + w.bound * bound - self.entropy_coef * entropy.mean()
