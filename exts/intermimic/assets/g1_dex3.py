@@ -1,0 +1,207 @@
+"""The Unitree G1 (29 DOF) with Dex3-1 hands as an embodiment, read from the user's URDF.
+
+The URDF is compiled by MuJoCo (static links kept, a free joint added on the pelvis): the same
+model serves the kinematics here and, written out as MJCF, the MJCF -> USD path the SMPL-X
+humanoid already uses, so kit-less CPU runs need nothing new. Joints and bodies are taken by name
+from the file; body groups and gains below name them, never index them.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .embodiment import Embodiment
+
+ROOT_BODY = "pelvis"
+NUM_ACTUATED = 43
+
+# Key bodies (robot body -> SMPL-X body it tracks), the release's keyBodies/keyIndex, in its order.
+KEY_BODY_MAP: tuple[tuple[str, str], ...] = (
+    ("left_hip_yaw_link", "L_Hip"), ("left_knee_link", "L_Knee"), ("left_ankle_roll_link", "L_Ankle"),
+    ("right_hip_yaw_link", "R_Hip"), ("right_knee_link", "R_Knee"), ("right_ankle_roll_link", "R_Ankle"),
+    ("torso_link", "Torso"), ("mid360_link", "Head"),
+    ("left_shoulder_yaw_link", "L_Shoulder"), ("left_elbow_link", "L_Elbow"), ("left_wrist_yaw_link", "L_Wrist"),
+    ("left_hand_index_tip_link", "L_Index3"), ("left_hand_middle_tip_link", "L_Middle3"),
+    ("left_hand_thumb_tip_link", "L_Thumb3"),
+    ("right_shoulder_yaw_link", "R_Shoulder"), ("right_elbow_link", "R_Elbow"), ("right_wrist_yaw_link", "R_Wrist"),
+    ("right_hand_index_tip_link", "R_Index3"), ("right_hand_middle_tip_link", "R_Middle3"),
+    ("right_hand_thumb_tip_link", "R_Thumb3"),
+)  # fmt: skip
+KEY_BODY_NAMES = tuple(robot for robot, _ in KEY_BODY_MAP)
+
+# Contact bodies: the key bodies with each fingertip frame (no collider) replaced by the link it sits on.
+_TIP_CARRIER = {"index_tip": "index_1", "middle_tip": "middle_1", "thumb_tip": "thumb_2"}
+
+
+def _contact_body(name: str) -> str:
+    for tip, carrier in _TIP_CARRIER.items():
+        name = name.replace(tip, carrier)
+    return name
+
+
+CONTACT_BODY_NAMES = tuple(_contact_body(n) for n in KEY_BODY_NAMES)
+HAND_BODY_NAMES: dict[str, tuple[str, ...]] = {
+    side: tuple(
+        f"{prefix}_{link}"
+        for link in ("wrist_yaw_link", "hand_palm_link", "hand_thumb_0_link", "hand_thumb_1_link", "hand_thumb_2_link",
+                     "hand_middle_0_link", "hand_middle_1_link", "hand_index_0_link", "hand_index_1_link")  # fmt: skip
+    )
+    for side, prefix in (("L", "left"), ("R", "right"))
+}
+
+# The release's reset pose (init_dof) and root height.
+INITIAL_JOINT_POS = {"hip_pitch": -0.1, "knee": 0.3, "ankle_pitch": -0.2, "elbow": 0.5}
+INITIAL_ROOT_HEIGHT = 0.94
+
+
+def joint_group(joint: str) -> str:
+    """leg | waist | arm | wrist | hand, from the joint's name."""
+    if "_hand_" in joint:
+        return "hand"
+    if "wrist" in joint:
+        return "wrist"
+    if joint.startswith("waist"):
+        return "waist"
+    if "shoulder" in joint or "elbow" in joint:
+        return "arm"
+    if any(k in joint for k in ("hip", "knee", "ankle")):
+        return "leg"
+    raise KeyError(f"G1 joint '{joint}' belongs to no gain group")
+
+
+RELEASE_KP = {"leg": 500.0, "waist": 300.0, "arm": 300.0, "wrist": 200.0, "hand": 100.0}
+"""The release's PD stiffness per group (humanoid_g1.py); damping is Kp / 10; no armature."""
+
+# Sim-to-real preset in the style of BeyondMimic / mjlab: each joint's armature is its motor's
+# reflected inertia, Kp = J w^2 and Kd = 2 zeta J w with w = 10 Hz * 2 pi and zeta = 2.
+_ARMATURE_5020 = 0.003609725
+_ARMATURE_7520_14 = 0.010177520
+_ARMATURE_7520_22 = 0.025101925
+_ARMATURE_4010 = 0.00425
+_ARMATURE_HAND = 0.001
+"""Dex3 finger motors: no published reflected inertia; a small value chosen here."""
+NATURAL_FREQ = 10.0 * 2.0 * 3.141592653589793
+DAMPING_RATIO = 2.0
+
+
+def motor_armature(joint: str) -> float:
+    if "_hand_" in joint:
+        return _ARMATURE_HAND
+    if any(k in joint for k in ("hip_pitch", "hip_yaw", "waist_yaw")):
+        return _ARMATURE_7520_14
+    if any(k in joint for k in ("hip_roll", "knee")):
+        return _ARMATURE_7520_22
+    if any(k in joint for k in ("ankle", "waist_roll", "waist_pitch")):
+        return 2.0 * _ARMATURE_5020
+    if any(k in joint for k in ("wrist_pitch", "wrist_yaw")):
+        return _ARMATURE_4010
+    return _ARMATURE_5020  # shoulders, elbow, wrist roll
+
+
+GAIN_PRESETS = ("release", "armature")
+
+
+def joint_gains(joint: str, preset: str = "release") -> tuple[float, float, float]:
+    """(stiffness, damping, armature) of a joint under a gain preset."""
+    if preset == "release":
+        kp = RELEASE_KP[joint_group(joint)]
+        return kp, kp / 10.0, 0.0
+    if preset == "armature":
+        j = motor_armature(joint)
+        return j * NATURAL_FREQ**2, 2.0 * DAMPING_RATIO * j * NATURAL_FREQ, j
+    raise ValueError(f"unknown G1 gain preset '{preset}'; expected one of {', '.join(GAIN_PRESETS)}")
+
+
+def _urdf_text_for_mujoco(urdf: Path) -> str:
+    """The URDF with its mujoco compiler block pointing at the file's folder and keeping static links."""
+    text = urdf.read_text()
+    compiler = f'<compiler meshdir="{urdf.parent}" discardvisual="false" fusestatic="false" balanceinertia="true"/>'
+    root = ET.fromstring(text)
+    if root.tag != "robot":
+        raise ValueError(f"{urdf}: not a URDF file (root element <{root.tag}>, expected <robot>)")
+    block = root.find("mujoco")
+    if block is not None:
+        root.remove(block)
+    root.insert(0, ET.fromstring(f"<mujoco>{compiler}</mujoco>"))
+    return ET.tostring(root, encoding="unicode")
+
+
+def load_mujoco_spec(urdf: str | Path):
+    """MuJoCo spec of the robot from the URDF, with a free joint on the pelvis."""
+    import mujoco
+
+    path = Path(urdf).expanduser().resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"G1 URDF not found: {path}")
+    try:
+        spec = mujoco.MjSpec.from_string(_urdf_text_for_mujoco(path))
+    except (ValueError, ET.ParseError) as exc:
+        raise ValueError(f"{path}: MuJoCo cannot read this URDF: {exc}") from exc
+    pelvis = spec.body(ROOT_BODY)
+    if pelvis is None:
+        raise ValueError(f"{path}: no link named '{ROOT_BODY}'")
+    pelvis.add_freejoint(name="floating_base")
+    return spec
+
+
+def load_mujoco_model(urdf: str | Path):
+    return load_mujoco_spec(urdf).compile()
+
+
+def mjcf_text(urdf: str | Path) -> str:
+    """The robot as an MJCF document (for the MJCF -> USD conversion of :mod:`usd_convert`)."""
+    spec = load_mujoco_spec(urdf)
+    spec.compile()
+    return spec.to_xml()
+
+
+def _urdf_joint_speeds(urdf: Path) -> dict[str, tuple[float, float]]:
+    """(effort, velocity) limit of each revolute joint, from the URDF's <limit> elements."""
+    out = {}
+    for joint in ET.parse(urdf).getroot().iter("joint"):
+        limit = joint.find("limit")
+        if joint.get("type") == "revolute" and limit is not None:
+            out[joint.get("name")] = (float(limit.get("effort", "inf")), float(limit.get("velocity", "inf")))
+    return out
+
+
+def g1_dex3_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
+    """The G1 + Dex3 embodiment read from ``urdf`` (bodies/joints in the file's depth-first order)."""
+    import mujoco
+
+    path = Path(urdf).expanduser().resolve()
+    model = load_mujoco_model(path)
+    bodies = tuple(model.body(i).name for i in range(1, model.nbody))
+    hinges = [i for i in range(model.njnt) if model.jnt_type[i] == mujoco.mjtJoint.mjJNT_HINGE]
+    joints = tuple(model.joint(i).name for i in hinges)
+    if len(joints) != NUM_ACTUATED:
+        raise ValueError(f"{path}: expected {NUM_ACTUATED} revolute joints (G1 29 DOF + 2 x 7 Dex3), found {len(joints)}")
+    missing = sorted({b for b in (*KEY_BODY_NAMES, *CONTACT_BODY_NAMES, *sum(HAND_BODY_NAMES.values(), ())) if b not in bodies})
+    if missing:
+        raise ValueError(f"{path}: links {missing[:5]} missing (expected the G1 Dex3 link names)")
+    limits = _urdf_joint_speeds(path)
+    triples = [joint_gains(j, gains) for j in joints]
+    default = tuple(next((v for k, v in INITIAL_JOINT_POS.items() if f"_{k}_joint" in j), 0.0) for j in joints)
+    emb = Embodiment(
+        name="g1_dex3",
+        body_names=bodies,
+        joint_names=joints,
+        joint_lower=tuple(float(model.jnt_range[i][0]) for i in hinges),
+        joint_upper=tuple(float(model.jnt_range[i][1]) for i in hinges),
+        stiffness=tuple(t[0] for t in triples),
+        damping=tuple(t[1] for t in triples),
+        armature=tuple(t[2] for t in triples),
+        effort_limit=tuple(limits[j][0] for j in joints),
+        velocity_limit=tuple(limits[j][1] for j in joints),
+        key_body_names=KEY_BODY_NAMES,
+        contact_body_names=CONTACT_BODY_NAMES,
+        hand_body_names=dict(HAND_BODY_NAMES),
+        default_joint_pos=default,
+        default_root_height=INITIAL_ROOT_HEIGHT,
+        body_masses=tuple(float(model.body_mass[i]) for i in range(1, model.nbody)),
+        reference_bodies=dict(KEY_BODY_MAP),
+        source=str(path),
+    )
+    emb.check()
+    return emb

@@ -1,0 +1,108 @@
+"""Embodiments: the SMPL-X view of humanoid_spec and the G1 + Dex3 read from the shared URDF.
+
+The G1 checks parse the URDF independently with ElementTree and compare with what the loader
+(MuJoCo's URDF compiler) gives.
+"""
+
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from intermimic.assets import humanoid_spec as spec
+from intermimic.assets.embodiment import get_embodiment
+
+URDF = Path(__file__).resolve().parents[2] / "shared" / "data" / "g1_dex3" / "g1_29dof_with_hand.urdf"
+needs_urdf = pytest.mark.skipif(not URDF.is_file(), reason=f"G1 description absent: {URDF}")
+
+pytestmark = pytest.mark.unit
+
+
+def test_smplx_embodiment_matches_spec():
+    e = get_embodiment()
+    assert e.name == "smplx" and e.body_names == spec.BODY_NAMES and e.num_dofs == 153
+    assert e.key_body_names == spec.KEY_BODY_NAMES and e.contact_body_names == spec.CONTACT_BODY_NAMES
+    j = spec.JOINT_NAMES.index("L_Index3_x")
+    assert (e.joint_lower[j], e.joint_upper[j]) == pytest.approx(spec.joint_limits_rad("L_Index3_x"))
+    assert e.stiffness[spec.JOINT_NAMES.index("L_Hip_x")] == 800.0
+
+
+def test_unknown_embodiment_is_refused():
+    with pytest.raises(ValueError, match="unknown embodiment"):
+        get_embodiment("atlas")
+
+
+@pytest.fixture(scope="module")
+def g1():
+    return get_embodiment("g1_dex3", urdf=URDF)
+
+
+@pytest.fixture(scope="module")
+def urdf_xml():
+    return ET.parse(URDF).getroot()
+
+
+@needs_urdf
+def test_g1_joints_limits_and_masses_match_the_file(g1, urdf_xml):
+    revolute = {j.get("name"): j for j in urdf_xml.iter("joint") if j.get("type") == "revolute"}
+    assert g1.num_dofs == 43 and set(g1.joint_names) == set(revolute)
+    for name in ("left_knee_joint", "right_ankle_pitch_joint", "waist_yaw_joint", "left_hand_thumb_0_joint"):
+        lim = revolute[name].find("limit")
+        i = g1.joint_names.index(name)
+        assert g1.joint_lower[i] == pytest.approx(float(lim.get("lower")), abs=1e-6)
+        assert g1.joint_upper[i] == pytest.approx(float(lim.get("upper")), abs=1e-6)
+        assert g1.effort_limit[i] == float(lim.get("effort"))
+        assert g1.velocity_limit[i] == float(lim.get("velocity"))
+    masses = {link.get("name"): float(link.find("inertial/mass").get("value")) for link in urdf_xml.iter("link")
+              if link.find("inertial/mass") is not None}  # fmt: skip
+    assert len(g1.body_names) == len(list(urdf_xml.iter("link"))) == 59
+    for name in ("pelvis", "torso_link", "left_knee_link", "right_hand_index_1_link"):
+        assert g1.body_masses[g1.body_names.index(name)] == pytest.approx(masses[name], rel=1e-6)
+    assert sum(g1.body_masses) == pytest.approx(sum(masses.values()), rel=1e-6)
+    assert sum(g1.body_masses) == pytest.approx(34.39, abs=0.01)
+
+
+@needs_urdf
+def test_g1_body_groups_found_by_name(g1):
+    assert len(g1.key_body_names) == 20 and len(set(g1.key_body_names)) == 20
+    assert all(b in g1.body_names for b in g1.key_body_names + g1.contact_body_names)
+    assert "left_hand_index_1_link" in g1.contact_body_names and "left_hand_index_tip_link" not in g1.contact_body_names
+    assert set(g1.reference_bodies.values()) <= set(spec.BODY_NAMES)
+    assert g1.reference_bodies["mid360_link"] == "Head"
+    for side, prefix in (("L", "left_"), ("R", "right_")):
+        assert all(b.startswith(prefix) for b in g1.hand_body_names[side])
+
+
+@needs_urdf
+def test_g1_gain_presets(g1):
+    kp = dict(zip(g1.joint_names, g1.stiffness))
+    kd = dict(zip(g1.joint_names, g1.damping))
+    assert (kp["left_knee_joint"], kp["waist_pitch_joint"], kp["right_elbow_joint"]) == (500.0, 300.0, 300.0)
+    assert (kp["left_wrist_yaw_joint"], kp["right_hand_thumb_2_joint"]) == (200.0, 100.0)
+    assert all(kd[j] == pytest.approx(kp[j] / 10) for j in g1.joint_names)
+    assert set(g1.armature) == {0.0}
+    arm = get_embodiment("g1_dex3", urdf=URDF, gains="armature")
+    i = arm.joint_names.index("left_knee_joint")
+    w = 2 * math.pi * 10.0  # Kp = J w^2, Kd = 2 zeta J w (zeta 2)
+    assert arm.stiffness[i] == pytest.approx(arm.armature[i] * w * w)
+    assert arm.damping[i] == pytest.approx(4.0 * arm.armature[i] * w)
+
+
+@needs_urdf
+def test_g1_action_offset_scale_and_initial_pose(g1):
+    offset, scale = g1.action_offset_scale()
+    for i in range(g1.num_dofs):
+        assert offset[i] - scale[i] == pytest.approx(g1.joint_lower[i])
+        assert offset[i] + scale[i] == pytest.approx(g1.joint_upper[i])
+        assert g1.joint_lower[i] <= g1.default_joint_pos[i] <= g1.joint_upper[i]
+    assert g1.default_joint_pos[g1.joint_names.index("right_knee_joint")] == 0.3
+
+
+def test_g1_bad_urdf_is_reported(tmp_path):
+    bad = tmp_path / "robot.urdf"
+    bad.write_text("<sdf/>")
+    with pytest.raises(ValueError, match="not a URDF"):
+        get_embodiment("g1_dex3", urdf=bad)
+    with pytest.raises(FileNotFoundError):
+        get_embodiment("g1_dex3", urdf=tmp_path / "missing.urdf")
