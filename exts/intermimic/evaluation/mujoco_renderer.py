@@ -134,8 +134,11 @@ class MujocoRenderer:
     def project(self, points: np.ndarray) -> np.ndarray:
         """Pixel coordinates (x right, y down) of world points in the last rendered view, from
         the OpenGL camera MuJoCo used (position, axes, frustum)."""
-        glcam = self._gl.scene.camera[0]
-        pos, fwd, up = np.array(glcam.pos), np.array(glcam.forward), np.array(glcam.up)
+        left, right_eye = self._gl.scene.camera[0], self._gl.scene.camera[1]  # mono view: the two eyes' mean
+        glcam = left
+        pos = 0.5 * (np.array(left.pos) + np.array(right_eye.pos))
+        fwd, up = np.array(glcam.forward), np.array(glcam.up)
+        center = 0.5 * (left.frustum_center + right_eye.frustum_center)
         right = np.cross(fwd, up)
         rel = np.atleast_2d(points) - pos
         depth = rel @ fwd
@@ -144,7 +147,7 @@ class MujocoRenderer:
         half_h = 0.5 * (glcam.frustum_top - glcam.frustum_bottom)
         half_w = half_h * self.size[0] / self.size[1]
         w, h = self.size
-        px = (u - glcam.frustum_center) / half_w * 0.5 * w + 0.5 * w
+        px = (u - center) / half_w * 0.5 * w + 0.5 * w
         py = 0.5 * h - (v - 0.5 * (glcam.frustum_top + glcam.frustum_bottom)) / half_h * 0.5 * h
         return np.stack([px, py], axis=-1)
 
