@@ -31,6 +31,8 @@ INSTALL_REQUIRES = [
     "tensorboard>=2.20",  # ./intermimic.sh plot (event files) and ./intermimic.sh tensorboard
     "onnx>=1.18",  # play --export
     "imageio-ffmpeg>=0.5",  # MP4 videos (ships its own ffmpeg binary)
+    "mujoco>=3.2",  # offscreen video renderer (also pulled in by mujoco-warp)
+    "pillow>=10.1",  # captions, GIFs, PNG stills
 ]
 
 EXTRAS_REQUIRE = {

@@ -1,10 +1,17 @@
-"""Offscreen videos of rollouts, on any machine (no display, no GPU, no OpenGL).
+"""Offscreen videos of rollouts, on any machine (no display, no GPU).
 
-Each frame is drawn in software with matplotlib: the simulated humanoid as a blue skeleton
-(every body joined to its parent), the simulated object as its green surface points, and the
-reference as a ghost (orange skeleton, grey object points). The camera follows the humanoid.
-Frames go to an H.264 MP4 through the ffmpeg binary that ships with ``imageio-ffmpeg``; the file
-is written under a temporary name and renamed when complete.
+Two renderers draw :class:`~intermimic.evaluation.scene_capture.SceneFrame` s:
+
+* ``mujoco`` (default): MuJoCo's offscreen renderer on the real geometry
+  (:mod:`.mujoco_renderer`): the humanoid's bodies, the object's mesh, a ground with a grid,
+  shadows, the reference as a translucent ghost, contacts coloured, a caption. Needs an OpenGL
+  backend without a display: OSMesa (Debian's ``libosmesa6``) on a CPU, EGL on a GPU.
+* ``skeleton``: matplotlib (no OpenGL at all): the humanoid as a blue skeleton, the object as
+  green surface points, the reference as an orange skeleton and grey points.
+
+When the MuJoCo renderer cannot start and no renderer was asked for, one warning line says so
+and the skeleton renderer is used. Frames go to an MP4 or GIF (:mod:`.video_files`), each file
+complete or absent.
 
 :class:`RolloutVideo` records chosen clips of a rollout (every step of each clip's first
 attempt, clips one after another) and is driven by ``play``, ``evaluate`` and ``replay``.
@@ -12,48 +19,27 @@ attempt, clips one after another) and is driven by ``play``, ``evaluate`` and ``
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..assets.humanoid_spec import PARENT_INDICES
-from ..cli import UserError
+from ..cli import UserError, log
+from .scene_capture import OBJECT_POINTS_DRAWN, SceneCapture, SceneFrame  # noqa: F401 - re-exported
+from .video_files import VIDEO_SUFFIXES, Mp4Writer, open_video, read_video_frames  # noqa: F401 - re-exported
 
 VIDEO_SIZE = (640, 480)
-OBJECT_POINTS_DRAWN = 256
-"""Surface points per object drawn in each frame (an even subset of the object's points)."""
+RENDERERS = ("mujoco", "skeleton")
+CAMERAS = ("side", "front", "top")
 VIEW_HALF_WIDTH = 1.3
-"""Half the width (m) of the region around the humanoid that the camera shows."""
+"""Half the width (m) of the region around the humanoid that the skeleton camera shows."""
 
 
-@dataclass
-class SceneFrame:
-    """What one video frame shows (env-local coordinates, metres)."""
-
-    body_pos: np.ndarray  # [52, 3] simulated humanoid
-    object_points: np.ndarray  # [P, 3] simulated object surface points
-    ref_body_pos: np.ndarray  # [52, 3] reference humanoid (ghost)
-    ref_object_points: np.ndarray  # [P, 3]
-    caption: str
-
-
-def capture_frames(cmd, env_ids: list[int], captions: list[str]) -> list[SceneFrame]:
+def capture_frames(cmd, env_ids: list[int], captions: list[str] | None = None) -> list[SceneFrame]:
     """Scene frames of ``env_ids`` from an HOI reference command's current state."""
-    ids = torch.as_tensor(env_ids, device=cmd.device)
-    ref = cmd.reference()
-    body = cmd.body_pos[ids].cpu().numpy()
-    ref_body = ref.body_pos[ids].cpu().numpy()
-    if cmd.object is not None:
-        points = cmd.object_points_w()[ids]
-        ref_points = cmd.ref_object_points_w()[ids]
-        stride = max(1, points.shape[1] // OBJECT_POINTS_DRAWN)
-        points, ref_points = points[:, ::stride].cpu().numpy(), ref_points[:, ::stride].cpu().numpy()
-    else:
-        points = ref_points = np.zeros((len(env_ids), 0, 3), dtype=np.float32)
-    return [SceneFrame(body[i], points[i], ref_body[i], ref_points[i], captions[i]) for i in range(len(env_ids))]
+    batch = SceneCapture(cmd, env_ids)
+    return [batch.frame(i, None if captions is None else captions[i]) for i in range(len(env_ids))]
 
 
 class SkeletonRenderer:
@@ -88,11 +74,14 @@ class SkeletonRenderer:
         self.ref_points = ax.scatter([], [], [], s=2, c=[(0.5, 0.5, 0.5, 0.35)], depthshade=False)
         self.sim_points = ax.scatter([], [], [], s=3, c=[(0.1, 0.65, 0.2, 0.9)], depthshade=False)
         self.sim_joints = ax.scatter([], [], [], s=6, c=[(0.05, 0.15, 0.5, 1.0)], depthshade=False)
-        self.title = self.fig.text(0.02, 0.96, "", fontsize=8, family="monospace")
+        self.title = self.fig.text(0.02, 0.965, "", fontsize=8, family="monospace", va="top")
         self.fig.text(0.02, 0.02, "blue/green: simulated humanoid/object, orange/grey: reference", fontsize=7)
 
     def _segments(self, pos: np.ndarray) -> np.ndarray:
         return np.stack([pos[[PARENT_INDICES[i] for i in self.bones]], pos[self.bones]], axis=1)
+
+    def start_clip(self, first: SceneFrame) -> None:
+        pass  # the skeleton camera keeps one direction
 
     def render(self, frame: SceneFrame) -> np.ndarray:
         ax = self.ax
@@ -105,71 +94,52 @@ class SkeletonRenderer:
         ax.set_xlim(cx - VIEW_HALF_WIDTH, cx + VIEW_HALF_WIDTH)
         ax.set_ylim(cy - VIEW_HALF_WIDTH, cy + VIEW_HALF_WIDTH)
         ax.set_zlim(0.0, 2.2)
-        self.title.set_text(frame.caption)
+        self.title.set_text(frame.caption + (f"   [{frame.badge}]" if frame.badge else ""))
         self.canvas.draw()
         image = np.asarray(self.canvas.buffer_rgba())[..., :3]
         return np.ascontiguousarray(image)
 
-
-class Mp4Writer:
-    """H.264 MP4 from RGB frames; the file appears under its name only once it is complete."""
-
-    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int] = VIDEO_SIZE):
-        try:
-            import imageio_ffmpeg
-        except ImportError as exc:  # declared in setup.py; a clear line if it is missing
-            raise UserError("writing videos needs the imageio-ffmpeg package: pip install imageio-ffmpeg") from exc
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.stem}.partial.mp4")
-        self.frames = 0
-        self._gen = imageio_ffmpeg.write_frames(
-            str(self.tmp), size, fps=fps, codec="libx264", pix_fmt_in="rgb24", pix_fmt_out="yuv420p",
-            macro_block_size=16, quality=7, ffmpeg_log_level="error",
-        )  # fmt: skip
-        self._gen.send(None)
-
-    def write(self, image: np.ndarray) -> None:
-        self._gen.send(np.ascontiguousarray(image, dtype=np.uint8))
-        self.frames += 1
-
-    def close(self) -> Path | None:
-        """Finish the file; returns its path (None, and nothing written, when no frame came)."""
-        self._gen.close()
-        if self.frames == 0:
-            self.tmp.unlink(missing_ok=True)
-            return None
-        os.replace(self.tmp, self.path)
-        return self.path
+    def close(self) -> None:
+        pass
 
 
-def read_video_frames(path: str | os.PathLike) -> tuple[list[np.ndarray], tuple[int, int]]:
-    """All frames of a video file as RGB arrays, and the frame size (for checks)."""
-    import imageio_ffmpeg
+def library_object_meshes(library) -> list:
+    """The mesh of each library object, by object id (the simulated objects' own meshes)."""
+    from ..assets.object_registry import ObjectRegistry
 
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = reader.__next__()
-    w, h = meta["size"]
-    frames = [np.frombuffer(f, dtype=np.uint8).reshape(h, w, 3) for f in reader]
-    return frames, (w, h)
+    registry = ObjectRegistry(library.objects_dir)
+    return [registry.mesh(name) for name in library.object_names]
+
+
+def make_renderer(kind: str, library=None, size: tuple[int, int] = VIDEO_SIZE, camera: str = "side", ghost: bool = True):
+    """A renderer of ``kind`` (see :data:`RENDERERS`) for the objects of ``library``."""
+    if kind == "skeleton":
+        return SkeletonRenderer(size)
+    from .mujoco_renderer import MujocoRenderer
+
+    meshes = library_object_meshes(library) if library is not None else []
+    return MujocoRenderer(meshes, size=size, camera=camera, ghost=ghost)
 
 
 class RolloutVideo:
-    """Records chosen clips of a rollout into one MP4.
+    """Records chosen clips of a rollout into one MP4 (or GIF).
 
     Args:
-        path: the MP4 file.
+        path: the video file (``.mp4`` or ``.gif``).
         cmd: the env's HOI reference command.
         clip_ids: library clip ids to record (their first attempt each, in the order they end);
             ``None``: the first episode of env 0.
         fps: frame rate (the policy rate).
+        renderer: ``"mujoco"`` or ``"skeleton"``; size, camera and ghost as for :func:`make_renderer`.
     """
 
-    def __init__(self, path, cmd, clip_ids: list[int] | None, fps: float):
+    def __init__(self, path, cmd, clip_ids: list[int] | None, fps: float, renderer: str = "skeleton",
+                 size: tuple[int, int] = VIDEO_SIZE, camera: str = "side", ghost: bool = True):  # fmt: skip
         self.path = Path(path)
         self.cmd = cmd
         self.wanted = None if clip_ids is None else set(clip_ids)
         self.fps = fps
+        self.renderer_kind, self.size, self.camera, self.ghost = renderer, tuple(size), camera, ghost
         self.recording: dict[int, tuple[int, list[SceneFrame]]] = {}  # env id -> (clip id, frames) of its episode
         self.recorded: set[int] = set()
         self.first_env_done = False
@@ -221,40 +191,51 @@ class RolloutVideo:
         envs = self._wanted_envs()
         if not envs:
             return
-        cmd = self.cmd
-        e_h, e_o = cmd.tracking_errors()
-        frames = cmd.frame.tolist()
-        captions = [
-            f"{cmd.library.clips[int(cmd.clip_ids[e])].name}  frame {frames[e]:>4}/{int(cmd.clip_length[e]) - 1}  "
-            f"E_h {100 * float(e_h[e]):5.1f} cm  E_o {100 * float(e_o[e]):5.1f} cm"
-            for e in envs
-        ]
-        for e, frame in zip(envs, capture_frames(cmd, envs, captions)):
-            self.recording.setdefault(e, (int(cmd.clip_ids[e]), []))[1].append(frame)
+        for e, frame in zip(envs, capture_frames(self.cmd, envs)):
+            self.recording.setdefault(e, (int(self.cmd.clip_ids[e]), []))[1].append(frame)
 
     def on_attempt(self, env_id: int, clip_id: int, steps: int = 0, success: bool = False, kept: bool = False) -> None:
         """The episode of ``env_id`` ended: write its frames."""
-        self.end_episodes([env_id])
+        self.end_episodes([env_id], success)
 
-    def end_episodes(self, env_ids) -> None:
+    def end_episodes(self, env_ids, success: bool | None = None) -> None:
         for e in env_ids:
             clip, frames = self.recording.pop(int(e), (None, None))
             if frames is None:
                 continue
             self.first_env_done = self.first_env_done or int(e) == 0
             self.recorded.add(clip)
-            self._write(frames)
+            self._episode(clip, frames, success)
 
-    def _write(self, frames: list[SceneFrame]) -> None:
-        if self._writer is None:
-            self._renderer = SkeletonRenderer()
-            self._writer = Mp4Writer(self.path, self.fps, self._renderer.size)
-        for f in frames:
-            self._writer.write(self._renderer.render(f))
+    def _episode(self, clip: int, frames: list[SceneFrame], success: bool | None) -> None:
+        """One recorded episode is complete: render it into the file."""
+        try:
+            if self._writer is None:
+                self._renderer = make_renderer(self.renderer_kind, self.cmd.library, self.size, self.camera, self.ghost)
+                self._writer = open_video(self.path, self.fps, self.size)
+            self._renderer.start_clip(frames[0])
+            for f in frames:
+                self._writer.write(self._renderer.render(f))
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Drop the unfinished file (nothing is left under its name or a temporary one)."""
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+        self._close_renderer()
+
+    def _close_renderer(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
 
     def close(self) -> Path | None:
         """Write the episodes still running and finish the file (None when nothing was recorded)."""
         self.end_episodes(list(self.recording))
+        self._close_renderer()
         if self._writer is None:
             return None
         path = self._writer.close()
@@ -274,18 +255,67 @@ def clip_ids_from_names(library, names: list[str] | None) -> list[int] | None:
     return [known.index(n) for n in names]
 
 
+def video_size(text: str) -> tuple[int, int]:
+    """``WIDTHxHEIGHT`` (e.g. 1280x720) as a checked argument type."""
+    import argparse
+
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x480, got '{text}'") from None
+    if not (16 <= w <= 4096 and 16 <= h <= 4096):
+        raise argparse.ArgumentTypeError(f"expected a width and height from 16 to 4096, got '{text}'")
+    return w, h
+
+
 def add_video_args(parser) -> None:
-    """``--video PATH.mp4`` and ``--video_clips NAME...`` on a script's parser."""
+    """``--video PATH.mp4|.gif``, ``--video_clips NAME...`` and the rendering options on a script's parser."""
     parser.add_argument("--video", default=None, metavar="PATH.mp4",
-                        help="Render chosen clips offscreen into this MP4 (humanoid, object, reference ghost).")
+                        help="Render chosen clips offscreen into this MP4 (or .gif): humanoid, object, reference ghost.")
     parser.add_argument("--video_clips", nargs="+", default=None, metavar="CLIP",
-                        help="Clip names to render (default: the first episode of environment 0).")  # fmt: skip
+                        help="Clip names to render (default: the first episode of environment 0).")
+    parser.add_argument("--renderer", choices=RENDERERS, default=None,
+                        help="mujoco: the real geometry (OpenGL: OSMesa or EGL); skeleton: matplotlib stick figure "
+                             "(default: mujoco, or skeleton with a warning when no OpenGL backend works).")
+    parser.add_argument("--camera", choices=CAMERAS, default="side",
+                        help="Camera preset following the humanoid (default: side).")
+    parser.add_argument("--ghost", choices=("on", "off"), default="on", help="Draw the reference as a ghost (default: on).")
+    parser.add_argument("--video_size", type=video_size, default=VIDEO_SIZE, metavar="WxH",
+                        help="Frame size in pixels (default: 640x480).")  # fmt: skip
+
+
+def resolve_renderer(requested: str | None) -> str:
+    """The renderer to use: ``requested``, or (None) mujoco when an OpenGL backend works, else
+    skeleton with one warning line. An explicit mujoco that cannot start is a UserError."""
+    if requested == "skeleton":
+        return "skeleton"
+    from .gl_backend import gl_backend_problem
+
+    problem = gl_backend_problem()
+    if problem is None:
+        return "mujoco"
+    if requested == "mujoco":
+        raise UserError(f"--renderer mujoco: {problem}; or use --renderer skeleton")
+    log(f"warning: videos use the skeleton renderer: {problem}")
+    return "skeleton"
 
 
 def check_video_args(args) -> None:
-    """UserError for a ``--video`` name that is not an MP4 file (checked before anything is built)."""
-    if getattr(args, "video", None) and not str(args.video).endswith(".mp4"):
-        raise UserError(f"--video {args.video}: expected a file name ending in .mp4")
+    """UserError for a ``--video`` name that is not an MP4/GIF file; picks the renderer (checked
+    before anything is built)."""
+    video = getattr(args, "video", None)
+    if video and not str(video).endswith(VIDEO_SUFFIXES):
+        raise UserError(f"--video {video}: expected a file name ending in .mp4 or .gif")
+    if video or getattr(args, "video_grid", None) or getattr(args, "contact_sheets", "off") == "on":
+        if not getattr(args, "_renderer_resolved", False):
+            args.renderer = resolve_renderer(getattr(args, "renderer", None))
+            args._renderer_resolved = True
+
+
+def renderer_options(args) -> dict:
+    """The renderer keyword arguments that the parsed arguments ask for."""
+    return {"renderer": args.renderer or "mujoco", "size": tuple(args.video_size), "camera": args.camera,
+            "ghost": args.ghost == "on"}  # fmt: skip
 
 
 def video_for(args, env) -> RolloutVideo | None:
@@ -295,4 +325,5 @@ def video_for(args, env) -> RolloutVideo | None:
     check_video_args(args)
     base = env.unwrapped
     cmd = base.command_manager.get_term("motion")
-    return RolloutVideo(args.video, cmd, clip_ids_from_names(cmd.library, args.video_clips), 1.0 / base.step_dt)
+    clips = clip_ids_from_names(cmd.library, args.video_clips)
+    return RolloutVideo(args.video, cmd, clips, 1.0 / base.step_dt, **renderer_options(args))

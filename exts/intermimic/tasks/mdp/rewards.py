@@ -227,4 +227,5 @@ class InterMimicReward(ManagerTermBase):
         groups = self.combine(factors)
         # logged by the env after its resets (Isaac Lab's reset replaces ``extras["log"]``)
         self.step_log = {f"Reward/{k}": v.mean() for k, v in {**factors, **groups}.items()}
+        self.last_groups = groups  # per env, for video captions
         return groups["r"] / env.step_dt

@@ -1,0 +1,55 @@
+"""Which OpenGL backend MuJoCo's offscreen renderer uses, chosen before MuJoCo is imported.
+
+MuJoCo reads ``MUJOCO_GL`` once, when it is first imported (Newton imports it early), and
+PyOpenGL reads ``PYOPENGL_PLATFORM`` the same way. :func:`choose_headless_gl` runs when the
+``intermimic`` package is imported: without a display and without a choice made by the user,
+it picks ``egl`` on a machine with an NVIDIA GPU and ``osmesa`` (software, Debian's
+``libosmesa6``) elsewhere. A value the user set is never changed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HEADLESS_BACKENDS = ("egl", "osmesa")
+
+
+def _has_nvidia_egl() -> bool:
+    import ctypes.util
+
+    return Path("/dev/nvidia0").exists() and ctypes.util.find_library("EGL") is not None
+
+
+def choose_headless_gl() -> str | None:
+    """Set ``MUJOCO_GL``/``PYOPENGL_PLATFORM`` for a machine without a display; returns the backend
+    in use (None: MuJoCo's own default, a window system)."""
+    chosen = os.environ.get("MUJOCO_GL", "").strip().lower()
+    if not chosen:
+        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+            return None
+        chosen = "egl" if _has_nvidia_egl() else "osmesa"
+        os.environ["MUJOCO_GL"] = chosen
+    if chosen in HEADLESS_BACKENDS:
+        os.environ.setdefault("PYOPENGL_PLATFORM", chosen)
+    return chosen
+
+
+def gl_backend_problem() -> str | None:
+    """Why MuJoCo cannot render offscreen here (None: it can): a tiny context is made and freed."""
+    try:
+        import mujoco
+        from mujoco.rendering.classic import gl_context
+    except Exception as exc:  # noqa: BLE001 - any import failure means no renderer
+        return f"mujoco's renderer cannot be imported ({exc})"
+    if getattr(gl_context, "GLContext", None) is None:
+        return "MUJOCO_GL disables rendering"
+    try:
+        ctx = mujoco.GLContext(16, 16)
+        ctx.make_current()
+        ctx.free()
+    except Exception as exc:  # noqa: BLE001 - missing libraries raise many kinds of errors
+        backend = os.environ.get("MUJOCO_GL") or "glfw"
+        hint = " (install Debian's libosmesa6)" if backend == "osmesa" else ""
+        return f"no OpenGL context with MUJOCO_GL={backend}{hint}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    return None
