@@ -17,7 +17,8 @@ def _fmt(values) -> str:
     return " ".join(f"{v:.9g}" for v in values)
 
 
-def _geom_element(parent: ET.Element, body: str, geom) -> None:
+def geom_element(parent: ET.Element, body: str, geom) -> None:
+    """Append the MJCF <geom> of one body's collision shape (sphere, capsule or box) under ``parent``."""
     attrs = {"name": f"{body}_geom", "density": f"{spec.body_density(body):.6f}"}
     if isinstance(geom, spec.Sphere):
         attrs.update(type="sphere", size=_fmt([geom.radius]), pos=_fmt(geom.pos))
@@ -74,7 +75,7 @@ def build_mjcf(
                     "joint",
                     {"name": joint, "type": "hinge", "axis": axis, "range": _fmt([lo, hi])},
                 )
-        _geom_element(body, name, spec.BODY_GEOMS[i])
+        geom_element(body, name, spec.BODY_GEOMS[i])
         elements.append(body)
 
     # self-collision off (plain MuJoCo): humanoid geoms collide with conaffinity-1 geoms (a

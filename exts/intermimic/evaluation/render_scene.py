@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from ..assets import humanoid_spec as spec
-from ..assets.humanoid_mjcf import _geom_element
+from ..assets.humanoid_mjcf import geom_element
 
 SIM_PREFIX, REF_PREFIX = "sim_", "ref_"
 OBJECT_BODY = "object_{}"
@@ -41,7 +41,7 @@ def _numbers(a: np.ndarray, fmt: str) -> str:
 def _humanoid(world: ET.Element, prefix: str, rgba) -> None:
     for name, geom in zip(spec.BODY_NAMES, spec.BODY_GEOMS):
         body = ET.SubElement(world, "body", {"name": prefix + name, "mocap": "true"})
-        _geom_element(body, prefix + name, geom)
+        geom_element(body, prefix + name, geom)
         element = body[-1]
         element.attrib.pop("density", None)
         element.set("rgba", _rgba(rgba))
