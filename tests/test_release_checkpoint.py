@@ -11,32 +11,11 @@ import math
 
 import pytest
 import torch
+from release_helpers import ACT, OBS
+from release_helpers import release_checkpoint as _release_checkpoint
 from tensordict import TensorDict
 
 pytestmark = pytest.mark.unit
-
-OBS, ACT, UNITS = 3198, 153, (1024, 1024, 512)
-
-
-def _release_checkpoint(seed=0) -> dict:
-    g = torch.Generator().manual_seed(seed)
-    model = {}
-    for trunk, head, out in (("actor_mlp", "mu", ACT), ("critic_mlp", "value", 1)):
-        sizes = (OBS, *UNITS)
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            model[f"a2c_network.{trunk}.{2 * i}.weight"] = torch.randn(n_out, n_in, generator=g) / math.sqrt(n_in)
-            model[f"a2c_network.{trunk}.{2 * i}.bias"] = 0.1 * torch.randn(n_out, generator=g)
-        model[f"a2c_network.{head}.weight"] = torch.randn(out, UNITS[-1], generator=g) / math.sqrt(UNITS[-1])
-        model[f"a2c_network.{head}.bias"] = 0.1 * torch.randn(out, generator=g)
-    model["a2c_network.sigma"] = torch.full((ACT,), -2.9)
-    stats = {
-        "running_mean": torch.randn(OBS, generator=g, dtype=torch.float64),
-        # some features almost constant: their variance is below the 1e-5 floor
-        "running_var": torch.rand(OBS, generator=g, dtype=torch.float64) * 4 + (torch.arange(OBS) % 50 == 0) * -3.99,
-        "count": torch.tensor(123456.0, dtype=torch.float64),
-    }
-    stats["running_var"] = stats["running_var"].clamp_min(1e-7)
-    return {"model": model, "running_mean_std": stats, "epoch": 7000, "frame": 0, "optimizer": {}}
 
 
 def _release_forward(ck: dict, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,7 +97,7 @@ def test_release_prefix_switches_the_env_to_the_release_conventions(release_file
     assert cfg.actions.joint_pos.release_quirk is False
     arg = f"release:{release_file}"
     assert resolve_checkpoint(arg, "logs/none") == release_file
-    assert len(apply_release_conventions(arg, cfg)) == 3
+    assert len(apply_release_conventions(arg, cfg)) == 5  # 3 conventions, 2 settings of the legacy kind
     assert cfg.actions.joint_pos.release_quirk is True
     assert cfg.observations.policy.reference_key_positions.params["release_quirk"] is True
     assert cfg.commands.motion.raw_row0 == "release"

@@ -149,3 +149,25 @@ def test_without_opengl_the_default_falls_back_to_the_skeleton_with_one_warning(
     with pytest.raises(UserError, match="--renderer mujoco"):
         resolve_renderer("mujoco")
     assert resolve_renderer("skeleton") == "skeleton"
+
+
+@pytest.mark.parametrize(("display", "osmesa", "expected"), [(None, "libOSMesa.so.8", "osmesa"), (None, None, "disable"),
+                                                            (":0", None, None)])  # fmt: skip
+def test_headless_backend_is_only_chosen_when_its_library_exists(monkeypatch, display, osmesa, expected):
+    """MuJoCo imports the backend MUJOCO_GL names when it is imported: naming OSMesa where it is
+    missing would break every command (not only videos), so rendering is disabled instead."""
+    import ctypes.util
+
+    from intermimic.evaluation import gl_backend
+
+    for var in ("MUJOCO_GL", "PYOPENGL_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    if display:
+        monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setattr(gl_backend, "_has_nvidia_egl", lambda: False)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: osmesa if name == "OSMesa" else None)
+    gl_backend.choose_headless_gl()
+    assert gl_backend.os.environ.get("MUJOCO_GL") == expected
+    if expected == "disable":
+        assert "libosmesa6" in gl_backend._disabled_because
+    monkeypatch.setattr(gl_backend, "_disabled_because", None)

@@ -268,6 +268,7 @@ def resolve_configs(args, overrides: list[str]):
                 raise UserError(f"teachers=...: task {args.task} has no teachers (only student tasks do)")
             paths = teacher_paths(named["teachers"], dotlists["teachers"])
             agent_cfg.teachers = {**agent_cfg.teachers, **{str(s): p for s, p in paths.items()}}
+    _follow_teachers_and_policy(args, overrides, env_cfg, agent_cfg)
 
     motion_cfg = env_cfg.commands.motion.motion
     for key, value in dataset_fields.items():
@@ -292,6 +293,20 @@ def resolve_configs(args, overrides: list[str]):
     elif agent_cfg is not None:
         env_cfg.seed = agent_cfg.seed
     return env_cfg, agent_cfg
+
+
+def _follow_teachers_and_policy(args, overrides: list[str], env_cfg, agent_cfg) -> None:
+    """Release teachers make the student env use the release's conventions where the teachers
+    need them; the critic group follows the policy group (fields set on the command line stay)."""
+    from .learning.release_checkpoint import use_release_teacher_conventions
+    from .tasks.student_env_cfg import critic_follows_policy
+
+    keep = explicit_env_paths(args, overrides)
+    teachers = getattr(agent_cfg, "teachers", None)
+    if teachers and getattr(getattr(env_cfg, "observations", None), "teacher", None) is not None:
+        with as_user_error(ValueError):
+            use_release_teacher_conventions(teachers.values(), env_cfg, keep)
+    critic_follows_policy(env_cfg, keep)
 
 
 def apply_cpu_defaults(args, overrides: list[str], env_cfg, agent_cfg) -> list[str]:
@@ -445,7 +460,7 @@ def resolve_policy_configs(args, overrides: list[str]):
     agent_cfg = handle_deprecated_rsl_rl_cfg(agent_cfg, check_rsl_rl_version())
     checkpoint = find_checkpoint(args.checkpoint, os.path.join(args.log_root, "rsl_rl", agent_cfg.experiment_name))
     settings = use_run_settings(args, overrides, env_cfg, checkpoint)
-    apply_release_conventions(args.checkpoint, env_cfg)
+    apply_release_conventions(args.checkpoint, env_cfg, keep=explicit_env_paths(args, overrides))
     return env_cfg, agent_cfg, checkpoint, settings
 
 

@@ -25,6 +25,8 @@ DATA_PATH = "commands.motion.motion"
 OBSERVATION_GROUP = "observations.policy"
 RECORDED_PATHS = (
     "timing",
+    "contact_body_order",
+    "actions.joint_pos.release_quirk",
     "object_density",
     "object_densities",
     "humanoid_mjcf",

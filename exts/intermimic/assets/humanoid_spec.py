@@ -281,6 +281,10 @@ RELEASE_OTHER_CONTACT_BODY_NAMES: tuple[str, ...] = tuple(
 )
 """r_other bodies of the release: body indices below the number of contact bodies (31) minus the
 hands, i.e. bodies 0-16 (the right thorax, shoulder and elbow are left out)."""
+RELEASE_LEGACY_CONTACT_BODY_NAMES: tuple[str, ...] = KEY_BODY_NAMES + FINGERTIP_NAMES
+"""The same 31 contact bodies in the order of the release's older configs (``omomo_train.yaml``,
+``omomo_all.yaml``, the ones its published teachers and its student use): the 21 key bodies, then
+the left and the right fingertips. Its ``omomo_train_new.yaml`` uses body order."""
 
 KEY_BODY_IDS = body_indices(KEY_BODY_NAMES)
 CONTACT_BODY_IDS = body_indices(CONTACT_BODY_NAMES)
@@ -289,7 +293,14 @@ HAND_BODY_IDS = {s: body_indices(n) for s, n in HAND_BODY_NAMES.items()}
 ROTATION_ERROR_BODY_IDS = body_indices(ROTATION_ERROR_BODY_NAMES)
 RELEASE_FULL_WEIGHT_BODY_IDS = body_indices(RELEASE_FULL_WEIGHT_BODY_NAMES)
 RELEASE_OTHER_CONTACT_BODY_IDS = body_indices(RELEASE_OTHER_CONTACT_BODY_NAMES)
+CONTACT_BODY_ORDERS: dict[str, tuple[int, ...]] = {
+    "body": tuple(CONTACT_BODY_IDS),
+    "release_legacy": tuple(body_indices(RELEASE_LEGACY_CONTACT_BODY_NAMES)),
+}
+"""Orders of the contact bodies in the ``contact`` and ``contact_error`` observations
+(``env.contact_body_order``)."""
 
 assert NUM_BODIES == 52 and NUM_DOFS == 153
 assert len(BODY_OFFSETS) == NUM_BODIES and len(BODY_GEOMS) == NUM_BODIES
+assert sorted(RELEASE_LEGACY_CONTACT_BODY_NAMES) == sorted(CONTACT_BODY_NAMES)
 assert len(KEY_BODY_NAMES) == 21 and len(CONTACT_BODY_NAMES) == 31 and len(ROTATION_ERROR_BODY_NAMES) == 22

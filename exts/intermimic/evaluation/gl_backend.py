@@ -4,7 +4,9 @@ MuJoCo reads ``MUJOCO_GL`` once, when it is first imported (Newton imports it ea
 PyOpenGL reads ``PYOPENGL_PLATFORM`` the same way. :func:`choose_headless_gl` runs when the
 ``intermimic`` package is imported: without a display and without a choice made by the user,
 it picks ``egl`` on a machine with an NVIDIA GPU and ``osmesa`` (software, Debian's
-``libosmesa6``) elsewhere. A value the user set is never changed.
+``libosmesa6``) elsewhere; with neither, rendering is disabled (``MUJOCO_GL=disable``: MuJoCo
+would otherwise fail on import, taking training down with it) and videos fall back to the
+skeleton renderer. A value the user set is never changed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 from pathlib import Path
 
 HEADLESS_BACKENDS = ("egl", "osmesa")
+NO_OSMESA = "no display, no NVIDIA EGL and no OSMesa library (install Debian's libosmesa6)"
+_disabled_because: str | None = None
 
 
 def _has_nvidia_egl() -> bool:
@@ -24,11 +28,21 @@ def _has_nvidia_egl() -> bool:
 def choose_headless_gl() -> str | None:
     """Set ``MUJOCO_GL``/``PYOPENGL_PLATFORM`` for a machine without a display; returns the backend
     in use (None: MuJoCo's own default, a window system)."""
+    import ctypes.util
+
+    global _disabled_because
     chosen = os.environ.get("MUJOCO_GL", "").strip().lower()
     if not chosen:
         if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
             return None
-        chosen = "egl" if _has_nvidia_egl() else "osmesa"
+        if _has_nvidia_egl():
+            chosen = "egl"
+        elif ctypes.util.find_library("OSMesa"):
+            chosen = "osmesa"
+        else:
+            os.environ["MUJOCO_GL"] = "disable"
+            _disabled_because = NO_OSMESA
+            return None
         os.environ["MUJOCO_GL"] = chosen
     if chosen in HEADLESS_BACKENDS:
         os.environ.setdefault("PYOPENGL_PLATFORM", chosen)
@@ -43,7 +57,7 @@ def gl_backend_problem() -> str | None:
     except Exception as exc:  # noqa: BLE001 - any import failure means no renderer
         return f"mujoco's renderer cannot be imported ({exc})"
     if getattr(gl_context, "GLContext", None) is None:
-        return "MUJOCO_GL disables rendering"
+        return _disabled_because or "MUJOCO_GL disables rendering"
     try:
         ctx = mujoco.GLContext(16, 16)
         ctx.make_current()

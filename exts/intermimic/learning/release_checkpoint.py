@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..checkpoints import names_release_checkpoint
+from ..checkpoints import RELEASE_PREFIX, names_release_checkpoint
 
 RELEASE_VAR_EPS = 1.0e-5
 """rl_games' RunningMeanStd: ``(x - mean) / sqrt(var + 1e-5)``."""
@@ -165,25 +165,85 @@ def load_checkpoint(runner, path: str | Path, map_location: str | None = None) -
         runner.load(str(path), map_location=map_location)
 
 
-def apply_release_conventions(checkpoint_arg, env_cfg) -> list[str]:
+RELEASE_KINDS: dict[str, dict[str, str]] = {
+    "legacy": {"contact_body_order": "release_legacy", "timing": "legacy"},
+    "high_fidelity": {"contact_body_order": "body", "timing": "high_fidelity"},
+}
+"""Env settings per kind of release checkpoint. The release trains its published teachers
+(``checkpoints/smplx_teachers/``) and its student with the older configs (``omomo_train.yaml``,
+``omomo_all*.yaml``: contact bodies as 21 key bodies then fingertips, 120 Hz physics), its
+high-fidelity teachers (``checkpoints/smplx_teachers_new/``) with ``omomo_train_new.yaml`` (contact
+bodies in body order, 240 Hz)."""
+
+
+def release_kind(path: str | Path) -> str:
+    """``high_fidelity`` for a release checkpoint whose file or folder name ends in ``_new`` (the
+    release's ``checkpoints/smplx_teachers_new/sub2.pth``), else ``legacy``. The file itself does
+    not record its training config, so the name is all there is to go by."""
+    path = Path(str(path).removeprefix(RELEASE_PREFIX))
+    names = [path.stem, *(p.name for p in path.parents)]
+    return "high_fidelity" if any(n.endswith("_new") for n in names) else "legacy"
+
+
+def use_release_kind(env_cfg, kind: str, keep: set[str] | frozenset = frozenset()) -> list[str]:
+    """Set the env settings of a release checkpoint's ``kind`` (:data:`RELEASE_KINDS`), leaving
+    the ``keep`` fields (set on the command line) alone; returns what was set."""
+    changed = []
+    for field, value in RELEASE_KINDS[kind].items():
+        if field in keep or not hasattr(env_cfg, field):
+            continue
+        setattr(env_cfg, field, value)
+        changed.append(f"env.{field}={value}")
+    return changed
+
+
+def apply_release_conventions(checkpoint_arg, env_cfg, keep: set[str] | frozenset = frozenset()) -> list[str]:
     """When a ``--checkpoint`` argument names a release checkpoint (``release:FILE``), switch
-    ``env_cfg`` to the release's conventions and say so in one line; returns what was switched."""
+    ``env_cfg`` to the release's conventions and to the settings of the checkpoint's kind (but
+    not the env fields in ``keep``, set on the command line) and say so in one line; returns
+    what was switched."""
     if not names_release_checkpoint(checkpoint_arg):
         return []
-    switched = use_release_conventions(env_cfg)
-    print(f"[intermimic] {checkpoint_arg}: checkpoint of the authors' release (rl_games); running it with the "
-          f"release's conventions: {', '.join(switched)}", flush=True)  # fmt: skip
+    kind = release_kind(checkpoint_arg)
+    switched = use_release_conventions(env_cfg) + use_release_kind(env_cfg, kind, keep)
+    print(f"[intermimic] {checkpoint_arg}: checkpoint of the authors' release (rl_games, {kind} kind); running it "
+          f"with the release's conventions: {', '.join(switched)}", flush=True)  # fmt: skip
     return switched
+
+
+def use_release_teacher_conventions(teacher_paths, env_cfg, keep: set[str] | frozenset = frozenset()) -> list[str]:
+    """For a student whose teachers are release checkpoints (``release:FILE``): the ``teacher``
+    observation group and the action mapping take the release's conventions (the teachers'
+    inputs and outputs as they were trained) and the env the settings of the teachers' kind
+    (not the ``keep`` fields, set on the command line); says so in one line and returns what was
+    switched. The student's own groups keep their settings. Teachers of this project and of the
+    release, or of two release kinds, cannot share one env: that is a ValueError."""
+    paths = [str(p) for p in teacher_paths]
+    release = [p for p in paths if names_release_checkpoint(p)]
+    if not release:
+        return []
+    kinds = {release_kind(p) for p in release}
+    if len(release) != len(paths) or len(kinds) > 1:
+        raise ValueError(
+            "teachers.paths: the teachers mix this project's checkpoints and the release's, or the release's "
+            f"legacy and high-fidelity kinds ({', '.join(paths)}); one student env takes one set of conventions"
+        )
+    kind = kinds.pop()
+    changed = _use_release_actions(env_cfg)
+    term = getattr(getattr(env_cfg.observations, "teacher", None), "reference_key_positions", None)
+    if term is not None:
+        term.params["release_quirk"] = True
+        changed.append("env.observations.teacher.reference_key_positions.params.release_quirk=True")
+    changed += use_release_kind(env_cfg, kind, keep)
+    print(f"[intermimic] teachers: checkpoints of the authors' release ({kind} kind); the teachers' group and "
+          f"actions take the release's conventions: {', '.join(changed)}", flush=True)  # fmt: skip
+    return changed
 
 
 def use_release_conventions(env_cfg) -> list[str]:
     """Switch an HOI env config to what release policies were trained with; returns the settings
     changed, as ``path=value`` strings for the banner."""
-    changed = []
-    action = getattr(getattr(env_cfg, "actions", None), "joint_pos", None)
-    if action is not None and hasattr(action, "release_quirk"):
-        action.release_quirk = True
-        changed.append("env.actions.joint_pos.release_quirk=True")
+    changed = _use_release_actions(env_cfg)
     for group_name, group in vars(getattr(env_cfg, "observations", object())).items():
         term = getattr(group, "reference_key_positions", None)
         if term is not None and isinstance(getattr(term, "params", None), dict):
@@ -194,3 +254,12 @@ def use_release_conventions(env_cfg) -> list[str]:
         motion.raw_row0 = "release"
         changed.append("env.commands.motion.raw_row0=release")
     return changed
+
+
+def _use_release_actions(env_cfg) -> list[str]:
+    """The release's action mapping (``env.actions.joint_pos.release_quirk``)."""
+    action = getattr(getattr(env_cfg, "actions", None), "joint_pos", None)
+    if action is None or not hasattr(action, "release_quirk"):
+        return []
+    action.release_quirk = True
+    return ["env.actions.joint_pos.release_quirk=True"]

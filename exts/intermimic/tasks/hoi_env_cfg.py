@@ -22,6 +22,7 @@ from isaaclab.sensors import ContactSensorCfg
 from isaaclab.utils import configclass
 
 from ..assets.ground import ground_cfg
+from ..assets.humanoid_spec import CONTACT_BODY_ORDERS
 from ..assets.humanoid import humanoid_cfg
 from ..assets.primitives import DEMO_BOX_DENSITY, DEMO_OBJECT_NAME
 from . import mdp
@@ -166,6 +167,11 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
     """Published simulation setting: ``high_fidelity`` (default) or ``legacy`` (``env.timing=legacy``)."""
     applied_timing: str = ""
     """The setting last applied to the fields below (book-keeping; do not set)."""
+    contact_body_order: str = "body"
+    """Order of the 31 contact bodies in the ``contact`` and ``contact_error`` observations:
+    ``body`` (body order, as the release's ``omomo_train_new.yaml``) or ``release_legacy`` (21 key
+    bodies, then the fingertips, as its older configs; chosen automatically for such release
+    checkpoints)."""
 
     def __post_init__(self):
         self.episode_length_s = EPISODE_STEPS / POLICY_HZ
@@ -174,7 +180,13 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
 
     def apply_timing(self) -> None:
         """Physics rate, solver, material and reward settings of ``self.timing``; no-op when
-        they are already applied (so individual overrides made afterwards are kept)."""
+        they are already applied (so individual overrides made afterwards are kept). Also checks
+        ``contact_body_order``, the other setting chosen by name."""
+        if self.contact_body_order not in CONTACT_BODY_ORDERS:
+            raise ValueError(
+                f"env.contact_body_order: unknown order '{self.contact_body_order}', expected one of "
+                f"{sorted(CONTACT_BODY_ORDERS)}"
+            )
         if self.applied_timing == self.timing:
             return
         if self.timing not in TIMINGS:

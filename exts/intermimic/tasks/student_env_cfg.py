@@ -4,7 +4,8 @@
   from, offsets {1, 16};
 * ``policy``: the student's input, against the teacher-corrected references, offsets {1, 16}
   (MLP student) or {0, 1, 4, 16} (Transformer student, one token per offset);
-* ``critic``: the value function's input, corrected references, offsets {1, 16}.
+* ``critic``: the value function's input, corrected references, the policy's offsets (as the
+  release: {1, 16} for the MLP student, {0, 1, 4, 16} for the Transformer student).
 
 Rewards, terminations and episode starts use the corrected references; an episode starts at
 its clip's first frame with probability 0.5 (otherwise failure-prioritised), without physical
@@ -52,6 +53,30 @@ class HOIStudentTransformerEnvCfg(HOIStudentEnvCfg):
     def __post_init__(self):
         super().__post_init__()
         self.observations.policy = hoi_observation_group("corrected", TRANSFORMER_STUDENT_OFFSETS)
+        self.observations.critic = hoi_observation_group("corrected", TRANSFORMER_STUDENT_OFFSETS)
+
+
+def critic_follows_policy(cfg, keep: set[str] | frozenset = frozenset()) -> list[str]:
+    """The critic group takes the policy group's observation-term parameters other than the
+    reference source and offsets (e.g. the release's ``reference_key_positions`` quirk set by
+    ``experiment=release_parity`` on the policy group), except those set on the command line
+    (``keep``: env paths); returns the paths changed."""
+    observations = getattr(cfg, "observations", None)
+    policy, critic = getattr(observations, "policy", None), getattr(observations, "critic", None)
+    if policy is None or critic is None:
+        return []
+    changed = []
+    for name, term in vars(critic).items():
+        source = getattr(policy, name, None)
+        if not isinstance(getattr(term, "params", None), dict) or not isinstance(getattr(source, "params", None), dict):
+            continue
+        for key, value in source.params.items():
+            path = f"observations.critic.{name}.params.{key}"
+            if key in ("source", "offsets") or path in keep or term.params.get(key) == value:
+                continue
+            term.params[key] = value
+            changed.append(f"env.{path}={value}")
+    return changed
 
 
 def _for_play(cfg: HOIStudentEnvCfg) -> None:

@@ -96,3 +96,6 @@ class StudentRunnerCfg(RslRlOnPolicyRunnerCfg):
 class StudentTransformerRunnerCfg(StudentRunnerCfg):
     experiment_name = "intermimic_student_transformer"
     actor = TransformerModelCfg(distribution_cfg=FixedGaussianDistributionCfg())
+    critic = ClippedMLPModelCfg(hidden_dims=[256], activation="relu", obs_normalization=True)
+    """The release's critic of the Transformer student: an MLP [256] on the full normalised
+    {0, 1, 4, 16} input (6396 values)."""

@@ -26,7 +26,17 @@ from .commands import HOIReferenceCommand
 
 KEY = spec.KEY_BODY_IDS
 ROT_ERR = spec.ROTATION_ERROR_BODY_IDS
-CONTACT = spec.CONTACT_BODY_IDS
+_CONTACT_ORDERS: dict[tuple[str, str], torch.Tensor] = {}
+
+
+def contact_body_ids(env) -> torch.Tensor:
+    """Body indices of the 31 contact bodies in the order ``env.cfg.contact_body_order`` names
+    (``body`` or the release's ``release_legacy``)."""
+    order = getattr(env.cfg, "contact_body_order", "body")  # checked by the config (apply_timing)
+    key = (order, str(env.device))
+    if key not in _CONTACT_ORDERS:
+        _CONTACT_ORDERS[key] = torch.tensor(spec.CONTACT_BODY_ORDERS[order], dtype=torch.long, device=env.device)
+    return _CONTACT_ORDERS[key]
 
 
 def _cmd(env, command_name: str) -> HOIReferenceCommand:
@@ -95,7 +105,7 @@ def body_angular_velocities(env, command_name: str = "motion", source: str | Non
 def contact(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """1[any contact force component > threshold] for the 31 contact bodies."""
     cmd = _cmd(env, command_name)
-    return _per_offset(cmd.body_contact()[:, CONTACT].float(), _num_offsets(cmd, offsets))
+    return _per_offset(cmd.body_contact()[:, contact_body_ids(env)].float(), _num_offsets(cmd, offsets))
 
 
 # -------------------------------------------------------------------------------------
@@ -121,8 +131,9 @@ def contact_error(env, command_name: str = "motion", source: str | None = None, 
     """c^ * ((c^ + 1) / 2 - c) for the 31 contact bodies: +1 where a promoted contact is
     missing, +1 where a penalised contact happens (c^ = -1, c = 1), 0 otherwise."""
     cmd = _cmd(env, command_name)
-    label = _future(cmd, source, offsets).contact[:, :, CONTACT]
-    c = cmd.body_contact()[:, None, CONTACT].float()
+    ids = contact_body_ids(env)
+    label = _future(cmd, source, offsets).contact[:, :, ids]
+    c = cmd.body_contact()[:, None, ids].float()
     return label * ((label + 1.0) * 0.5 - c)
 
 
