@@ -224,3 +224,74 @@ def test_transformer_students_critic_is_the_releases():
     offsets = {t.params["offsets"] for t in vars(env_cfg.observations.critic).values() if hasattr(t, "params")}
     assert offsets == {(0, 1, 4, 16)}
     assert math.prod((len(offsets.pop()), BLOCK)) == 6396
+
+
+# --- observation normaliser (switch: agent.*.normalizer=release, agent.algorithm.normalizer_update=mini_batch)
+
+
+def _ppo_with(normalizer: str, update: str, epochs: int = 3, mini_batches: int = 2):
+    from rsl_rl.storage import RolloutStorage
+    from tensordict import TensorDict
+
+    from intermimic.learning.models import ClippedMLPModel
+    from intermimic.learning.ppo import InterMimicPPO
+
+    torch.manual_seed(0)
+    obs = TensorDict({"policy": torch.randn(8, 6) * torch.tensor([1.0, 1e-3, 5.0, 1.0, 1.0, 2.0])}, batch_size=[8])
+    kw = dict(hidden_dims=[16], activation="relu", obs_normalization=True, normalizer=normalizer)
+    actor = ClippedMLPModel(obs, {"actor": ["policy"]}, "actor", 3, **kw,
+                            distribution_cfg={"class_name": "GaussianDistribution", "init_std": 0.05, "learn_std": False})  # fmt: skip
+    critic = ClippedMLPModel(obs, {"critic": ["policy"]}, "critic", 1, **kw)
+    storage = RolloutStorage("rl", 8, 2, obs, [3], "cpu")
+    alg = InterMimicPPO(actor, critic, storage, learning_rate=1e-3, num_learning_epochs=epochs,
+                        num_mini_batches=mini_batches, schedule="fixed", normalizer_update=update)  # fmt: skip
+    alg.train_mode()
+    for _ in range(2):
+        alg.act(obs)
+        alg.process_env_step(obs, torch.ones(8), torch.zeros(8, dtype=torch.long), {})
+    alg.compute_returns(obs)
+    return alg, obs["policy"]
+
+
+def test_release_normaliser_is_rl_games_formula():
+    alg, x = _ppo_with("release", "iteration")
+    alg.update()
+    inner = alg.actor.obs_normalizer.normalizer
+    mean, var = inner._mean, inner._var
+    torch.testing.assert_close(inner(x), (x - mean) / torch.sqrt(var + 1e-5))
+    # rsl_rl's formula shrinks the nearly constant feature (spread 1e-3) over three times more
+    ours, _ = _ppo_with("rsl_rl", "iteration")
+    ours.update()
+    rsl = ours.actor.obs_normalizer.normalizer
+    torch.testing.assert_close(rsl(x), (x - rsl._mean) / (rsl._std + 0.01))
+    torch.testing.assert_close(rsl._var, var)  # same statistics, only the formula differs
+    ratio = inner(x)[:, 1].abs().mean() / rsl(x)[:, 1].abs().mean()
+    assert ratio > 3 and ratio == pytest.approx(float((var[0, 1].sqrt() + 0.01) / (var[0, 1] + 1e-5).sqrt()), rel=1e-4)
+
+
+def test_normaliser_learns_from_each_mini_batch_in_release_mode(monkeypatch):
+    """``mini_batch``: the statistics see every mini-batch of every epoch before its gradient step
+    (the release's rl_games); ``iteration``: the rollout once, after the gradient steps."""
+    counts = {}
+    for update in ("iteration", "mini_batch"):
+        alg, _ = _ppo_with("release", update)
+        seen = []
+        step = alg.optimizer.step
+
+        def record(*a, _alg=alg, _seen=seen, _step=step, **k):
+            _seen.append(int(_alg.actor.obs_normalizer.normalizer.count))
+            return _step(*a, **k)
+
+        monkeypatch.setattr(alg.optimizer, "step", record)
+        alg.update()
+        counts[update] = (seen, int(alg.actor.obs_normalizer.normalizer.count))
+    assert counts["iteration"] == ([0] * 6, 16)  # 3 epochs x 2 mini-batches; 2 steps x 8 envs after
+    assert counts["mini_batch"] == ([8, 16, 24, 32, 40, 48], 48)  # 8 samples per mini-batch, before each step
+
+
+def test_release_parity_preset_selects_the_release_normaliser():
+    env_cfg, agent_cfg = _resolve("InterMimic-Teacher-v0", ["experiment=release_parity"])
+    assert agent_cfg.actor.normalizer == agent_cfg.critic.normalizer == "release"
+    assert agent_cfg.algorithm.normalizer_update == "mini_batch"
+    default_env, default_agent = _resolve("InterMimic-Teacher-v0", [])
+    assert (default_agent.actor.normalizer, default_agent.algorithm.normalizer_update) == ("rsl_rl", "iteration")

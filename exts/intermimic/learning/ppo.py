@@ -23,9 +23,18 @@ def bound_loss(mean: torch.Tensor, bound: float = 1.0) -> torch.Tensor:
     return (high + low).sum(dim=-1).mean()
 
 
+NORMALIZER_UPDATES = ("iteration", "mini_batch")
+
+
 class InterMimicPPO(PPO):
-    def __init__(self, *args, bound_loss_coef: float = 10.0, action_bound: float = 1.0, **kwargs):
+    def __init__(self, *args, bound_loss_coef: float = 10.0, action_bound: float = 1.0,
+                 normalizer_update: str = "iteration", **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
+        if normalizer_update not in NORMALIZER_UPDATES:
+            raise ValueError(
+                f"agent.algorithm.normalizer_update: unknown '{normalizer_update}', expected one of {list(NORMALIZER_UPDATES)}"
+            )
+        self.normalizer_update = normalizer_update
         if self.rnd is not None or self.symmetry is not None:
             raise ValueError("InterMimicPPO does not support RND or symmetry augmentation")
         if self.actor.is_recurrent or self.critic.is_recurrent:
@@ -106,7 +115,11 @@ class InterMimicPPO(PPO):
         totals: dict[str, float] = {}
         counts: dict[str, int] = {}
         self.skipped_updates = 0
+        per_batch = self.normalizer_update == "mini_batch"
         for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
+            if per_batch:  # the release: the running statistics learn from each mini-batch first
+                self.actor.update_normalization(batch.observations)
+                self.critic.update_normalization(batch.observations)
             loss, stats = self.mini_batch_loss(batch)
             if not self.apply_gradients(loss):
                 self.skipped_updates += 1
@@ -115,8 +128,9 @@ class InterMimicPPO(PPO):
                 totals[k] = totals.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v)
                 counts[k] = counts.get(k, 0) + 1
 
-        observations = self.storage.observations.flatten(0, 1)
-        self.actor.update_normalization(observations)
-        self.critic.update_normalization(observations)
+        if not per_batch:
+            observations = self.storage.observations.flatten(0, 1)
+            self.actor.update_normalization(observations)
+            self.critic.update_normalization(observations)
         self.storage.clear()
         return {k: v / counts[k] for k, v in totals.items()}

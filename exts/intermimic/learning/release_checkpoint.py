@@ -29,9 +29,8 @@ import torch
 from torch import nn
 
 from ..checkpoints import RELEASE_PREFIX, names_release_checkpoint
+from .models import RELEASE_VAR_EPS, ReleaseNormalization
 
-RELEASE_VAR_EPS = 1.0e-5
-"""rl_games' RunningMeanStd: ``(x - mean) / sqrt(var + 1e-5)``."""
 _PREFIX = "a2c_network."
 
 
@@ -103,7 +102,9 @@ def _copy_statistics(model: nn.Module, stats: dict, path, role: str) -> None:
     if normalizer is None or not hasattr(normalizer, "_mean"):
         raise ReleaseCheckpointError(f"{path}: the {role} has no observation normaliser for the release's statistics")
     mean = stats["running_mean"].to(normalizer._mean)
-    var = stats["running_var"].to(normalizer._var) + RELEASE_VAR_EPS
+    var = stats["running_var"].to(normalizer._var)
+    if not isinstance(normalizer, ReleaseNormalization):  # rsl_rl's formula, made the release's
+        var = var + RELEASE_VAR_EPS
     if mean.shape[-1] != normalizer._mean.shape[-1]:
         raise ReleaseCheckpointError(
             f"{path}: running_mean_std has {mean.shape[-1]} observations, this policy's {role} "
@@ -114,7 +115,8 @@ def _copy_statistics(model: nn.Module, stats: dict, path, role: str) -> None:
         normalizer._var.copy_(var.reshape(normalizer._var.shape))
         normalizer._std.copy_(var.sqrt().reshape(normalizer._std.shape))
         normalizer.count.fill_(int(float(stats.get("count", 0))))
-    normalizer.eps = 0.0
+    if not isinstance(normalizer, ReleaseNormalization):
+        normalizer.eps = 0.0
 
 
 def _copy_log_std(actor: nn.Module, log_std: torch.Tensor, path) -> None:

@@ -45,6 +45,8 @@ class ClippedMLPModelCfg(RslRlMLPModelCfg):
 
     class_name: str = "intermimic.learning.models:ClippedMLPModel"
     obs_clip: float = 5.0
+    normalizer: str = "rsl_rl"
+    """``rsl_rl``: (x - mean) / (std + 0.01); ``release``: rl_games' (x - mean) / sqrt(var + 1e-5)."""
 
 
 @configclass
@@ -54,6 +56,10 @@ class InterMimicPpoAlgorithmCfg(RslRlPpoAlgorithmCfg):
     action_bound: float = 1.0
     max_grad_norm: float | None = None
     """Gradient-norm clipping threshold; None: no clipping (the release's ``truncate_grads: False``)."""
+    normalizer_update: str = "iteration"
+    """When the observation statistics learn: ``iteration`` (rsl_rl: once per iteration, from the
+    rollout, after the gradient steps) or ``mini_batch`` (the release: from every mini-batch,
+    before its gradient step)."""
 
 
 RELEASE_PPO = dict(
