@@ -2,7 +2,7 @@
 # InterMimic for Isaac Lab: set up, train, play, evaluate, test.
 #
 #   ./intermimic.sh setup                 create .venv (Python 3.12) and install the package (+dev, viz)
-#   ./intermimic.sh train [ARGS...]       source/train.py
+#   ./intermimic.sh train [ARGS...]       source/train.py (--nproc N: N ranks on this node via torchrun)
 #   ./intermimic.sh play [ARGS...]        source/play.py
 #   ./intermimic.sh evaluate [ARGS...]    source/evaluate.py
 #   ./intermimic.sh plot [RUN]            training curves of a run as PNG files (RUN/plots/)
@@ -95,6 +95,31 @@ run_script() {
     exec "$PY" "$ROOT/source/$script" "$@"
 }
 
+# train --nproc N: one node, N ranks, through torchrun (several nodes: docs/training.md)
+run_train() {
+    local nproc="" device="" args=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --nproc) [[ $# -ge 2 ]] || die "--nproc needs a number of processes"; nproc="$2"; shift 2 ;;
+            --nproc=*) nproc="${1#--nproc=}"; shift ;;
+            --device) [[ $# -ge 2 ]] && device="$2"; args+=("$1"); shift ;;
+            *) args+=("$1"); shift ;;
+        esac
+    done
+    [[ -n "$nproc" ]] || run_script train.py "${args[@]}"
+    [[ "$nproc" =~ ^[1-9][0-9]*$ ]] || die "--nproc: '$nproc' is not a positive number of processes"
+    do_setup
+    cd "$ROOT"
+    if [[ "$device" != cpu ]]; then
+        local gpus
+        gpus="$("$PY" -c 'import torch; print(torch.cuda.device_count())' 2>/dev/null || echo 0)"
+        if [[ "$gpus" -gt 0 && "$nproc" -gt "$gpus" ]]; then
+            die "--nproc $nproc: this machine has $gpus GPU(s); use --nproc $gpus or fewer (or --device cpu)"
+        fi
+    fi
+    exec "$PY" -m torch.distributed.run --standalone --nproc_per_node="$nproc" "$ROOT/source/train.py" --distributed "${args[@]}"
+}
+
 usage() {
     sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 }
@@ -103,7 +128,7 @@ cmd="${1:-}"
 [[ $# -gt 0 ]] && shift
 case "$cmd" in
     setup) do_setup ;;
-    train) run_script train.py "$@" ;;
+    train) run_train "$@" ;;
     play) run_script play.py "$@" ;;
     evaluate) run_script evaluate.py "$@" ;;
     plot) run_script plot.py "$@" ;;

@@ -49,7 +49,7 @@ def test_student_cfgs_resolve_with_their_observation_groups():
         obs = env_cfg.observations
         assert obs.policy.key_position_error.params == {"source": "corrected", "offsets": offsets}
         assert obs.teacher.key_position_error.params == {"source": "raw", "offsets": (1, 16)}
-        assert obs.critic.key_position_error.params == {"source": "corrected", "offsets": (1, 16)}
+        assert obs.critic.key_position_error.params == {"source": "corrected", "offsets": offsets}  # as the release
         assert env_cfg.commands.motion.reward_source == "corrected"
         assert agent_cfg.class_name == "intermimic.learning.student_runner:StudentRunner"
         assert agent_cfg.actor.class_name.endswith(actor) and agent_cfg.num_steps_per_env == 16

@@ -27,6 +27,8 @@ PREFIX = "[intermimic]"
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 DEBUG_FLAG = "--debug"
+SILENT_USER_ERRORS = False
+"""Set on ranks > 0 of a distributed job: rank 0 meets the same input and reports it once."""
 
 
 class UserError(Exception):
@@ -56,7 +58,7 @@ def as_user_error(*types: type[BaseException], context: str = ""):
         raise UserError(f"{context}{message}") from exc
 
 
-def _debug_requested(argv: list[str] | None) -> bool:
+def debug_requested(argv: list[str] | None) -> bool:
     tokens = sys.argv[1:] if argv is None else argv
     return DEBUG_FLAG in tokens or os.environ.get("INTERMIMIC_DEBUG", "") not in ("", "0")
 
@@ -70,13 +72,14 @@ def command(main: Callable) -> Callable:
         try:
             return main(argv)
         except UserError as exc:
-            if _debug_requested(argv):
+            if debug_requested(argv):
                 raise
             sys.stdout.flush()
-            print(f"{PREFIX} error: {one_line(str(exc))}", file=sys.stderr, flush=True)
+            if not SILENT_USER_ERRORS:
+                print(f"{PREFIX} error: {one_line(str(exc))}", file=sys.stderr, flush=True)
             raise SystemExit(EXIT_USER_ERROR) from None
         except KeyboardInterrupt:
-            if _debug_requested(argv):
+            if debug_requested(argv):
                 raise
             sys.stdout.flush()
             print(f"\n{PREFIX} interrupted", file=sys.stderr, flush=True)

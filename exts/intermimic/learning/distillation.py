@@ -24,6 +24,7 @@ from rsl_rl.storage import RolloutStorage
 from rsl_rl.utils import resolve_class, resolve_obs_groups
 from tensordict import TensorDict
 
+from . import distributed
 from .ppo import InterMimicPPO, bound_loss
 from .student_schedule import ScheduleSettings, StudentSchedule
 from .teacher_bank import TeacherBank, TeacherConfigError
@@ -37,9 +38,18 @@ TEACHER_MEAN = "teacher_mean"
 
 
 def explained_variance(returns: torch.Tensor, values: torch.Tensor) -> float:
-    """``1 - Var(returns - values) / Var(returns)`` of a batch."""
-    var_returns = returns.var(unbiased=False) + 1.0e-8
-    return float(1.0 - (returns - values).var(unbiased=False) / var_returns)
+    """``1 - Var(returns - values) / Var(returns)`` of a batch; in a job of several ranks, of all
+    ranks' mini-batches together (so every rank takes the same schedule decision)."""
+    if not distributed.active():
+        var_returns = returns.var(unbiased=False) + 1.0e-8
+        return float(1.0 - (returns - values).var(unbiased=False) / var_returns)
+    r, e = returns.double().flatten(), (returns - values).double().flatten()
+    n, r1, r2, e1, e2 = distributed.sum_over_ranks(
+        torch.stack([torch.tensor(float(r.numel()), dtype=torch.float64, device=r.device), r.sum(), r.square().sum(),
+                     e.sum(), e.square().sum()])
+    ).tolist()  # fmt: skip
+    var_returns = r2 / n - (r1 / n) ** 2 + 1.0e-8
+    return float(1.0 - (e2 / n - (e1 / n) ** 2) / var_returns)
 
 
 class InterMimicDistillation(InterMimicPPO):

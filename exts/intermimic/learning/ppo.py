@@ -15,6 +15,8 @@ import torch
 import torch.nn as nn
 from rsl_rl.algorithms import PPO
 
+from . import distributed
+
 
 def bound_loss(mean: torch.Tensor, bound: float = 1.0) -> torch.Tensor:
     """Soft penalty on action means outside ``[-bound, bound]``: ``[batch]`` -> scalar."""
@@ -94,7 +96,9 @@ class InterMimicPPO(PPO):
         A non-finite loss or gradient skips the step (the parameters stay as they were);
         returns whether the step was taken."""
         self.optimizer.zero_grad()
-        if not torch.isfinite(loss):
+        # every rank takes the same decision (a rank skipping alone would leave the others
+        # waiting in the gradient all-reduce)
+        if not distributed.all_ranks(bool(torch.isfinite(loss))):
             return False
         loss.backward()
         if self.is_multi_gpu:
@@ -108,6 +112,26 @@ class InterMimicPPO(PPO):
             nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
         self.optimizer.step()
         return True
+
+    def compute_returns(self, obs) -> None:
+        """rsl_rl's returns and advantages; in a job of several ranks the advantages are
+        normalised with the mean and standard deviation of all ranks' rollouts (as one process
+        with all the environments would)."""
+        if not (self.is_multi_gpu and not self.normalize_advantage_per_mini_batch):
+            super().compute_returns(obs)
+            return
+        self.normalize_advantage_per_mini_batch = True  # rsl_rl then leaves them unnormalised
+        try:
+            super().compute_returns(obs)
+        finally:
+            self.normalize_advantage_per_mini_batch = False
+        adv = self.storage.advantages
+        n, total, squares = distributed.sum_over_ranks(
+            torch.stack([torch.tensor(float(adv.numel()), device=adv.device), adv.sum().double(), adv.double().square().sum()])
+        ).tolist()  # fmt: skip
+        mean = total / n
+        std = max((squares - n * mean * mean) / max(n - 1.0, 1.0), 0.0) ** 0.5
+        self.storage.advantages = (adv - mean) / (std + 1e-8)
 
     def update(self) -> dict[str, float]:
         """PPO epochs over the rollout. Mini-batches with a non-finite loss or gradient are

@@ -16,3 +16,6 @@ class RunReliabilityCfg:
     update met a non-finite loss or gradient (each such mini-batch is skipped)."""
     handle_signals: bool = True
     """SIGINT (Ctrl-C) and SIGTERM save a checkpoint and end the run cleanly (exit code 130 / 143)."""
+    rank_sync_interval: int = 100
+    """In a job of several ranks, every this many iterations the ranks compare a hash of their
+    parameters and stop with an error when they differ (0: never)."""

@@ -11,7 +11,13 @@ returns, update, log, save) and adds:
 * a non-finite guard: non-finite observation rows or rewards are zeroed before they reach the
   networks (the HOI environment already resets such environments, so this only catches other
   environments), mini-batches with a non-finite loss or gradient are skipped by the algorithm,
-  and ``reliability.max_non_finite_updates`` such iterations in a row stop the run.
+  and ``reliability.max_non_finite_updates`` such iterations in a row stop the run;
+* jobs of several ranks (:mod:`.distributed`): the process group ``train.py --distributed``
+  started is joined (gloo on the CPU, NCCL on GPUs), the log's episode statistics cover every
+  rank, the decisions to save and to stop are taken together at iteration boundaries, rank 0
+  alone writes, checkpoints hold every rank's curriculum and generator state, and every
+  ``reliability.rank_sync_interval`` iterations the ranks check that their parameters are
+  bit-identical.
 
 Use it before rsl_rl's runner in the bases: ``class MyRunner(ReliableRunnerMixin, OnPolicyRunner)``.
 """
@@ -23,8 +29,14 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-import torch
+import hashlib
+import signal
+from collections import deque
 
+import torch
+from rsl_rl.utils.logger import Logger
+
+from . import distributed
 from ..checkpoints import checkpoint_iteration
 from .checkpointing import (
     CheckpointError, one_line, read_checkpoint, restore_training_state, save_checkpoint, training_state,
@@ -36,6 +48,8 @@ TRAINING_STATE = "training_state"
 """Checkpoint key of the curriculum and RNG states."""
 LOG_TOTALS = "log_totals"
 """Checkpoint key of the logger's running totals (steps, seconds)."""
+RANK_STATES = "training_state_per_rank"
+"""Checkpoint key of every rank's training state, in rank order (jobs of several ranks)."""
 
 
 class TrainingStopped(SystemExit):
@@ -56,11 +70,96 @@ def zero_non_finite(obs, rewards: torch.Tensor) -> int:
     return int(bad.sum())
 
 
+def _on_cpu(obj):
+    """``obj`` with every tensor moved to the CPU (to hand it to another rank)."""
+    if torch.is_tensor(obj):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _on_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_on_cpu(v) for v in obj)
+    return obj
+
+
+class _Collecting:
+    """Stand-in writer on ranks > 0: rsl_rl's logger gathers episode statistics only while it
+    has a writer."""
+
+
+class RankLogger(Logger):
+    """rsl_rl's logger whose episode statistics (rewards, lengths, every ``extras["log"]``
+    term) describe all ranks of a job; rank 0 writes them, the other ranks only contribute."""
+
+    def process_env_step(self, rewards, dones, extras, intrinsic_rewards=None) -> None:
+        if self.writer is None and self.disable_logs:
+            self.writer = _Collecting()
+            try:
+                super().process_env_step(rewards, dones, extras, intrinsic_rewards)
+            finally:
+                self.writer = None
+        else:
+            super().process_env_step(rewards, dones, extras, intrinsic_rewards)
+
+    def _extras_sums(self) -> dict[str, tuple[float, int]]:
+        sums: dict[str, tuple[float, int]] = {}
+        for info in self.ep_extras:
+            for key, value in info.items():
+                t = value if torch.is_tensor(value) else torch.tensor(float(value))
+                total, count = sums.get(key, (0.0, 0))
+                sums[key] = (total + float(t.double().sum()), count + t.numel())
+        return sums
+
+    def log(self, it: int, *args, **kwargs) -> None:
+        if not distributed.active():
+            super().log(it, *args, **kwargs)
+            return
+        mine = (list(self.rewbuffer), list(self.lenbuffer), self._extras_sums())
+        everyone = distributed.gather_objects(mine)
+        if self.disable_logs:  # ranks > 0: handed over, nothing written
+            self.ep_extras.clear()
+            return
+        own = self.rewbuffer, self.lenbuffer
+        rewards = [r for rank in everyone for r in rank[0]]
+        lengths = [n for rank in everyone for n in rank[1]]
+        merged: dict[str, list[float]] = {}
+        for _, _, sums in everyone:
+            for key, (total, count) in sums.items():
+                acc = merged.setdefault(key, [0.0, 0])
+                acc[0], acc[1] = acc[0] + total, acc[1] + count
+        self.rewbuffer, self.lenbuffer = deque(rewards), deque(lengths)
+        self.ep_extras = [{k: torch.tensor([t / max(c, 1)]) for k, (t, c) in merged.items()}] if merged else []
+        try:
+            super().log(it, *args, **kwargs)
+        finally:
+            self.rewbuffer, self.lenbuffer = own
+
+
+def parameter_digest(modules) -> str:
+    """SHA-1 of the bytes of every parameter and buffer of ``modules`` (bit identity)."""
+    h = hashlib.sha1()
+    for module in modules:
+        for name, tensor in module.state_dict().items():
+            h.update(name.encode())
+            h.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+class RanksDiverged(RuntimeError):
+    """The ranks' parameters differ after an update (they must stay bit-identical)."""
+
+
 class ReliableRunnerMixin:
     """Replaces ``learn``, ``save`` and ``load`` of an rsl_rl on-policy runner."""
 
+    logger_class: type[Logger] = RankLogger
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.logger = self.logger_class(
+            log_dir=self.logger.log_dir, cfg=self.cfg, env_cfg=self.env.cfg, num_envs=self.env.num_envs,
+            is_distributed=self.is_distributed, gpu_world_size=self.gpu_world_size,
+            gpu_global_rank=self.gpu_global_rank, device=self.device,
+        )  # fmt: skip
         settings = {**RunReliabilityCfg().to_dict(), **(self.cfg.get("reliability") or {})}
         self.reliability = RunReliabilityCfg(**settings)
         self.next_iteration = 0
@@ -68,6 +167,43 @@ class ReliableRunnerMixin:
         self._loaded: tuple[str, dict | None, dict | None] | None = None
         self._time_checkpoint: Path | None = None
         self._last_save = time.monotonic()
+
+    # ------------------------------------------------------------------------------------------
+    def _configure_multi_gpu(self) -> None:
+        """Join the process group of a job of several ranks (started by ``train.py
+        --distributed`` under torchrun: gloo for CPU ranks, NCCL for GPU ranks); a single process
+        otherwise, whatever the environment variables say."""
+        job = distributed.ranks()
+        self.gpu_world_size, self.gpu_global_rank, self.gpu_local_rank = job.world_size, job.rank, job.local_rank
+        self.is_distributed = job.world_size > 1
+        if not self.is_distributed:
+            self.cfg["multi_gpu"] = None
+            return
+        expected = f"cuda:{job.local_rank}" if str(self.device).startswith("cuda") else "cpu"
+        if str(self.device) != expected:
+            raise ValueError(f"rank {job.rank}: the learner runs on {self.device}, expected {expected}")
+        self.cfg["multi_gpu"] = {"global_rank": job.rank, "local_rank": job.local_rank, "world_size": job.world_size}
+
+    @property
+    def _keeps_checkpoints(self) -> bool:
+        """Whether this run saves checkpoints (it has a log folder; the same on every rank)."""
+        return self.logger.log_dir is not None
+
+    @property
+    def _is_main(self) -> bool:
+        return self.gpu_global_rank == 0
+
+    def _check_ranks_in_sync(self, it: int) -> None:
+        interval = self.reliability.rank_sync_interval
+        if not self.is_distributed or interval <= 0 or it % interval:
+            return
+        digests = distributed.gather_objects(parameter_digest([self.alg.actor, self.alg.critic]))
+        in_sync = len(set(digests)) == 1
+        if self.logger.writer is not None:
+            self.logger.writer.add_scalar("Distributed/ranks_in_sync", float(in_sync), it)
+        if not in_sync:
+            differ = [r for r, d in enumerate(digests) if d != digests[0]]
+            raise RanksDiverged(f"iteration {it}: the parameters of rank(s) {differ} differ from rank 0's")
 
     # ------------------------------------------------------------------------------------------
     def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False) -> None:
@@ -90,7 +226,8 @@ class ReliableRunnerMixin:
         signals = StopSignals() if self.reliability.handle_signals else nullcontext(StopSignals())
         with signals as stop:
             for it in range(start_it, total_it):
-                if stop.requested:
+                if distributed.any_rank(stop.requested):  # a signal to any rank stops all at this boundary
+                    stop.requested = stop.requested or int(signal.SIGTERM)
                     break
                 start = time.time()
                 zeroed = 0
@@ -103,9 +240,9 @@ class ReliableRunnerMixin:
                         self.alg.process_env_step(obs, rewards, dones, extras)
                         intrinsic = self.alg.intrinsic_rewards if uses_rnd else None
                         self.logger.process_env_step(rewards, dones, extras, intrinsic)
-                        if stop.requested:
+                        if stop.requested and not self.is_distributed:
                             break
-                    if stop.requested:  # drop the unfinished rollout; the networks stay as after the last update
+                    if stop.requested and not self.is_distributed:  # drop the unfinished rollout; the networks stay as after the last update
                         self.alg.storage.clear()
                         break
                     collect_time = time.time() - start
@@ -123,27 +260,38 @@ class ReliableRunnerMixin:
                 )  # fmt: skip
                 skipped = int(getattr(self.alg, "skipped_updates", 0))
                 self._log_guard(it, skipped, zeroed)
+                self._check_ranks_in_sync(it)
                 bad_in_a_row = bad_in_a_row + 1 if skipped else 0
                 if bad_in_a_row >= self.reliability.max_non_finite_updates > 0:
                     self._stop_on_non_finite(it, bad_in_a_row)
-                if self.logger.writer is not None:
+                if self._keeps_checkpoints:
                     on_interval = it % self.cfg["save_interval"] == 0
-                    if on_interval or self._save_due():
+                    due = self._save_due()  # rank 0's clock decides for every rank
+                    if on_interval or due:
                         self.save(self._checkpoint_path(it), time_based=not on_interval)
         if stop.requested:
             self._stop_on_signal(stop)
-        if self.logger.writer is not None:
+        if self._keeps_checkpoints:
             self.save(self._checkpoint_path(self.current_learning_iteration))
+        if self.logger.writer is not None:
             self._close_writer()
 
     # ------------------------------------------------------------------------------------------
     def save(self, path: str, infos: dict | None = None, time_based: bool = False) -> None:
         """Atomic checkpoint of the algorithm's models and optimiser, the last completed
-        iteration (``iter``), the training state and the log totals; updates ``latest.txt``."""
+        iteration (``iter``), the training state and the log totals; updates ``latest.txt``.
+        In a job of several ranks every rank calls it (their training states are gathered) and
+        rank 0 writes."""
+        states = distributed.gather_objects(_on_cpu(training_state(self.env)))
+        if not self._is_main:
+            self._last_save = time.monotonic()
+            return
         state = self.alg.save()
         state["iter"] = self.current_learning_iteration
         state["infos"] = infos
-        state[TRAINING_STATE] = training_state(self.env)
+        state[TRAINING_STATE] = states[0]
+        if len(states) > 1:
+            state[RANK_STATES] = states
         state[LOG_TOTALS] = {"steps": self.logger.tot_timesteps, "seconds": self.logger.tot_time}
         path = save_checkpoint(state, path)
         self._last_save = time.monotonic()
@@ -164,8 +312,24 @@ class ReliableRunnerMixin:
         if load_iteration:
             self.current_learning_iteration = int(data.get("iter", checkpoint_iteration(Path(path))))
             self.next_iteration = self.current_learning_iteration + 1
-        self._loaded = (str(path), data.get(TRAINING_STATE), data.get(LOG_TOTALS))
+        self._loaded = (str(path), self._own_training_state(data, path), data.get(LOG_TOTALS))
         return data.get("infos")
+
+    def _own_training_state(self, data: dict, path) -> dict | None:
+        """This rank's training state in a checkpoint: its own entry when the checkpoint was
+        written by a job of as many ranks; otherwise rank 0's (curriculum), with this rank's
+        generators reseeded (seed + rank), so that ranks do not replay the same samples."""
+        states = data.get(RANK_STATES)
+        rank, world = self.gpu_global_rank, self.gpu_world_size
+        if states and len(states) == world:
+            return states[rank]
+        state = data.get(TRAINING_STATE)
+        if rank > 0 and state:
+            state = {k: v for k, v in state.items() if k != "rng"}
+            torch.manual_seed(int(self.cfg.get("seed", 0)) + self.next_iteration)  # the seed includes the rank
+            print(f"[intermimic] note: rank {rank}: {path} holds no state of this rank "
+                  f"({len(states) if states else 1} rank(s) wrote it); its generators are reseeded", flush=True)  # fmt: skip
+        return state
 
     # ------------------------------------------------------------------------------------------
     def _checkpoint_path(self, it: int) -> str:
@@ -173,7 +337,7 @@ class ReliableRunnerMixin:
 
     def _save_due(self) -> bool:
         minutes = self.reliability.save_interval_minutes
-        return minutes > 0 and time.monotonic() - self._last_save >= 60.0 * minutes
+        return distributed.main_rank_says(minutes > 0 and time.monotonic() - self._last_save >= 60.0 * minutes)
 
     def _restore_loaded_state(self) -> None:
         if self._loaded is None:
@@ -190,7 +354,7 @@ class ReliableRunnerMixin:
         if writer is not None:
             writer.add_scalar("Guard/skipped_updates", skipped, it)
             writer.add_scalar("Guard/non_finite_inputs_zeroed", zeroed, it)
-        if skipped:
+        if skipped and self._is_main:
             print(f"[intermimic] warning: iteration {it}: {skipped} mini-batch update(s) with a non-finite loss or "
                   "gradient were skipped", flush=True)  # fmt: skip
 
@@ -202,22 +366,24 @@ class ReliableRunnerMixin:
 
     def _stop_on_signal(self, stop: StopSignals) -> None:
         saved = "nothing saved yet (no iteration finished)"
-        if self.logger.writer is not None and self.next_iteration > 0:
+        if self._keeps_checkpoints and self.next_iteration > 0:
             path = self._checkpoint_path(self.current_learning_iteration)
             self.save(path)
             saved = f"checkpoint {path}; continue with --resume {self.logger.log_dir}"
         if self.logger.writer is not None:
             self._close_writer()
-        print(f"[intermimic] stopped by {stop.name} after iteration {self.current_learning_iteration}: {saved}",
-              flush=True)  # fmt: skip
+        if self._is_main:
+            print(f"[intermimic] stopped by {stop.name} after iteration {self.current_learning_iteration}: {saved}",
+                  flush=True)  # fmt: skip
         raise TrainingStopped(stop.exit_code)
 
     def _stop_on_non_finite(self, it: int, count: int) -> None:
         where = "no log folder, nothing saved"
-        if self.logger.writer is not None:
+        if self._keeps_checkpoints:
             path = self._checkpoint_path(it)
             self.save(path)
-            self._close_writer()
+            if self.logger.writer is not None:
+                self._close_writer()
             where = f"the last good parameters are in {path}"
         raise TrainingStopped(
             f"[intermimic] error: {count} iterations in a row (up to {it}) met non-finite losses or gradients; "

@@ -16,18 +16,17 @@ checkpoint. The schedule's values (beta, phase, loss weights, explained variance
 from __future__ import annotations
 
 from rsl_rl.runners import OnPolicyRunner
-from rsl_rl.utils.logger import Logger
 
 from .distillation import TEACHER_GROUP, InterMimicDistillation
-from .reliable_runner import ReliableRunnerMixin
+from .reliable_runner import RankLogger, ReliableRunnerMixin
 from .student_schedule import PHASES
 from .teacher_bank import NO_TEACHERS, TeacherBank, TeacherConfigError
 
 SCHEDULE_PREFIX = "schedule/"
 
 
-class StudentLogger(Logger):
-    """rsl_rl's logger; the algorithm's ``schedule/*`` values are written under ``Student/``."""
+class StudentLogger(RankLogger):
+    """The runners' logger; the algorithm's ``schedule/*`` values are written under ``Student/``."""
 
     def log(self, it: int, *args, loss_dict: dict, **kwargs) -> None:
         schedule = {k[len(SCHEDULE_PREFIX) :]: v for k, v in loss_dict.items() if k.startswith(SCHEDULE_PREFIX)}
@@ -49,6 +48,7 @@ class StudentRunner(ReliableRunnerMixin, OnPolicyRunner):
     """The student's runner, with the project's fault-tolerant loop (docs/reliability.md)."""
 
     alg: InterMimicDistillation
+    logger_class = StudentLogger
 
     def __init__(self, env, train_cfg: dict, log_dir: str | None = None, device: str = "cpu"):
         paths = dict(train_cfg.get("teachers") or {})
@@ -56,11 +56,6 @@ class StudentRunner(ReliableRunnerMixin, OnPolicyRunner):
         # load the teachers first: a bad checkpoint fails before anything else is built
         self.teachers = TeacherBank.from_checkpoints(paths, device=device, activation=activation) if paths else None
         super().__init__(env, train_cfg, log_dir, device)
-        self.logger = StudentLogger(
-            log_dir=log_dir, cfg=self.cfg, env_cfg=self.env.cfg, num_envs=self.env.num_envs,
-            is_distributed=self.is_distributed, gpu_world_size=self.gpu_world_size,
-            gpu_global_rank=self.gpu_global_rank, device=self.device,
-        )  # fmt: skip
         if self.teachers is not None:
             self._bind_teachers()
 
