@@ -4,6 +4,7 @@
     ./intermimic.sh benchmark env [--task ID] [--num_envs 4 16 64] [--steps N] [--json FILE]
         [--device cpu|cuda:0] [--runs K] [dataset=<name>] [env.<path>=v] ...
     ./intermimic.sh benchmark student [--num_envs N] [--teachers 1 4 15] [--device cpu|cuda:0] ...
+    ./intermimic.sh benchmark distributed [--ranks 1 2] [--num_envs N] [--iterations K] [--device cpu|cuda]
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -13,6 +14,8 @@ Subcommands:
            and GPU memory, scene build time. Each env count runs in a fresh process.
   student  the batched teachers (1, 4, 15 teachers) per call, and one learning iteration of the
            teacher, the MLP student and the Transformer student at one env count.
+  distributed  teacher training with 1, 2, ... ranks (torchrun, --num_envs per rank): iteration
+           time and samples/s from each run's log (CPU ranks: a plumbing check, not a speed claim).
 
 Add a subcommand by writing ``add_<name>_args(parser)`` and ``run_<name>(args) -> int`` and
 listing them in SUBCOMMANDS.
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -365,12 +369,76 @@ def run_student(args, overrides: list[str]) -> int:
 
 
 # -------------------------------------------------------------------------------------------------
+# distributed
+# -------------------------------------------------------------------------------------------------
+def add_distributed_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", default="InterMimic-Teacher-v0")
+    p.add_argument("--ranks", type=int_at_least(1), nargs="+", default=None,
+                   help="Rank counts to compare (default: 1 2 on the CPU, 1..GPUs with CUDA).")  # fmt: skip
+    p.add_argument("--num_envs", type=int_at_least(1), default=None, help="Envs per rank (default 2 CPU, 4096 CUDA).")
+    p.add_argument("--iterations", type=int_at_least(2), default=3, help="Learning iterations per run (the first is left out).")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available).")
+    p.add_argument("--motion", nargs="+", default=None, metavar="PATH", help="clip files, folders or data set YAML files")
+    p.add_argument("--seed", type=int, default=None, help="base seed (rank r uses seed + r)")
+
+
+def _run_scalars(run: Path, tag: str) -> list[float]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run))
+    acc.Reload()
+    return [e.value for e in acc.Scalars(tag)] if tag in acc.Tags()["scalars"] else []
+
+
+def run_distributed(args, overrides: list[str]) -> int:
+    import torch
+
+    device = args.device or ("cuda" if _cuda() else "cpu")
+    gpus = torch.cuda.device_count() if device.startswith("cuda") else 0
+    counts = args.ranks or (list(range(1, gpus + 1)) if gpus else [1, 2])
+    if gpus and max(counts) > gpus:
+        raise UserError(f"--ranks {max(counts)}: this machine has {gpus} GPU(s)")
+    envs = args.num_envs or (4096 if gpus else 2)
+    script = str(Path(__file__).resolve().parent / "train.py")
+    rows = []
+    with tempfile.TemporaryDirectory() as root:
+        for n in counts:
+            log_root = Path(root) / f"ranks{n}"
+            common = ["--task", args.task, "--device", device, "--num_envs", str(envs), "--max_iterations",
+                      str(args.iterations), "--log_root", str(log_root), *overrides]  # fmt: skip
+            if args.motion:
+                common += ["--motion", *args.motion]
+            if args.seed is not None:
+                common += ["--seed", str(args.seed)]
+            cmd = ([sys.executable, script, *common] if n == 1 else
+                   [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={n}", script,
+                    "--distributed", *common])  # fmt: skip
+            print(f"[intermimic] {n} rank(s) x {envs} envs: {args.iterations} iterations ...", flush=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+                raise UserError(f"the {n}-rank run failed: {' | '.join(tail)}")
+            run = next(p for p in (log_root / "rsl_rl").glob("*/*") if p.is_dir())
+            times = [c + u for c, u in zip(_run_scalars(run, "Perf/collection_time"), _run_scalars(run, "Perf/learning_time"))][1:]
+            fps = _run_scalars(run, "Perf/total_fps")[1:]
+            rows.append((n, envs, n * envs, statistics.median(times), statistics.median(fps)))
+    print(f"\n{args.task} on {device}, {envs} envs per rank (median over iterations 2..{args.iterations})")
+    print(f"{'ranks':>6}{'envs/rank':>11}{'total envs':>12}{'iteration s':>13}{'samples/s':>11}")
+    for n, e, total, it_s, fps in rows:
+        print(f"{n:>6d}{e:>11d}{total:>12d}{it_s:>13.2f}{fps:>11.0f}")
+    if device == "cpu":
+        print("\nCPU ranks share this machine's cores: the figures check the plumbing, not the speed-up.")
+    return 0
+
+
+# -------------------------------------------------------------------------------------------------
 SUBCOMMANDS = {
     "motion": (add_motion_args, run_motion, "motion library load, memory and query time"),
     "env": (add_env_args, run_env, "environment step time per manager, PPO update, memory, build time"),
     "student": (add_student_args, run_student, "batched teachers' cost; student vs teacher iteration time"),
+    "distributed": (add_distributed_args, run_distributed, "training with 1, 2, ... ranks: iteration time, samples/s"),
 }
-TAKES_OVERRIDES = {"env", "student"}
+TAKES_OVERRIDES = {"env", "student", "distributed"}
 
 
 def build_parser():

@@ -24,7 +24,9 @@ from conftest import REPO_ROOT, load_script
 pytestmark = pytest.mark.unit
 
 DOC_FILES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
-COMMAND_START = re.compile(r"^(\./intermimic\.sh|(\.venv/bin/)?python3? source/|isaaclab(\.sh)? )")
+COMMAND_START = re.compile(
+    r"^(\./intermimic\.sh|(\.venv/bin/)?python3? (-m torch\.distributed\.run )?source/|isaaclab(\.sh)? |torchrun )"
+)
 ENV_SCRIPTS = ("train.py", "play.py", "evaluate.py", "replay.py", "retarget.py")
 """Scripts whose overrides are resolved like a run's (task, presets, override keys and types)."""
 PASS_ON_SCRIPTS = ("pipeline.py",)
@@ -98,6 +100,11 @@ def intermimic_sh_commands() -> dict[str, str]:
     """Subcommand -> script, read from intermimic.sh itself."""
     text = (REPO_ROOT / "intermimic.sh").read_text()
     table = dict(re.findall(r"^\s+([a-z_]+)\) run_script (\S+\.py)", text, re.M))
+    for sub, function in re.findall(r"^\s+([a-z_]+)\) (run_[a-z_]+) ", text, re.M):
+        body = re.search(rf"^{function}\(\) \{{(.*?)^\}}", text, re.M | re.S)
+        scripts = re.findall(r"run_script (\S+\.py)", body.group(1)) if body else []
+        if scripts:
+            table[sub] = scripts[0]
     if re.search(r"run_script inspect_data\.py", text):
         table["data"] = "inspect_data.py"
     return table
@@ -175,7 +182,19 @@ def check_command(command: DocCommand, monkeypatch) -> None:
             rest = rest[1:]
         if command.inline and not rest:
             return  # a command named in a sentence
+        if sub == "train" and "--nproc" in rest:  # the torchrun shortcut: train.py --distributed
+            at = rest.index("--nproc")
+            assert rest[at + 1 : at + 2] and rest[at + 1].isdigit(), "--nproc takes a number"
+            rest = ["--distributed", *rest[:at], *rest[at + 2 :]]
         check_script(scripts[sub], rest)
+    elif head == "torchrun" or tokens[1:3] == ["-m", "torch.distributed.run"]:
+        rest = tokens[1:] if head == "torchrun" else tokens[3:]
+        script_at = next(i for i, t in enumerate(rest) if t.endswith(".py"))
+        assert all(t.startswith("--") for t in rest[:script_at]), f"torchrun options {rest[:script_at]}"
+        script = rest[script_at].removeprefix("source/")
+        assert (REPO_ROOT / "source" / script).is_file(), f"no script source/{script}"
+        assert "--distributed" in rest[script_at + 1 :], "a torchrun command needs train.py --distributed"
+        check_script(script, rest[script_at + 1 :])
     elif head.endswith(("python", "python3")) or head in ("isaaclab", "isaaclab.sh"):
         if head in ("isaaclab", "isaaclab.sh") and (tokens[1] == "list_envs" or len(tokens) == 2):
             assert tokens[1] in ("list_envs", "train", "play"), f"unknown isaaclab command {tokens[1]}"
