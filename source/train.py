@@ -99,6 +99,11 @@ def _train(args, overrides, job) -> str:
         n = env_cfg.scene.num_envs
         notes.append(f"distributed: {job.world_size} ranks x {n} envs = {job.world_size * n} envs "
                      f"(seed {agent_cfg.seed - job.rank} + rank, {torch_backend(args.device)})")  # fmt: skip
+    if getattr(agent_cfg, "eval_interval", 0) > 0:
+        from intermimic.learning.fixed_start_eval import prepare_training_env
+
+        prepare_training_env(env_cfg)
+        notes.append(f"fixed-start evaluation every {agent_cfg.eval_interval} iterations (Eval/* in TensorBoard)")
     selection = check_data(env_cfg)
     if hasattr(agent_cfg, "teachers"):  # a student task: its teachers load and cover the data's subjects
         from intermimic.learning.teacher_bank import check_teachers

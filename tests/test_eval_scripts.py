@@ -22,8 +22,31 @@ def run_dir(tmp_path_factory):
     """A checkpoint of one short PPO iteration (its policy is essentially untrained)."""
     logs = tmp_path_factory.mktemp("logs")
     _run("train.py", "--num_envs", "2", "--max_iterations", "1", "--log_root", str(logs),
-         "agent.num_steps_per_env=4", cwd=logs)  # fmt: skip
+         "agent.num_steps_per_env=4", "agent.eval_interval=1", cwd=logs)  # fmt: skip
     return next((logs / "rsl_rl" / "intermimic_teacher").iterdir())
+
+
+def test_fixed_start_evaluation_in_training_equals_evaluate(run_dir, tmp_path):
+    """The evaluation the run made after its iteration 0 (agent.eval_interval=1) gives the same
+    per-clip numbers as ``evaluate`` on that iteration's checkpoint with the same env count."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    during = json.loads((run_dir / "fixed_start_eval" / "iteration_0" / "evaluation.json").read_text())
+    _run("evaluate.py", "--checkpoint", str(run_dir / "model_0.pt"), "--num_envs", "2", "--out", str(tmp_path),
+         cwd=tmp_path)  # fmt: skip
+    after = json.loads((tmp_path / "evaluation.json").read_text())
+    assert [c["clip"] for c in during["clips"]] == [c["clip"] for c in after["clips"]] and len(after["clips"]) >= 2
+    for a, b in zip(during["clips"], after["clips"]):
+        assert (a["steps"], a["success"], a["cause"]) == (b["steps"], b["success"], b["cause"]), a["clip"]
+        assert a["e_h_cm"] == pytest.approx(b["e_h_cm"], rel=1e-4) and a["e_o_cm"] == pytest.approx(b["e_o_cm"], rel=1e-4, abs=1e-4)
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    logged = events.Scalars("Eval/E_h_cm")
+    assert [e.step for e in logged] == [0] and logged[0].value == pytest.approx(after["summary"]["E_h_cm"], rel=1e-5)
+    assert events.Scalars("Eval/success_rate")[0].value == pytest.approx(after["summary"]["success_rate"])
+    # the gradient norm is logged every iteration (no max_grad_norm by default)
+    assert "Loss/grad_norm/actor" in scalars and events.Scalars("Loss/grad_norm/actor")[0].value > 0
 
 
 def test_play_exports_policy_files_with_the_env_metadata(run_dir):

@@ -63,3 +63,26 @@ def test_ppo_update_reduces_the_bound_violation():
     assert {"surrogate", "value", "bound"} <= set(losses)
     assert after < 0.5 * before
     assert not actor.distribution.std_param.requires_grad  # the action std is fixed
+
+
+def test_gradient_norms_are_logged_before_clipping():
+    """The logged norm is the full gradient's, also when ``max_grad_norm`` clips the step."""
+    torch.manual_seed(0)
+    obs = TensorDict({"policy": torch.randn(8, 6)}, batch_size=[8])
+    actor = ClippedMLPModel(obs, {"actor": ["policy"]}, "actor", 3, hidden_dims=[32], activation="relu",
+                            distribution_cfg={"class_name": "GaussianDistribution", "init_std": 0.1})  # fmt: skip
+    critic = ClippedMLPModel(obs, {"critic": ["policy"]}, "critic", 1, hidden_dims=[32], activation="relu")
+    from rsl_rl.storage import RolloutStorage
+
+    alg = InterMimicPPO(actor, critic, RolloutStorage("rl", 8, 4, obs, [3], "cpu"), learning_rate=1e-3,
+                        max_grad_norm=1e-3, schedule="fixed")  # fmt: skip
+    loss = (actor(obs).pow(2).sum() * 100.0) + critic(obs).pow(2).sum()
+    expected = {}
+    for name, module in (("actor", actor), ("critic", critic)):
+        grads = torch.autograd.grad(loss, [p for p in module.parameters() if p.requires_grad], retain_graph=True,
+                                    allow_unused=True)  # fmt: skip
+        expected[name] = math.sqrt(sum(float(g.pow(2).sum()) for g in grads if g is not None))
+    assert alg.apply_gradients(loss)
+    assert float(alg.gradient_norms["grad_norm/actor"]) == pytest.approx(expected["actor"], rel=1e-5)
+    assert float(alg.gradient_norms["grad_norm/critic"]) == pytest.approx(expected["critic"], rel=1e-5)
+    assert expected["actor"] > 1e-3  # clipping was active: what is logged is not the clipped norm

@@ -67,3 +67,41 @@ def test_a_start_from_a_stored_slot_writes_that_physical_state():
         torch.testing.assert_close(cmd.root_pos, state.root_pos, atol=1e-4, rtol=0)
     finally:
         env.close()
+
+
+def test_logged_start_frame_statistics_follow_the_failure_history():
+    """The curriculum term logs the share of frame-0 starts and the mean start frame that the
+    start-frame weights imply, for the failure history the run has (computed here by hand)."""
+    from hoi_env_helpers import build_hoi_env
+
+    def edit(cfg):
+        init = cfg.commands.motion.state_init
+        init.failure_decay, init.failure_priority, init.start_at_zero_prob = 1.0, 2.0, 0.25
+
+    env = build_hoi_env(num_envs=2, edit=edit)
+    try:
+        env.reset()
+        env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))
+        cmd = env.command_manager.get_term("motion")
+        lib = cmd.library
+        history = torch.zeros_like(cmd.start_sampler.failures)
+        history[lib.clip_start[0] + 3] = 5.0
+        history[lib.clip_start[0]] = 1.0
+        history[lib.clip_start[-1] + 40] = 7.0
+        cmd.start_sampler.failures.copy_(history)
+        _, extras = env.reset(env_ids=torch.arange(env.num_envs))
+        logged = {k.rsplit("/", 1)[-1]: float(v) for k, v in extras["log"].items() if k.startswith("Curriculum/")}
+        failures = cmd.start_sampler.failures  # the history, plus failures of the episodes just ended
+        zero, fraction = [], []
+        for c in range(lib.num_clips):
+            length = int(lib.clip_length[c])
+            span = max(length - cmd.cfg.min_frames_left, 1)
+            w = [1.0 + 2.0 * float(failures[int(lib.clip_start[c]) + f]) for f in range(span)]
+            zero.append(0.25 + 0.75 * w[0] / sum(w))
+            fraction.append(0.75 * sum(f * wf for f, wf in enumerate(w)) / sum(w) / length)
+        assert logged["frame0_share"] == pytest.approx(sum(zero) / len(zero), rel=1e-5)
+        assert logged["start_fraction"] == pytest.approx(sum(fraction) / len(fraction), rel=1e-5)
+        assert sum(zero) / len(zero) != pytest.approx(0.25 + 0.75 / max(lib.clip_length.tolist()))  # not uniform
+        assert 0.0 <= logged["started_frame0_share"] <= 1.0 and logged["started_psi_share"] == 0.0
+    finally:
+        env.close()

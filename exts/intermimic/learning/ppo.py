@@ -28,6 +28,14 @@ def bound_loss(mean: torch.Tensor, bound: float = 1.0) -> torch.Tensor:
 NORMALIZER_UPDATES = ("iteration", "mini_batch")
 
 
+def _gradient_norm(module: nn.Module) -> torch.Tensor:
+    """L2 norm of all of ``module``'s gradients (0 when none has one)."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return nn.utils.get_total_norm(grads)
+
+
 class InterMimicPPO(PPO):
     def __init__(self, *args, bound_loss_coef: float = 10.0, action_bound: float = 1.0,
                  normalizer_update: str = "iteration", **kwargs):  # fmt: skip
@@ -45,6 +53,8 @@ class InterMimicPPO(PPO):
         self.action_bound = action_bound
         self.skipped_updates = 0
         """Mini-batches of the last update skipped for a non-finite loss or gradient."""
+        self.gradient_norms: dict[str, torch.Tensor] = {}
+        """The last step's gradient norms (actor, critic), before any clipping."""
 
     # ----------------------------------------------------------------------------------
     def _adapt_learning_rate(self, old_params, new_params) -> None:
@@ -103,10 +113,12 @@ class InterMimicPPO(PPO):
         loss.backward()
         if self.is_multi_gpu:
             self.reduce_parameters()
-        params = [p for p in (*self.actor.parameters(), *self.critic.parameters()) if p.grad is not None]
-        if not torch.isfinite(nn.utils.get_total_norm([p.grad for p in params])):
+        actor_norm = _gradient_norm(self.actor)
+        critic_norm = _gradient_norm(self.critic)
+        if not torch.isfinite(actor_norm + critic_norm):
             self.optimizer.zero_grad()
             return False
+        self.gradient_norms = {"grad_norm/actor": actor_norm, "grad_norm/critic": critic_norm}
         if self.max_grad_norm:
             nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
             nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
@@ -148,6 +160,7 @@ class InterMimicPPO(PPO):
             if not self.apply_gradients(loss):
                 self.skipped_updates += 1
                 continue
+            stats.update(self.gradient_norms)  # logged whether or not max_grad_norm clips them
             for k, v in stats.items():  # a part may be missing from some mini-batches
                 totals[k] = totals.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v)
                 counts[k] = counts.get(k, 0) + 1

@@ -260,6 +260,9 @@ class ReliableRunnerMixin:
                 )  # fmt: skip
                 skipped = int(getattr(self.alg, "skipped_updates", 0))
                 self._log_guard(it, skipped, zeroed)
+                if self._evaluation_due(it):
+                    self.evaluate_fixed_starts(it)
+                    obs = self.env.get_observations().to(self.device)
                 self._check_ranks_in_sync(it)
                 bad_in_a_row = bad_in_a_row + 1 if skipped else 0
                 if bad_in_a_row >= self.reliability.max_non_finite_updates > 0:
@@ -277,6 +280,40 @@ class ReliableRunnerMixin:
             self._close_writer()
 
     # ------------------------------------------------------------------------------------------
+    def _evaluation_due(self, it: int) -> bool:
+        interval = int(self.cfg.get("eval_interval") or 0)
+        return interval > 0 and (it + 1) % interval == 0
+
+    def evaluate_fixed_starts(self, it: int) -> dict:
+        """Evaluate the current policy on fixed starts (every clip from frame 0, as ``evaluate``)
+        in the training envs, log it (``Eval/*`` in TensorBoard, one console line) and return
+        the summary. The rollout in progress restarts; the curriculum learns nothing from it."""
+        from .fixed_start_eval import EVAL_TAGS, evaluate_in_training
+
+        if "tracking_metrics" not in self.env.unwrapped.termination_manager.active_terms:
+            raise ValueError("agent.eval_interval needs the env prepared by fixed_start_eval.prepare_training_env")
+        start = time.time()
+        policy = self.get_inference_policy(device=self.env.unwrapped.device)
+        try:
+            table = evaluate_in_training(self.env, policy)
+        finally:
+            self.alg.train_mode()
+        fps = 1.0 / self.env.unwrapped.step_dt
+        summary = table.summary(fps)
+        if self._is_main and self.logger.log_dir is not None:
+            meta = {"iteration": it, "starts": "frame 0 of every clip, from the reference", "attempts": 1}
+            table.write(Path(self.logger.log_dir) / "fixed_start_eval" / f"iteration_{it}", fps, meta, plots=False)
+        for buffer in (self.logger.cur_reward_sum, self.logger.cur_episode_length):
+            buffer.zero_()  # the episodes in flight were cut by the evaluation: not logged
+        if self.logger.writer is not None:
+            for key, tag in EVAL_TAGS.items():
+                self.logger.writer.add_scalar(tag, summary[key], it)
+        if self._is_main:
+            print(f"[intermimic] fixed-start evaluation at iteration {it}: success {summary['successes']}/"
+                  f"{summary['clips']} clips, E_h {summary['E_h_cm']:.1f} cm, E_o {summary['E_o_cm']:.1f} cm, "
+                  f"{summary['duration_s']:.1f} s per clip ({time.time() - start:.0f} s)", flush=True)  # fmt: skip
+        return summary
+
     def save(self, path: str, infos: dict | None = None, time_based: bool = False) -> None:
         """Atomic checkpoint of the algorithm's models and optimiser, the last completed
         iteration (``iter``), the training state and the log totals; updates ``latest.txt``.

@@ -94,6 +94,9 @@ class TeacherPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     """Runner built by the project's scripts (fault-tolerant loop, docs/reliability.md); ``class_name``
     stays rsl_rl's ``OnPolicyRunner``, the only one ``isaaclab train`` can build. None: that one."""
     reliability: RunReliabilityCfg = RunReliabilityCfg()
+    eval_interval: int = 0
+    """Every this many iterations, evaluate the policy on fixed starts (every clip from frame 0,
+    as ``evaluate``) and log ``Eval/*``; 0: never."""
     device = default_device()
     num_steps_per_env = 32
     max_iterations = default_max_iterations()

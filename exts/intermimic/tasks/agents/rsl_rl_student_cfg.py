@@ -77,6 +77,8 @@ class TransformerModelCfg(ClippedMLPModelCfg):
 class StudentRunnerCfg(RslRlOnPolicyRunnerCfg):
     class_name: str = "intermimic.learning.student_runner:StudentRunner"
     reliability: RunReliabilityCfg = RunReliabilityCfg()
+    eval_interval: int = 0
+    """Every this many iterations, evaluate the student on fixed starts (as ``evaluate``); 0: never."""
     device = default_device()
     num_steps_per_env = 16
     max_iterations = 20000

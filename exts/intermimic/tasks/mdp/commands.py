@@ -81,6 +81,14 @@ class HOIReferenceCommand(CommandTerm):
         self._schedule: dict[int, list[int]] | None = None
         self.scheduled = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
         """Whether each env's running clip came from the clip schedule."""
+        self.fixed_starts = False
+        """Start every episode at its clip's frame 0 from the reference (fixed-start evaluation
+        inside training); set by :func:`intermimic.learning.fixed_start_eval.fixed_starts`."""
+        self.curriculum_paused = False
+        """Finished episodes teach the start-frame statistics and PSI nothing while set."""
+        self._started = torch.zeros(4, device=self.device)
+        """Starts since the last log: count, at frame 0, from a simulated PSI slot, sum of start
+        frame / clip length."""
 
         init = cfg.state_init
         total_frames = int(self.library.clip_length.sum())
@@ -358,6 +366,7 @@ class HOIReferenceCommand(CommandTerm):
         """Choose clip, start frame and PSI slot for ``env_ids`` and write the start state."""
         if len(env_ids) == 0:
             return
+        from_frame_zero = from_frame_zero or self.fixed_starts
         clips = self.sample_clips(env_ids)
         frames = torch.zeros_like(clips) if from_frame_zero else self.start_sampler.sample(clips)
         self.clip_ids[env_ids] = clips
@@ -374,6 +383,22 @@ class HOIReferenceCommand(CommandTerm):
                 state = SimState.unpack(packed)
         self.start_slot[env_ids] = slots
         self.write_state(env_ids, state)
+        if not self.curriculum_paused:
+            fraction = frames.float() / self.library.clip_length[clips].float()
+            self._started += torch.stack([torch.tensor(float(len(clips)), device=self.device),
+                                          (frames == 0).sum().float(), (slots > 0).sum().float(), fraction.sum()])  # fmt: skip
+
+    def start_statistics(self) -> dict[str, float]:
+        """The start-frame distribution: what the sampler's weights imply now (``frame0_share``,
+        ``start_fraction``: mean start frame / clip length, averaged over the clips alike) and
+        what the starts since the last call took (``started_*``, absent when none started)."""
+        stats = self.start_sampler.start_statistics()
+        n, at_zero, from_psi, fraction = self._started.tolist()
+        if n > 0:
+            stats.update({"started_frame0_share": at_zero / n, "started_psi_share": from_psi / n,
+                          "started_fraction": fraction / n})  # fmt: skip
+        self._started.zero_()
+        return stats
 
     def end_episodes(self, env_ids: torch.Tensor, failed: torch.Tensor) -> dict[str, float]:
         """Book-keeping for finished episodes: failure statistics and PSI insertions."""
@@ -383,7 +408,7 @@ class HOIReferenceCommand(CommandTerm):
         end_frame = self.start_frame[env_ids] + steps
         clips = self.clip_ids[env_ids]
         self.start_sampler.record_failures(clips[failed], end_frame[failed])
-        stats = {"failure_rate": float(failed.float().mean())}
+        stats = {"failure_rate": float(failed.float().mean()), **self.start_statistics()}
         if self.psi is None:
             return stats
         self.psi.decay()

@@ -84,18 +84,29 @@ class StartFrameSampler:
         start = int(self.clip_start[clip])
         return 1.0 + self.priority * self.failures[start : start + span]
 
-    def start_statistics(self, clip_ids: torch.Tensor) -> dict[str, float]:
-        """What the current weights imply for starts of ``clip_ids`` (one entry per start): the
-        expected share of frame-0 starts and the expected start frame as a fraction of the clip."""
-        zero, fraction = 0.0, 0.0
-        for clip in clip_ids.tolist():
-            p = self.frame_weights(clip)
-            p = p / p.sum()
-            frames = torch.arange(len(p), device=p.device, dtype=p.dtype)
-            zero += self.p_zero + (1.0 - self.p_zero) * float(p[0])
-            fraction += (1.0 - self.p_zero) * float((p * frames).sum()) / int(self.clip_length[clip])
-        n = max(len(clip_ids), 1)
-        return {"frame0_share": zero / n, "start_fraction": fraction / n}
+    def _span(self) -> torch.Tensor:
+        """Per clip, how many of its first frames a start may take."""
+        return (self.clip_length - self.min_frames_left).clamp_min(1)
+
+    def _weights_of_all_frames(self) -> torch.Tensor:
+        """:meth:`frame_weights` of every clip at once, flat (frames a start may not take: 0)."""
+        return 1.0 + self.priority * self.failures
+
+    def start_statistics(self, clip_ids: torch.Tensor | None = None) -> dict[str, float]:
+        """What the current weights imply for starts (averaged over ``clip_ids``, one entry per
+        start, or over every clip alike): the expected share of frame-0 starts and the expected
+        start frame as a fraction of the clip."""
+        lengths = self.clip_length
+        clip_of_frame = torch.repeat_interleave(torch.arange(len(lengths), device=lengths.device), lengths)
+        local = torch.arange(len(clip_of_frame), device=lengths.device) - self.clip_start[clip_of_frame]
+        w = self._weights_of_all_frames() * (local < self._span()[clip_of_frame])
+        total = torch.zeros(len(lengths), device=w.device, dtype=w.dtype).index_add_(0, clip_of_frame, w)
+        moment = torch.zeros_like(total).index_add_(0, clip_of_frame, w * local)
+        zero = self.p_zero + (1.0 - self.p_zero) * w[self.clip_start] / total
+        fraction = (1.0 - self.p_zero) * moment / total / lengths
+        if clip_ids is None:
+            return {"frame0_share": float(zero.mean()), "start_fraction": float(fraction.mean())}
+        return {"frame0_share": float(zero[clip_ids].mean()), "start_fraction": float(fraction[clip_ids].mean())}
 
     def sample(self, clip_ids: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Start frame for each of ``clip_ids``."""
@@ -140,6 +151,14 @@ class ReleaseStartFrameSampler(StartFrameSampler):
         if self.psi is not None:
             total = total + self.psi.scores[start : start + span].sum(-1)
         return 1.0 / total
+
+    def _span(self) -> torch.Tensor:
+        return (self.clip_length - self.episode_steps).clamp_min(1)
+
+    def _weights_of_all_frames(self) -> torch.Tensor:
+        if self.psi is None:
+            return torch.ones_like(self.failures)
+        return 1.0 / (1.0 + self.psi.scores.sum(-1))
 
 
 def release_psi_frames(frames: torch.Tensor, clip_length: torch.Tensor, episode_steps: int) -> torch.Tensor:
