@@ -5,6 +5,7 @@
         [--device cpu|cuda:0] [--runs K] [dataset=<name>] [env.<path>=v] ...
     ./intermimic.sh benchmark student [--num_envs N] [--teachers 1 4 15] [--device cpu|cuda:0] ...
     ./intermimic.sh benchmark distributed [--ranks 1 2] [--num_envs N] [--iterations K] [--device cpu|cuda]
+    ./intermimic.sh benchmark learning [--num_envs N] [--iterations K] [--eval_interval K] [--out DIR] ...
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -16,6 +17,8 @@ Subcommands:
            teacher, the MLP student and the Transformer student at one env count.
   distributed  teacher training with 1, 2, ... ranks (torchrun, --num_envs per rank): iteration
            time and samples/s from each run's log (CPU ranks: a plumbing check, not a speed claim).
+  learning the learning check: a bounded training run with fixed-start evaluations next to two
+           baselines (zero actions, PD targets on the reference pose); JSON and PNG of the curves.
 
 Add a subcommand by writing ``add_<name>_args(parser)`` and ``run_<name>(args) -> int`` and
 listing them in SUBCOMMANDS.
@@ -432,13 +435,162 @@ def run_distributed(args, overrides: list[str]) -> int:
 
 
 # -------------------------------------------------------------------------------------------------
+# learning
+LEARNING_DEFAULTS = {"cpu": {"num_envs": 16, "iterations": 80, "eval_interval": 10},
+                     "cuda": {"num_envs": 4096, "iterations": 1000, "eval_interval": 50}}  # fmt: skip
+
+
+def add_learning_args(p: argparse.ArgumentParser) -> None:
+    from isaaclab.app import add_launcher_args
+
+    p.add_argument("--task", default="InterMimic-Teacher-v0")
+    p.add_argument("--num_envs", type=int_at_least(1), default=None, help="Envs (default: 16 on the CPU, 4096 on CUDA).")
+    p.add_argument("--iterations", type=int_at_least(2), default=None, help="Learning iterations (default: 80 CPU, 1000 CUDA).")
+    p.add_argument("--eval_interval", type=int_at_least(1), default=None,
+                   help="Fixed-start evaluation every K iterations (default: 10 CPU, 50 CUDA).")  # fmt: skip
+    p.add_argument("--baseline_iterations", type=int_at_least(1), default=10,
+                   help="Baseline rollouts as long as this many iterations' env steps (default: 10).")  # fmt: skip
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", default="logs/learning_check", help="Folder of the report and the run (default: %(default)s).")
+    p.add_argument("--motion", nargs="+", default=None, metavar="PATH", help="clip files, folders or data set YAML files")
+    add_launcher_args(p)
+    p.set_defaults(device=None)
+
+
+def _git_commit() -> str:
+    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent)  # fmt: skip
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parent).stdout.strip()  # fmt: skip
+    return (proc.stdout.strip() or "unknown") + ("+changes" if dirty else "")
+
+
+def _train_with_progress(cmd: list[str], log_file: Path, iterations: int) -> int:
+    """Run the training command, its output into ``log_file``; print the project's lines and
+    one progress line per iteration."""
+    import re
+
+    with open(log_file, "w") as log_fh, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                         text=True) as proc:  # fmt: skip
+        for line in proc.stdout:
+            log_fh.write(line)
+            found = re.search(r"Learning iteration (\d+)/", line)
+            if found:
+                print(f"[intermimic] iteration {int(found.group(1)) + 1}/{iterations}", flush=True)
+            elif line.startswith("[intermimic]"):
+                print(line, end="", flush=True)
+        return proc.wait()
+
+
+def run_learning(args, overrides: list[str]) -> int:
+    import platform
+
+    from intermimic import learning_check as lc
+    from intermimic.launch import pick_device
+
+    device = pick_device(args.device)
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    defaults = LEARNING_DEFAULTS[kind]
+    args.num_envs = args.num_envs or defaults["num_envs"]
+    iterations = args.iterations or defaults["iterations"]
+    eval_interval = args.eval_interval or defaults["eval_interval"]
+    args.device = device
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    train = [sys.executable, str(Path(__file__).resolve().parent / "train.py"), "--task", args.task, "--device", device,
+             "--num_envs", str(args.num_envs), "--max_iterations", str(iterations), "--seed", str(args.seed),
+             "--log_root", str(out / "logs"), *([f"--motion", *args.motion] if args.motion else []),
+             f"agent.eval_interval={eval_interval}", *overrides]  # fmt: skip
+    from intermimic.launch import resolve_configs
+
+    _, agent_cfg = resolve_configs(argparse.Namespace(**vars(args)), overrides)
+    steps = args.baseline_iterations * agent_cfg.num_steps_per_env
+    baselines = lc.measure_baselines(args, overrides, steps)
+    print(f"[intermimic] training: {args.num_envs} envs, {iterations} iterations, fixed-start evaluation every "
+          f"{eval_interval} (log: {out / 'train.log'})", flush=True)  # fmt: skip
+    if _train_with_progress(train, out / "train.log", iterations) != 0:
+        raise UserError(f"the training run failed; its output is in {out / 'train.log'}")
+    run = max((out / "logs" / "rsl_rl").glob("*/*"), key=lambda p: p.stat().st_mtime)
+    curves = lc.read_run_curves(run)
+    command = "./intermimic.sh benchmark learning " + " ".join(sys.argv[sys.argv.index("learning") + 1 :]) \
+        if "learning" in sys.argv else "benchmark learning"  # fmt: skip
+    report = {
+        "meta": {"task": args.task, "device": device, "num_envs": args.num_envs, "iterations": iterations,
+                 "eval_interval": eval_interval, "seed": args.seed, "commit": _git_commit(), "command": command.strip(),
+                 "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
+                 "run": str(run), "baseline_steps": steps},
+        "baselines": baselines, "curves": curves,
+        "summary": {"return": lc.peak_and_fall(curves["train"].get("return", [])),
+                    "first_moves": {name: lc.first_move(curve) for group in ("train", "starts", "eval")
+                                    for name, curve in curves[group].items()}},
+    }  # fmt: skip
+    json_path, png_path = lc.write_report(report, out)
+    _print_learning_table(report)
+    print(f"\n[intermimic] report: {json_path}\n[intermimic] curves: {png_path}")
+    return 0
+
+
+def _print_learning_table(report: dict) -> None:
+    curves, baselines = report["curves"], report["baselines"]
+
+    def last(group, name):
+        curve = curves[group].get(name) or []
+        return curve[-1][1] if curve else None
+
+    rows = [("mean episode return (training starts)", last("train", "return"),
+             *(b["training_starts"]["return"] for b in baselines.values())),
+            ("mean episode length, steps (training starts)", last("train", "episode_length"),
+             *(b["training_starts"]["episode_length"] for b in baselines.values())),
+            ("fixed starts: success rate", last("eval", "success_rate"),
+             *(b["fixed_starts"]["success_rate"] for b in baselines.values())),
+            ("fixed starts: seconds per clip", last("eval", "duration_s"),
+             *(b["fixed_starts"]["duration_s"] for b in baselines.values())),
+            ("fixed starts: E_h (cm)", last("eval", "E_h_cm"), *(b["fixed_starts"]["E_h_cm"] for b in baselines.values()))]  # fmt: skip
+    names = ["policy (last)", *baselines]
+    width = max(len(r[0]) for r in rows) + 2
+    print("\n" + "".ljust(width) + "".join(f"{n:>16s}" for n in names))
+    for label, *values in rows:
+        print(label.ljust(width) + "".join(f"{'-' if v is None else f'{v:.3f}':>16s}" for v in values))
+    peak = report["summary"]["return"]
+    if peak:
+        print(f"\nreturn peaked at iteration {peak['peak_iteration']} ({peak['peak']:.2f}); "
+              f"mean of the last 5: {peak['final_mean_last5']:.2f}")
+
+
+# -------------------------------------------------------------------------------------------------
+# render
+# -------------------------------------------------------------------------------------------------
+def add_render_args(p: argparse.ArgumentParser) -> None:
+    from intermimic.evaluation import render_benchmark as rb
+    from intermimic.evaluation.video import RENDERERS, video_size
+
+    p.add_argument("--frames", type=int_at_least(1), default=rb.FRAMES, help="timed frames per size (default: %(default)s)")
+    p.add_argument("--warmup", type=int_at_least(0), default=rb.WARMUP, help="untimed frames first (default: %(default)s)")
+    p.add_argument("--sizes", type=video_size, nargs="+", default=list(rb.SIZES), metavar="WxH",
+                   help="frame sizes (default: 640x480 1280x720)")  # fmt: skip
+    p.add_argument("--renderers", choices=RENDERERS, nargs="+", default=list(RENDERERS), help="renderers (default: all)")
+
+
+def run_render(args) -> int:
+    from intermimic.evaluation import render_benchmark as rb
+
+    print(f"render benchmark: humanoid, demo box and reference ghost along a demo clip, caption drawn, no encoding; "
+          f"{args.frames} frames per size after {args.warmup} warm-up frames; {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    rows = rb.render_benchmark(args.sizes, args.frames, args.warmup, args.renderers)
+    print("\n" + rb.format_table(rows, args.sizes))
+    return 0 if any(not r.problem for r in rows) else 1
+
+
+# -------------------------------------------------------------------------------------------------
 SUBCOMMANDS = {
+    "render": (add_render_args, run_render, "video renderers' frames/s (MuJoCo OSMesa/EGL, skeleton) per frame size"),
     "motion": (add_motion_args, run_motion, "motion library load, memory and query time"),
     "env": (add_env_args, run_env, "environment step time per manager, PPO update, memory, build time"),
     "student": (add_student_args, run_student, "batched teachers' cost; student vs teacher iteration time"),
     "distributed": (add_distributed_args, run_distributed, "training with 1, 2, ... ranks: iteration time, samples/s"),
+    "learning": (add_learning_args, run_learning, "a bounded training run with baselines: does it learn? (JSON + PNG)"),
 }
-TAKES_OVERRIDES = {"env", "student", "distributed"}
+TAKES_OVERRIDES = {"env", "student", "distributed", "learning"}
 
 
 def build_parser():

@@ -28,6 +28,11 @@ def bound_loss(mean: torch.Tensor, bound: float = 1.0) -> torch.Tensor:
 NORMALIZER_UPDATES = ("iteration", "mini_batch")
 
 
+def local_explained_variance(returns: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """1 - Var(returns - values) / Var(returns) of one mini-batch (for the log)."""
+    return 1.0 - (returns - values).var() / (returns.var() + 1.0e-8)
+
+
 def _gradient_norm(module: nn.Module) -> torch.Tensor:
     """L2 norm of all of ``module``'s gradients (0 when none has one)."""
     grads = [p.grad for p in module.parameters() if p.grad is not None]
@@ -53,15 +58,18 @@ class InterMimicPPO(PPO):
         self.action_bound = action_bound
         self.skipped_updates = 0
         """Mini-batches of the last update skipped for a non-finite loss or gradient."""
+        self._last_kl: torch.Tensor | None = None
         self.gradient_norms: dict[str, torch.Tensor] = {}
         """The last step's gradient norms (actor, critic), before any clipping."""
 
     # ----------------------------------------------------------------------------------
     def _adapt_learning_rate(self, old_params, new_params) -> None:
+        with torch.inference_mode():
+            kl = self.actor.get_kl_divergence(old_params, new_params).mean()
+        self._last_kl = kl  # logged whatever the schedule
         if self.desired_kl is None or self.schedule != "adaptive":
             return
         with torch.inference_mode():
-            kl = self.actor.get_kl_divergence(old_params, new_params).mean()
             if self.is_multi_gpu:
                 torch.distributed.all_reduce(kl, op=torch.distributed.ReduceOp.SUM)
                 kl /= self.gpu_world_size
@@ -95,10 +103,12 @@ class InterMimicPPO(PPO):
         """The loss of one mini-batch and its parts (for the log): clipped surrogate, value loss
         (weighted by ``value_loss_coef``), bound loss, minus the entropy bonus."""
         surrogate, entropy = self._policy_loss(batch)
-        value_loss = self._value_loss(self.critic(batch.observations), batch)
+        values = self.critic(batch.observations)
+        value_loss = self._value_loss(values, batch)
         bound = self.bound_loss_coef * bound_loss(self.actor.output_mean, self.action_bound)
         loss = surrogate + self.value_loss_coef * value_loss + bound - self.entropy_coef * entropy.mean()
-        return loss, {"surrogate": surrogate, "value": value_loss, "entropy": entropy.mean(), "bound": bound}
+        return loss, {"surrogate": surrogate, "value": value_loss, "entropy": entropy.mean(), "bound": bound,
+                      "explained_variance": local_explained_variance(batch.returns, values.detach())}  # fmt: skip
 
     def apply_gradients(self, loss: torch.Tensor) -> bool:
         """One optimiser step on ``loss`` (gradient-norm clipping when ``max_grad_norm`` is set).
@@ -156,11 +166,14 @@ class InterMimicPPO(PPO):
             if per_batch:  # the release: the running statistics learn from each mini-batch first
                 self.actor.update_normalization(batch.observations)
                 self.critic.update_normalization(batch.observations)
+            self._last_kl = None
             loss, stats = self.mini_batch_loss(batch)
             if not self.apply_gradients(loss):
                 self.skipped_updates += 1
                 continue
             stats.update(self.gradient_norms)  # logged whether or not max_grad_norm clips them
+            if self._last_kl is not None:  # mini-batches with a surrogate (all of PPO's)
+                stats["kl"], self._last_kl = self._last_kl, None
             for k, v in stats.items():  # a part may be missing from some mini-batches
                 totals[k] = totals.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v)
                 counts[k] = counts.get(k, 0) + 1
