@@ -70,13 +70,15 @@ def test_plot_draws_each_group_from_the_event_files(tmp_path):
     time.sleep(0.05)
     values = {"Train/mean_reward": [0.1, 0.3, 0.2], "Train/mean_reward/time": [0.1, 0.3, 0.2],
               "Train/mean_episode_length": [20, 30, 25], "Reward/r_h": [0.5, 0.6, 0.7], "Reward/r": [0.1, 0.2, 0.3],
-              "Episode_Termination/fall": [0.5, 0.25, 0.0], "Loss/value_function": [3.0, 2.0, 1.0]}  # fmt: skip
+              "Episode_Termination/fall": [0.5, 0.25, 0.0], "Loss/value_function": [3.0, 2.0, 1.0],
+              "Eval/success_rate": [0.0, 0.5]}  # fmt: skip
     _write_run(new, values)
     assert find_run(tmp_path) == new and find_run(old) == old
     scalars = read_scalars(new)
     assert scalars["Reward/r_h"] == ([0, 1, 2], pytest.approx([0.5, 0.6, 0.7]))
     files = plot_run(new)
-    assert [f.name for f in files] == ["reward.png", "reward_factors.png", "terminations.png", "losses.png"]
+    assert [f.name for f in files] == ["reward.png", "reward_factors.png", "terminations.png", "losses.png",
+                                       "evaluation.png"]  # fmt: skip
     for f in files:
         assert f.parent == new / "plots" and f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (tmp_path / "empty").mkdir()

@@ -3,7 +3,8 @@
 rsl_rl logs one value per learning iteration for every scalar: the mean reward and episode
 length (``Train/``), each reward factor (``Reward/``), the share of episodes each termination
 term ended (``Episode_Termination/``), the losses (``Loss/``), tracking errors (``Metrics/``)
-and the start-state curriculum (``Curriculum/``). :func:`plot_run` draws one figure per group.
+the start-state curriculum (``Curriculum/``) and, with ``agent.eval_interval``, the
+fixed-start evaluations (``Eval/``). :func:`plot_run` draws one figure per group.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ FIGURES = (
     Figure("terminations.png", "Share of episodes ended by each termination term", ("Episode_Termination/",), True),
     Figure("losses.png", "Losses and learning rate", ("Loss/", "Policy/")),
     Figure("tracking.png", "Tracking errors and start-state curriculum", ("Metrics/", "Curriculum/", "Episode_Reward/")),
+    Figure("evaluation.png", "Fixed-start evaluation (every clip from frame 0, agent.eval_interval)", ("Eval/",)),
 )
 SKIPPED_SUFFIX = "/time"
 """rsl_rl also logs rewards against wall-clock time; the figures use iterations."""
