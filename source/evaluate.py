@@ -1,12 +1,15 @@
 """Evaluate a trained InterMimic policy on every clip of a data set (docs/method.md §10).
 
     python source/evaluate.py --checkpoint FILE|RUN_DIR|release:FILE [--task InterMimic-Teacher-v0]
-        [--num_envs N] [--attempts K] [--video PATH.mp4 [--video_clips CLIP ...]] [dataset=<name>] ...
+        [--num_envs N] [--attempts K] [--video PATH.mp4 [--video_clips CLIP ...] [--video_grid K]]
+        [--contact_sheets on|off] [dataset=<name>] ...
 
 Each clip is played from frame 0 with all terminations on; per clip the longest attempt is
 kept. The data and env settings recorded with the checkpoint's run are used unless the command
 line sets them (``--task_defaults`` ignores them). Prints success rate, duration, E_h and E_o
-(cm) and writes evaluation.json / .csv to ``<run>/eval/<timestamp>/`` (or --out).
+(cm) and writes evaluation.json / .csv to ``<run>/eval/<timestamp>/`` (or --out), with a contact
+sheet per clip (first, middle, last frame of its kept attempt) in ``contact_sheets/``. With
+``--video_grid K`` the video shows K clips' kept attempts side by side.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
 def build_parser():
+    from intermimic.evaluation.evaluation_pictures import add_evaluation_picture_args
     from intermimic.evaluation.video import add_video_args
     from intermimic.launch import add_run_settings_arg, make_parser
 
@@ -36,6 +40,7 @@ def build_parser():
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
     add_run_settings_arg(parser)
     add_video_args(parser)
+    add_evaluation_picture_args(parser)
     return parser
 
 
@@ -47,6 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
     args, overrides = parse(build_parser(), argv)
 
     from intermimic.banner import startup_banner
+    from intermimic.evaluation.evaluation_pictures import grid_clip_names, pictures_for
     from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
     from intermimic.evaluation.report import format_report
     from intermimic.evaluation.video import check_video_args, video_for
@@ -57,19 +63,26 @@ def main(argv: list[str] | None = None) -> dict:
         env_cfg.scene.num_envs = 8
     configure_for_evaluation(env_cfg)
     selection = check_data(env_cfg)
+    grid_clip_names(args, [c.info.name for c in selection.clips])
     out = Path(args.out) if args.out else checkpoint.parent / "eval" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     print(startup_banner("evaluate", args, env_cfg, agent_cfg, selection, overrides, checkpoint=str(checkpoint),
                          settings=settings, attempts=str(args.attempts), report=str(out)), flush=True)  # fmt: skip
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
         policy = runner.get_inference_policy(device=env.unwrapped.device)
-        video = video_for(args, env)
-        table = evaluate_policy(env, policy, attempts=args.attempts, observers=[video] if video else [])
+        video = None if args.video_grid else video_for(args, env)
+        pictures = pictures_for(args, env)
+        observers = [video] if video is not None else []
+        if pictures is not None:
+            observers.append(pictures.recorder)
+        table = evaluate_policy(env, policy, attempts=args.attempts, observers=observers)
         fps = 1.0 / env.unwrapped.step_dt
         meta = {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts}
         path = table.write(out, fps, meta)
         if video is not None:
             log(f"video: {video.close()}")
+        for line in pictures.write(out) if pictures is not None else []:
+            log(line)
     report = table.report(fps, meta)
     print(format_report(report))
     log(f"report: {path} (+ .csv, clips.png, errors.png)")

@@ -1,5 +1,6 @@
 """The command-line scripts around trained policies, end to end on the built-in demo clips:
-play --export / --video, replay (kinematic with a video, and through physics), retarget."""
+play --export / --video, evaluate's grid video and contact sheets, replay (kinematic with a
+video, and through physics), retarget."""
 
 import json
 
@@ -117,3 +118,40 @@ def test_physics_replay_reports_the_drift_per_clip(tmp_path):
     # the demo clip is made on the simulated body: one policy step of PD tracking stays close
     assert clip["e_h_cm"] < 3.0 and clip["e_o_cm"] < 3.0, clip
     assert SHORT_CLIP in out and (tmp_path / "clips.png").is_file()
+
+
+def test_evaluate_writes_a_grid_video_and_a_contact_sheet_per_clip(run_dir, tmp_path):
+    from PIL import Image
+
+    from intermimic.evaluation.video import read_video_frames
+    from picture_helpers import shows_badge
+
+    out = tmp_path / "eval"
+    printed = _run("evaluate.py", "--checkpoint", str(run_dir), "--num_envs", "2", "--out", str(out),
+                   "--video", str(tmp_path / "grid.mp4"), "--video_grid", "2", "--video_size", "320x240", cwd=tmp_path)  # fmt: skip
+    clips = json.loads((out / "evaluation.json").read_text())["clips"]
+    assert "grid video (2 clips)" in printed and f"contact sheets ({len(clips)} clips)" in printed
+    frames, size = read_video_frames(tmp_path / "grid.mp4")
+    assert size == (640, 240)  # two 320x240 tiles side by side
+    assert len(frames) == max(c["steps"] for c in clips[:2])  # the first two clips' kept attempts
+    for k, clip in enumerate(clips[:2]):
+        assert shows_badge(frames[-1][:, 320 * k : 320 * (k + 1)], clip["success"]), clip["clip"]
+    for clip in clips:
+        sheet = np.asarray(Image.open(out / "contact_sheets" / f"{clip['clip']}.png").convert("RGB"))
+        assert sheet.shape == (240, 960, 3)  # first, middle and last frame
+        assert all(shows_badge(sheet[:, 320 * k : 320 * (k + 1)], clip["success"]) for k in range(3)), clip["clip"]
+
+
+def test_evaluate_refuses_a_grid_larger_than_the_clips_before_building_anything(run_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+
+    proc = subprocess.run([sys.executable, str(REPO_ROOT / "source" / "evaluate.py"), "--device", "cpu", "--checkpoint",
+                           str(run_dir), "--video", str(tmp_path / "g.mp4"), "--video_grid", "7"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "[intermimic] error: --video_grid 7: expected K from 1 to 6 (the clips evaluated)")
+    assert "Traceback" not in proc.stderr and list(tmp_path.iterdir()) == []

@@ -11,7 +11,8 @@ Two renderers draw :class:`~intermimic.evaluation.scene_capture.SceneFrame` s:
 
 When the MuJoCo renderer cannot start and no renderer was asked for, one warning line says so
 and the skeleton renderer is used. Frames go to an MP4 or GIF (:mod:`.video_files`), each file
-complete or absent.
+complete or absent; a PNG name makes a still of each recorded clip's middle frame (only that
+frame is rendered).
 
 :class:`RolloutVideo` records chosen clips of a rollout (every step of each clip's first
 attempt, clips one after another) and is driven by ``play``, ``evaluate`` and ``replay``.
@@ -26,14 +27,18 @@ import torch
 
 from ..assets.humanoid_spec import PARENT_INDICES
 from ..cli import UserError, log
+from .caption import draw_caption
+from .kept_attempts import middle_index
 from .scene_capture import OBJECT_POINTS_DRAWN, SceneCapture, SceneFrame  # noqa: F401 - re-exported
-from .video_files import VIDEO_SUFFIXES, Mp4Writer, open_video, read_video_frames  # noqa: F401 - re-exported
+from .video_files import STILL_SUFFIX, VIDEO_SUFFIXES, Mp4Writer, open_video, read_video_frames  # noqa: F401 - re-exported
 
 VIDEO_SIZE = (640, 480)
 RENDERERS = ("mujoco", "skeleton")
 CAMERAS = ("side", "front", "top")
 VIEW_HALF_WIDTH = 1.3
 """Half the width (m) of the region around the humanoid that the skeleton camera shows."""
+SKELETON_BADGE_TOP = 0.08
+"""Top of the skeleton renderer's badge, as a fraction of the height (below its two-line title)."""
 
 
 def capture_frames(cmd, env_ids: list[int], captions: list[str] | None = None) -> list[SceneFrame]:
@@ -94,10 +99,12 @@ class SkeletonRenderer:
         ax.set_xlim(cx - VIEW_HALF_WIDTH, cx + VIEW_HALF_WIDTH)
         ax.set_ylim(cy - VIEW_HALF_WIDTH, cy + VIEW_HALF_WIDTH)
         ax.set_zlim(0.0, 2.2)
-        self.title.set_text(frame.caption + (f"   [{frame.badge}]" if frame.badge else ""))
+        self.title.set_text(frame.caption)
         self.canvas.draw()
-        image = np.asarray(self.canvas.buffer_rgba())[..., :3]
-        return np.ascontiguousarray(image)
+        image = np.ascontiguousarray(np.asarray(self.canvas.buffer_rgba())[..., :3])
+        if frame.badge:
+            image = draw_caption(image, "", badge=frame.badge, badge_top=SKELETON_BADGE_TOP * self.size[1])
+        return image
 
     def close(self) -> None:
         pass
@@ -122,10 +129,10 @@ def make_renderer(kind: str, library=None, size: tuple[int, int] = VIDEO_SIZE, c
 
 
 class RolloutVideo:
-    """Records chosen clips of a rollout into one MP4 (or GIF).
+    """Records chosen clips of a rollout into one MP4 (or GIF, or a PNG still of their middle frames).
 
     Args:
-        path: the video file (``.mp4`` or ``.gif``).
+        path: the video file (``.mp4`` or ``.gif``; ``.png``: a still, each clip's middle frame in a grid).
         cmd: the env's HOI reference command.
         clip_ids: library clip ids to record (their first attempt each, in the order they end);
             ``None``: the first episode of env 0.
@@ -214,6 +221,8 @@ class RolloutVideo:
                 self._renderer = make_renderer(self.renderer_kind, self.cmd.library, self.size, self.camera, self.ghost)
                 self._writer = open_video(self.path, self.fps, self.size)
             self._renderer.start_clip(frames[0])
+            if self.path.suffix == STILL_SUFFIX:
+                frames = [frames[middle_index(len(frames))]]
             for f in frames:
                 self._writer.write(self._renderer.render(f))
         except BaseException:
@@ -269,9 +278,10 @@ def video_size(text: str) -> tuple[int, int]:
 
 
 def add_video_args(parser) -> None:
-    """``--video PATH.mp4|.gif``, ``--video_clips NAME...`` and the rendering options on a script's parser."""
+    """``--video PATH.mp4|.gif|.png``, ``--video_clips NAME...`` and the rendering options on a script's parser."""
     parser.add_argument("--video", default=None, metavar="PATH.mp4",
-                        help="Render chosen clips offscreen into this MP4 (or .gif): humanoid, object, reference ghost.")
+                        help="Render chosen clips offscreen into this MP4 (.gif: an animated GIF; .png: a still of "
+                             "each clip's middle frame): humanoid, object, reference ghost.")
     parser.add_argument("--video_clips", nargs="+", default=None, metavar="CLIP",
                         help="Clip names to render (default: the first episode of environment 0).")
     parser.add_argument("--renderer", choices=RENDERERS, default=None,
@@ -301,12 +311,24 @@ def resolve_renderer(requested: str | None) -> str:
 
 
 def check_video_args(args) -> None:
-    """UserError for a ``--video`` name that is not an MP4/GIF file; picks the renderer (checked
-    before anything is built)."""
+    """UserError for a ``--video`` name that is not an MP4/GIF/PNG file or a ``--video_grid``
+    without a video file or too large; picks the renderer (checked before anything is built)."""
     video = getattr(args, "video", None)
     if video and not str(video).endswith(VIDEO_SUFFIXES):
-        raise UserError(f"--video {video}: expected a file name ending in .mp4 or .gif")
-    if video or getattr(args, "video_grid", None) or getattr(args, "contact_sheets", "off") == "on":
+        raise UserError(f"--video {video}: expected a file name ending in .mp4, .gif or .png")
+    grid = getattr(args, "video_grid", None)
+    if grid:
+        from .grid_video import MAX_PIXELS, grid_size
+
+        if not video or str(video).endswith(STILL_SUFFIX):
+            raise UserError(f"--video_grid {grid}: expected --video PATH.mp4 (or .gif) as the file of the grid video"
+                            + (f", got {video}" if video else ""))  # fmt: skip
+        w, h = grid_size(grid, tuple(args.video_size))
+        if max(w, h) > MAX_PIXELS:
+            tile = "x".join(map(str, args.video_size))
+            raise UserError(f"--video_grid {grid}: {grid} tiles of --video_size {tile} make a {w}x{h} video; expected "
+                            f"at most {MAX_PIXELS} pixels a side (use fewer tiles or a smaller --video_size)")  # fmt: skip
+    if video or grid or getattr(args, "contact_sheets", "off") == "on":
         if not getattr(args, "_renderer_resolved", False):
             args.renderer = resolve_renderer(getattr(args, "renderer", None))
             args._renderer_resolved = True

@@ -4,6 +4,7 @@
   streamed to a hidden temporary file and renamed when complete.
 * :class:`GifWriter`: an animated GIF for READMEs (half size, every second frame, at most
   :data:`GIF_MAX_FRAMES` frames), written at the end.
+* :class:`StillWriter`: a PNG still, the images it is given in a grid (one per recorded clip).
 * :func:`write_png`: one picture.
 
 :meth:`abort` removes what a writer has written so far (a failure mid-video leaves no file).
@@ -19,7 +20,8 @@ import numpy as np
 from ..cli import UserError
 from ..utils.atomic_write import atomic_write, temporary_path
 
-VIDEO_SUFFIXES = (".mp4", ".gif")
+VIDEO_SUFFIXES = (".mp4", ".gif", ".png")
+STILL_SUFFIX = ".png"
 GIF_MAX_FRAMES = 300
 """Frames kept in a GIF (after taking every second frame); later frames are dropped."""
 
@@ -96,9 +98,40 @@ class GifWriter:
         self._images = []
 
 
+class StillWriter:
+    """A PNG still of the images it is given, in a grid (row by row), written when closed."""
+
+    def __init__(self, path: str | os.PathLike, fps: float = 30.0, size: tuple[int, int] = (640, 480)):
+        self.path = Path(path)
+        self.size = tuple(size)
+        self.frames = 0
+        self._images = []
+
+    def write(self, image: np.ndarray) -> None:
+        self._images.append(np.ascontiguousarray(image, dtype=np.uint8))
+        self.frames += 1
+
+    def close(self) -> Path | None:
+        if not self._images:
+            return None
+        from .grid_video import compose_grid
+
+        picture = compose_grid(self._images, self.size)
+        self._images = []
+        return write_png(self.path, picture)
+
+    def abort(self) -> None:
+        self._images = []
+
+
 def open_video(path: str | os.PathLike, fps: float, size: tuple[int, int]):
-    """The writer for ``path`` by its suffix (``.mp4`` or ``.gif``)."""
-    return (GifWriter if str(path).endswith(".gif") else Mp4Writer)(path, fps, size)
+    """The writer for ``path`` by its suffix (``.mp4``, ``.gif`` or ``.png``)."""
+    name = str(path)
+    if name.endswith(".gif"):
+        return GifWriter(path, fps, size)
+    if name.endswith(STILL_SUFFIX):
+        return StillWriter(path, fps, size)
+    return Mp4Writer(path, fps, size)
 
 
 def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
