@@ -6,6 +6,7 @@
     ./intermimic.sh benchmark student [--num_envs N] [--teachers 1 4 15] [--device cpu|cuda:0] ...
     ./intermimic.sh benchmark distributed [--ranks 1 2] [--num_envs N] [--iterations K] [--device cpu|cuda]
     ./intermimic.sh benchmark learning [--num_envs N] [--iterations K] [--eval_interval K] [--out DIR] ...
+    ./intermimic.sh benchmark render
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -17,6 +18,7 @@ Subcommands:
            teacher, the MLP student and the Transformer student at one env count.
   distributed  teacher training with 1, 2, ... ranks (torchrun, --num_envs per rank): iteration
            time and samples/s from each run's log (CPU ranks: a plumbing check, not a speed claim).
+  render   frames/s of each video renderer (MuJoCo offscreen, skeleton) at 640x480 and 1280x720.
   learning the learning check: a bounded training run with fixed-start evaluations next to two
            baselines (zero actions, PD targets on the reference pose); JSON and PNG of the curves.
 
