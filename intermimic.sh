@@ -10,6 +10,8 @@
 #   ./intermimic.sh pipeline [ARGS...]    teacher per subject -> student -> evaluation (source/pipeline.py)
 #   ./intermimic.sh replay [ARGS...]      source/replay.py (clips without a policy)
 #   ./intermimic.sh retarget [ARGS...]    source/retarget.py (teacher rollouts -> clips)
+#   ./intermimic.sh retarget-robot --robot g1_dex3 --urdf PATH DATA_DIR OUT_DIR [ARGS...]
+#                                         source/retarget_robot.py (SMPL-X clips -> G1 + Dex3 clips)
 #   ./intermimic.sh data inspect PATH [--json]
 #   ./intermimic.sh convert [ARGS...]     source/convert.py
 #   ./intermimic.sh benchmark [ARGS...]   source/benchmark.py
@@ -121,7 +123,7 @@ run_train() {
 }
 
 usage() {
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -136,6 +138,7 @@ case "$cmd" in
     pipeline) run_script pipeline.py "$@" ;;
     replay) run_script replay.py "$@" ;;
     retarget) run_script retarget.py "$@" ;;
+    retarget-robot) run_script retarget_robot.py "$@" ;;
     convert) run_script convert.py "$@" ;;
     benchmark) run_script benchmark.py "$@" ;;
     data)

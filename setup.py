@@ -33,6 +33,7 @@ INSTALL_REQUIRES = [
     "imageio-ffmpeg>=0.5",  # MP4 videos (ships its own ffmpeg binary)
     "mujoco>=3.2",  # offscreen video renderer (also pulled in by mujoco-warp)
     "pillow>=10.1",  # captions, GIFs, PNG stills
+    "mink==1.3.0",  # retarget-robot: differential IK on MuJoCo (Apache-2.0)
 ]
 
 EXTRAS_REQUIRE = {

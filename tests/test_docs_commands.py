@@ -99,7 +99,7 @@ def normalise(text: str) -> list[str]:
 def intermimic_sh_commands() -> dict[str, str]:
     """Subcommand -> script, read from intermimic.sh itself."""
     text = (REPO_ROOT / "intermimic.sh").read_text()
-    table = dict(re.findall(r"^\s+([a-z_]+)\) run_script (\S+\.py)", text, re.M))
+    table = dict(re.findall(r"^\s+([a-z_-]+)\) run_script (\S+\.py)", text, re.M))
     for sub, function in re.findall(r"^\s+([a-z_]+)\) (run_[a-z_]+) ", text, re.M):
         body = re.search(rf"^{function}\(\) \{{(.*?)^\}}", text, re.M | re.S)
         scripts = re.findall(r"run_script (\S+\.py)", body.group(1)) if body else []
