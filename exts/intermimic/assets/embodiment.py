@@ -33,6 +33,10 @@ class Embodiment:
     hand_body_names: dict[str, tuple[str, ...]]
     default_joint_pos: tuple[float, ...]
     default_root_height: float
+    rotation_error_body_names: tuple[str, ...] = ()
+    """Bodies of the rotation and angular-velocity observations (empty: the key bodies)."""
+    full_weight_body_names: tuple[str, ...] = ()
+    """Key bodies whose position error is not down-weighted near the object (the legs)."""
     body_masses: tuple[float, ...] = ()
     """Mass (kg) of each body where the description gives it (empty: from geometry densities)."""
     reference_bodies: dict[str, str] = field(default_factory=dict)
@@ -69,7 +73,8 @@ class Embodiment:
                      "velocity_limit", "default_joint_pos"):  # fmt: skip
             if len(getattr(self, name)) != n:
                 raise ValueError(f"embodiment {self.name}: {name} has {len(getattr(self, name))} entries, expected {n}")
-        groups = [*self.key_body_names, *self.contact_body_names, *sum(self.hand_body_names.values(), ())]
+        groups = [*self.key_body_names, *self.contact_body_names, *sum(self.hand_body_names.values(), ()),
+                  *self.rotation_error_body_names, *self.full_weight_body_names]  # fmt: skip
         unknown = sorted({b for b in groups if b not in self.body_names})
         if unknown:
             raise ValueError(f"embodiment {self.name}: body groups name unknown bodies {unknown[:5]}")
@@ -97,6 +102,8 @@ def smplx_embodiment() -> Embodiment:
         key_body_names=spec.KEY_BODY_NAMES,
         contact_body_names=spec.CONTACT_BODY_NAMES,
         hand_body_names=dict(spec.HAND_BODY_NAMES),
+        rotation_error_body_names=spec.ROTATION_ERROR_BODY_NAMES,
+        full_weight_body_names=spec.LEG_BODY_NAMES,
         default_joint_pos=(0.0,) * n,
         default_root_height=DEFAULT_ROOT_HEIGHT,
         source="humanoid_spec",

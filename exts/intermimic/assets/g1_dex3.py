@@ -197,6 +197,7 @@ def g1_dex3_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
         key_body_names=KEY_BODY_NAMES,
         contact_body_names=CONTACT_BODY_NAMES,
         hand_body_names=dict(HAND_BODY_NAMES),
+        full_weight_body_names=tuple(n for n in KEY_BODY_NAMES if any(k in n for k in ("hip", "knee", "ankle"))),
         default_joint_pos=default,
         default_root_height=INITIAL_ROOT_HEIGHT,
         body_masses=tuple(float(model.body_mass[i]) for i in range(1, model.nbody)),

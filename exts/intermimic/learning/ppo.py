@@ -64,6 +64,8 @@ class InterMimicPPO(PPO):
 
     # ----------------------------------------------------------------------------------
     def _adapt_learning_rate(self, old_params, new_params) -> None:
+        if old_params is None:  # a batch without the rollout's distribution: no KL to log or adapt to
+            return
         with torch.inference_mode():
             kl = self.actor.get_kl_divergence(old_params, new_params).mean()
         self._last_kl = kl  # logged whatever the schedule

@@ -18,11 +18,11 @@ from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
 
 from ...assets.humanoid import canonical_body_ids, canonical_joint_ids, canonical_sensor_ids
-from ...assets.humanoid_spec import KEY_BODY_IDS
 from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
+from .body_groups import default_groups
 from .interaction_graph import InteractionGraphStats, interaction_graph_stats, nearest_point_offsets, points_stride
 from .state_init import (
     EpisodeRecorder, PhysicalStateBuffer, ReleaseStartFrameSampler, SimState, StartFrameSampler, psi_scores,
@@ -62,6 +62,8 @@ class HOIReferenceCommand(CommandTerm):
         super().__init__(cfg, env)
         self.robot = env.scene[cfg.asset_name]
         self.object = env.scene[cfg.object_name] if cfg.object_name else None
+        self.groups = default_groups()
+        """Index lists of the embodiment's body groups (key, hands, contact, ...) for the MDP terms."""
         self.body_ids = torch.tensor(canonical_body_ids(self.robot), device=self.device)
         self.joint_ids = torch.tensor(canonical_joint_ids(self.robot), device=self.device)
         self._contact_sensor_ids: torch.Tensor | None = None
@@ -145,6 +147,10 @@ class HOIReferenceCommand(CommandTerm):
     def frames_left(self) -> torch.Tensor:
         """Frames between the current one and the clip's last frame."""
         return self.clip_length - 1 - self.frame
+
+    @property
+    def _key_ids(self) -> torch.Tensor:
+        return self.groups.ids("key", self.device)
 
     def _cached(self, key: str, fn):
         stamp = (self._env.common_step_counter, self._version)
@@ -281,7 +287,7 @@ class HOIReferenceCommand(CommandTerm):
         def compute():
             ref = self.reference()
             return interaction_graph_stats(
-                self.body_pos[:, KEY_BODY_IDS], ref.body_pos[:, KEY_BODY_IDS],
+                self.body_pos[:, self._key_ids], ref.body_pos[:, self._key_ids],
                 self.object_points_w()[:, ::stride], self.ref_object_points_w()[:, ::stride], floors,
             )  # fmt: skip
 
@@ -460,7 +466,8 @@ class HOIReferenceCommand(CommandTerm):
         surface-point error (0 without an object). Shared by metrics, terminations and evaluation."""
 
         def compute():
-            e_h = (self.reference().body_pos[:, KEY_BODY_IDS] - self.body_pos[:, KEY_BODY_IDS]).norm(dim=-1).mean(-1)
+            key = self._key_ids
+            e_h = (self.reference().body_pos[:, key] - self.body_pos[:, key]).norm(dim=-1).mean(-1)
             if self.object is None:
                 return e_h, torch.zeros_like(e_h)
             return e_h, (self.ref_object_points_w() - self.object_points_w()).norm(dim=-1).mean(-1)

@@ -19,24 +19,24 @@ from collections.abc import Sequence
 
 import torch
 
-from ...assets import humanoid_spec as spec
 from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
+from .body_groups import body_groups
 from .commands import HOIReferenceCommand
 
-KEY = spec.KEY_BODY_IDS
-ROT_ERR = spec.ROTATION_ERROR_BODY_IDS
-_CONTACT_ORDERS: dict[tuple[str, str], torch.Tensor] = {}
-
-
 def contact_body_ids(env) -> torch.Tensor:
-    """Body indices of the 31 contact bodies in the order ``env.cfg.contact_body_order`` names
-    (``body`` or the release's ``release_legacy``)."""
+    """Body indices of the contact bodies in the order ``env.cfg.contact_body_order`` names
+    (``body`` or, for the SMPL-X humanoid, the release's ``release_legacy``)."""
     order = getattr(env.cfg, "contact_body_order", "body")  # checked by the config (apply_timing)
-    key = (order, str(env.device))
-    if key not in _CONTACT_ORDERS:
-        _CONTACT_ORDERS[key] = torch.tensor(spec.CONTACT_BODY_ORDERS[order], dtype=torch.long, device=env.device)
-    return _CONTACT_ORDERS[key]
+    return body_groups(env).ids("contact_orders", env.device, order)
+
+
+def _key(cmd: HOIReferenceCommand) -> torch.Tensor:
+    return cmd.groups.ids("key", cmd.device)
+
+
+def _rot_err(cmd: HOIReferenceCommand) -> torch.Tensor:
+    return cmd.groups.ids("rotation_error", cmd.device)
 
 
 def _cmd(env, command_name: str) -> HOIReferenceCommand:
@@ -114,7 +114,7 @@ def contact(env, command_name: str = "motion", source: str | None = None, offset
 def key_position_error(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """H (p^_b - p_b) for the 21 key bodies."""
     cmd = _cmd(env, command_name)
-    err = _future(cmd, source, offsets).body_pos[:, :, KEY] - cmd.body_pos[:, None, KEY]
+    err = _future(cmd, source, offsets).body_pos[:, :, _key(cmd)] - cmd.body_pos[:, None, _key(cmd)]
     return _blocks(rot.rotate(_heading(cmd, 2), err))
 
 
@@ -122,7 +122,7 @@ def rotation_error(env, command_name: str = "motion", source: str | None = None,
     """tn(H (q^_b^-1 q_b) H^-1) for the 22 non-finger bodies."""
     cmd = _cmd(env, command_name)
     fut = _future(cmd, source, offsets)
-    diff = rot.multiply(rot.conjugate(fut.body_quat[:, :, ROT_ERR]), cmd.body_quat[:, None, ROT_ERR])
+    diff = rot.multiply(rot.conjugate(fut.body_quat[:, :, _rot_err(cmd)]), cmd.body_quat[:, None, _rot_err(cmd)])
     h = _heading(cmd, 2).expand_as(diff)
     return _blocks(rot.tangent_normal(rot.multiply(rot.multiply(h, diff), rot.conjugate(h))))
 
@@ -143,18 +143,18 @@ def reference_key_positions(
     """H (p^_b - p^_root) for the 21 key bodies (the release uses the simulated positions)."""
     cmd = _cmd(env, command_name)
     if release_quirk:
-        rel = _per_offset(cmd.body_pos[:, KEY] - cmd.root_pos[:, None], _num_offsets(cmd, offsets))
-        rel = rel.reshape(rel.shape[0], rel.shape[1], len(KEY), 3)
+        rel = _per_offset(cmd.body_pos[:, _key(cmd)] - cmd.root_pos[:, None], _num_offsets(cmd, offsets))
+        rel = rel.reshape(rel.shape[0], rel.shape[1], len(_key(cmd)), 3)
     else:
         fut = _future(cmd, source, offsets)
-        rel = fut.body_pos[:, :, KEY] - fut.root_pos[:, :, None]
+        rel = fut.body_pos[:, :, _key(cmd)] - fut.root_pos[:, :, None]
     return _blocks(rot.rotate(_heading(cmd, 2), rel))
 
 
 def reference_rotations(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     """tn(H q^_b) for the 22 non-finger bodies."""
     cmd = _cmd(env, command_name)
-    q = _future(cmd, source, offsets).body_quat[:, :, ROT_ERR]
+    q = _future(cmd, source, offsets).body_quat[:, :, _rot_err(cmd)]
     return _blocks(rot.tangent_normal(rot.multiply(_heading(cmd, 2).expand_as(q), q)))
 
 
@@ -162,13 +162,13 @@ def key_linear_velocity_error(
     env, command_name: str = "motion", source: str | None = None, offsets=None
 ) -> torch.Tensor:
     cmd = _cmd(env, command_name)
-    err = _future(cmd, source, offsets).body_lin_vel[:, :, KEY] - cmd.body_lin_vel[:, None, KEY]
+    err = _future(cmd, source, offsets).body_lin_vel[:, :, _key(cmd)] - cmd.body_lin_vel[:, None, _key(cmd)]
     return _blocks(rot.rotate(_heading(cmd, 2), err))
 
 
 def angular_velocity_error(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
     cmd = _cmd(env, command_name)
-    err = _future(cmd, source, offsets).body_ang_vel[:, :, ROT_ERR] - cmd.body_ang_vel[:, None, ROT_ERR]
+    err = _future(cmd, source, offsets).body_ang_vel[:, :, _rot_err(cmd)] - cmd.body_ang_vel[:, None, _rot_err(cmd)]
     return _blocks(rot.rotate(_heading(cmd, 2), err))
 
 
@@ -209,6 +209,6 @@ def interaction_field_error(
 ) -> torch.Tensor:
     """e(d^_b) - e(d_b) for the 21 key bodies."""
     cmd = _cmd(env, command_name)
-    ref = field_encoding(_future(cmd, source, offsets).interaction_field[:, :, KEY])
-    sim = field_encoding(cmd.interaction_field()[:, None, KEY])
+    ref = field_encoding(_future(cmd, source, offsets).interaction_field[:, :, _key(cmd)])
+    sim = field_encoding(cmd.interaction_field()[:, None, _key(cmd)])
     return _blocks(ref - sim)

@@ -13,22 +13,11 @@ import torch
 from isaaclab.managers import ManagerTermBase, RewardTermCfg
 from isaaclab.utils import configclass
 
-from ...assets import humanoid_spec as spec
 from ...utils import rotations as rot
+from .body_groups import BodyGroups, default_groups
 from .commands import HOIReferenceCommand
 
-KEY = spec.KEY_BODY_IDS
-FULL_WEIGHT_IN_KEY = {
-    False: torch.tensor([n in spec.LEG_BODY_NAMES for n in spec.KEY_BODY_NAMES]),
-    True: torch.tensor([n in spec.RELEASE_FULL_WEIGHT_BODY_NAMES for n in spec.KEY_BODY_NAMES]),
-}
-"""Key bodies whose E_p weight is 1: the leg bodies, or (release) the knees and ankles."""
-HAND_IDS = {side: spec.HAND_BODY_IDS[side] for side in "LR"}
-OTHER_CONTACT_IDS = {
-    False: torch.tensor([i for i in range(spec.NUM_BODIES) if i not in HAND_IDS["L"] + HAND_IDS["R"]]),
-    True: torch.tensor(spec.RELEASE_OTHER_CONTACT_BODY_IDS),
-}
-"""Bodies of r_other: every non-hand body, or (release) bodies 0-16."""
+
 
 
 @configclass
@@ -69,18 +58,23 @@ def interaction_weights(ref_field: torch.Tensor, scale: float) -> torch.Tensor:
 
 
 def human_errors(
-    ref, body_pos, body_quat, body_lin_vel, body_ang_vel, scale: float, release_leg_weights: bool = False
+    ref, body_pos, body_quat, body_lin_vel, body_ang_vel, scale: float, release_leg_weights: bool = False,
+    groups: BodyGroups | None = None,
 ) -> dict[str, torch.Tensor]:
-    """E_p, E_r (interaction-weighted position/rotation errors) and E_pv, E_rv, ``[E]`` each."""
+    """E_p, E_r (interaction-weighted position/rotation errors) and E_pv, E_rv, ``[E]`` each, over
+    the key bodies of ``groups`` (default: the SMPL-X humanoid's); the legs' E_p weight is 1
+    (``release_leg_weights``: the release's set)."""
+    groups = groups or default_groups()
+    key = groups.ids("key", body_pos.device)
     w = interaction_weights(ref.interaction_field, scale)
-    w_key = w[:, KEY].clone()
-    w_key[:, FULL_WEIGHT_IN_KEY[release_leg_weights].to(w.device)] = 1.0
-    pos_err = ((ref.body_pos[:, KEY] - body_pos[:, KEY]) ** 2).sum(-1)
+    w_key = w[:, key].clone()
+    w_key[:, groups.ids("full_weight_in_key", w.device, release_leg_weights)] = 1.0
+    pos_err = ((ref.body_pos[:, key] - body_pos[:, key]) ** 2).sum(-1)
     angle = rot.angle_between(ref.body_quat, body_quat)
     return {
         "p": (pos_err * w_key).mean(-1),
         "r": (angle * (1.0 - w)).mean(-1),
-        "pv": ((ref.body_lin_vel[:, KEY] - body_lin_vel[:, KEY]) ** 2).sum(-1).mean(-1),
+        "pv": ((ref.body_lin_vel[:, key] - body_lin_vel[:, key]) ** 2).sum(-1).mean(-1),
         "rv": ((ref.body_ang_vel - body_ang_vel) ** 2).sum(-1).mean(-1),
     }
 
@@ -107,7 +101,8 @@ def object_errors(ref, root_pos, root_quat, obj_pos, obj_quat, obj_lin_vel, obj_
 
 
 def contact_factors(
-    labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg, release_other_bodies: bool = False
+    labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg, release_other_bodies: bool = False,
+    groups: BodyGroups | None = None,
 ) -> dict[str, torch.Tensor]:
     """Contact-graph factors from reference labels ``[E, 52]`` in {-1, 0, 1} and simulated
     contacts ``[E, 52]`` in {0, 1}.
@@ -118,13 +113,15 @@ def contact_factors(
       bodies 0-16 with ``release_other_bodies``).
     * all: exp(-w mean_b c_b 1[label_b = -1]) over all 52 bodies (penalised contacts).
     Means run over all bodies of the group, as in the original implementation."""
+    groups = groups or default_groups()
     c = contact.float()
     out = {}
-    for side, ids in HAND_IDS.items():
+    for side in groups.hands:
+        ids = groups.ids("hands", labels.device, side)
         wants = (labels[:, ids] > 0).any(-1)
         e = (c[:, ids] - 1.0).abs().mean(-1)
         out[f"hand_{side}"] = torch.where(wants, 0.5 * (1.0 + torch.exp(-w.cg_hand * e)), torch.ones_like(e))
-    other = OTHER_CONTACT_IDS[release_other_bodies].to(labels.device)
+    other = groups.ids("other_contact", labels.device, release_other_bodies)
     promoted = (labels[:, other] > 0).float()
     e_other = ((c[:, other] - labels[:, other]).abs() * promoted).mean(-1)
     out["other"] = torch.exp(-w.cg_other * e_other)
@@ -169,7 +166,7 @@ class InterMimicReward(ManagerTermBase):
         w = self.weights
         ref = cmd.reference()
         h = human_errors(ref, cmd.body_pos, cmd.body_quat, cmd.body_lin_vel, cmd.body_ang_vel,
-                         w.interaction_weight_scale, self.release_leg_weights)  # fmt: skip
+                         w.interaction_weight_scale, self.release_leg_weights, cmd.groups)  # fmt: skip
         f = {
             "r_p": torch.exp(-w.p * h["p"]),
             "r_r": torch.exp(-w.r * h["r"]),
@@ -182,7 +179,7 @@ class InterMimicReward(ManagerTermBase):
             a_lin = self._accel("obj_lin", cmd.obj_lin_vel)
             a_ang = self._accel("obj_ang", cmd.obj_ang_vel)
             e_ig = cmd.interaction_graph(w.ig_num_points).error
-            cg = contact_factors(ref.contact, cmd.body_contact(), w, self.release_other_bodies)
+            cg = contact_factors(ref.contact, cmd.body_contact(), w, self.release_other_bodies, cmd.groups)
             force = cmd.body_contact_forces().abs().sum(dim=(1, 2))
             f.update({
                 "r_op": torch.exp(-w.op * o["op"]),

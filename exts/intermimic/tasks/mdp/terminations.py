@@ -7,10 +7,8 @@ import torch
 
 from isaaclab.managers import ManagerTermBase
 
-from ...assets import humanoid_spec as spec
+from .body_groups import body_groups
 from .commands import HOIReferenceCommand
-
-KEY = spec.KEY_BODY_IDS
 
 
 def _cmd(env, command_name: str) -> HOIReferenceCommand:
@@ -67,8 +65,9 @@ class hand_contact_lost(ManagerTermBase):
         cmd = _cmd(env, command_name)
         labels = cmd.reference().contact
         contact = cmd.body_contact()
+        groups = body_groups(env)
         for k, side in enumerate("LR"):
-            ids = spec.HAND_BODY_IDS[side]
+            ids = groups.ids("hands", env.device, side)
             wants = (labels[:, ids] > 0).any(-1)
             has = contact[:, ids].any(-1)
             lost = wants & ~has

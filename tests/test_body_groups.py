@@ -1,0 +1,61 @@
+"""The MDP terms' body groups come from the embodiment: SMPL-X's are its spec's lists (so nothing
+changed for the humanoid), and the G1's resolve by name in the G1's own body order."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from intermimic.assets import humanoid_spec as spec
+from intermimic.tasks.mdp import rewards as R
+from intermimic.tasks.mdp.body_groups import default_groups, groups_of
+
+pytestmark = pytest.mark.unit
+URDF = Path(__file__).resolve().parents[2] / "shared" / "data" / "g1_dex3" / "g1_29dof_with_hand.urdf"
+needs_urdf = pytest.mark.skipif(not URDF.is_file(), reason=f"G1 description absent: {URDF}")
+
+
+def test_smplx_groups_are_the_spec_lists():
+    g = default_groups()
+    assert list(g.key) == spec.KEY_BODY_IDS and list(g.rotation_error) == spec.ROTATION_ERROR_BODY_IDS
+    assert {s: list(ids) for s, ids in g.hands.items()} == spec.HAND_BODY_IDS
+    assert g.contact_orders == spec.CONTACT_BODY_ORDERS
+    assert list(g.other_contact[True]) == spec.RELEASE_OTHER_CONTACT_BODY_IDS
+    hands = set(spec.HAND_BODY_IDS["L"] + spec.HAND_BODY_IDS["R"])
+    assert list(g.other_contact[False]) == [i for i in range(spec.NUM_BODIES) if i not in hands]
+    legs = [spec.KEY_BODY_NAMES[i] for i, full in enumerate(g.full_weight_in_key[False]) if full]
+    assert legs == list(spec.LEG_BODY_NAMES)
+    release = [spec.KEY_BODY_NAMES[i] for i, full in enumerate(g.full_weight_in_key[True]) if full]
+    assert release == [n for n in spec.KEY_BODY_NAMES if n in spec.RELEASE_FULL_WEIGHT_BODY_NAMES]
+
+
+@needs_urdf
+def test_g1_groups_name_the_g1_bodies_and_drive_the_reward_terms():
+    from intermimic.assets.embodiment import get_embodiment
+    from intermimic.assets.g1_dex3 import HAND_BODY_NAMES, KEY_BODY_NAMES
+
+    g1 = get_embodiment("g1_dex3", urdf=URDF)
+    g = groups_of(g1)
+    assert [g1.body_names[i] for i in g.key] == list(KEY_BODY_NAMES) and len(g.key) == 20
+    assert [g1.body_names[i] for i in g.hands["L"]] == list(HAND_BODY_NAMES["L"])
+    assert g.contact_orders["release_legacy"] == g.contact_orders["body"]  # no release quirk for the G1
+    full = [KEY_BODY_NAMES[i] for i, f in enumerate(g.full_weight_in_key[False]) if f]
+    assert full and all(any(k in n for k in ("hip", "knee", "ankle")) for n in full)
+    # the human error terms run on G1-sized states: zero at the reference, positive off it
+    n = g1.num_bodies
+    torch.manual_seed(0)
+    q = torch.nn.functional.normalize(torch.randn(2, n, 4), dim=-1)
+    ref = SimpleNamespace(body_pos=torch.randn(2, n, 3), body_quat=q, body_lin_vel=torch.zeros(2, n, 3),
+                          body_ang_vel=torch.zeros(2, n, 3), interaction_field=torch.ones(2, n, 3))  # fmt: skip
+    same = R.human_errors(ref, ref.body_pos, ref.body_quat, ref.body_lin_vel, ref.body_ang_vel, 5.0, groups=g)
+    assert all(float(v.abs().max()) < 1e-5 for v in same.values())
+    moved = ref.body_pos.clone()
+    moved[:, g.key[3]] += torch.tensor([0.1, 0.0, 0.0])
+    off = R.human_errors(ref, moved, ref.body_quat, ref.body_lin_vel, ref.body_ang_vel, 5.0, groups=g)["p"]
+    assert torch.all(off > 0)
+    elsewhere = ref.body_pos.clone()
+    not_key = next(i for i in range(n) if i not in g.key)
+    elsewhere[:, not_key] += 1.0
+    assert float(R.human_errors(ref, elsewhere, ref.body_quat, ref.body_lin_vel, ref.body_ang_vel, 5.0,
+                                groups=g)["p"].abs().max()) < 1e-6  # fmt: skip
