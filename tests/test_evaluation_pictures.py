@@ -120,7 +120,7 @@ def test_kept_attempts_follow_the_evaluation_kept_flag(monkeypatch, scene):
 # -- grid video -----------------------------------------------------------------------------
 @pytest.mark.parametrize(("tiles", "shape"), [(1, (1, 1)), (2, (2, 1)), (3, (2, 2)), (4, (2, 2)), (5, (3, 2)), (9, (3, 3))])
 def test_grid_shape(tiles, shape):
-    from intermimic.evaluation.grid_video import grid_shape
+    from intermimic.evaluation.picture_grid import grid_shape
 
     assert grid_shape(tiles) == shape
 

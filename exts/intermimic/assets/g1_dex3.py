@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .embodiment import Embodiment
+from .embodiment_spec import Embodiment
 
 ROOT_BODY = "pelvis"
 NUM_ACTUATED = 43

@@ -318,7 +318,7 @@ def check_video_args(args) -> None:
         raise UserError(f"--video {video}: expected a file name ending in .mp4, .gif or .png")
     grid = getattr(args, "video_grid", None)
     if grid:
-        from .grid_video import MAX_PIXELS, grid_size
+        from .picture_grid import MAX_PIXELS, grid_size
 
         if not video or str(video).endswith(STILL_SUFFIX):
             raise UserError(f"--video_grid {grid}: expected --video PATH.mp4 (or .gif) as the file of the grid video"

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..cli import UserError
 from ..utils.atomic_write import atomic_write, temporary_path
+from .picture_grid import compose_grid
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".png")
 STILL_SUFFIX = ".png"
@@ -114,8 +115,6 @@ class StillWriter:
     def close(self) -> Path | None:
         if not self._images:
             return None
-        from .grid_video import compose_grid
-
         picture = compose_grid(self._images, self.size)
         self._images = []
         return write_png(self.path, picture)

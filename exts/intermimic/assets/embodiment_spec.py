@@ -1,0 +1,73 @@
+"""The description of one simulated body (:class:`Embodiment`): what every embodiment module
+fills in and the MDP reads (looked up by name with :func:`~.embodiment.get_embodiment`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Embodiment:
+    name: str
+    body_names: tuple[str, ...]
+    """Bodies in the embodiment's canonical order (root first)."""
+    joint_names: tuple[str, ...]
+    """Actuated DOFs in the embodiment's canonical order."""
+    joint_lower: tuple[float, ...]
+    joint_upper: tuple[float, ...]
+    """Joint position limits (rad)."""
+    stiffness: tuple[float, ...]
+    damping: tuple[float, ...]
+    armature: tuple[float, ...]
+    effort_limit: tuple[float, ...]
+    velocity_limit: tuple[float, ...]
+    key_body_names: tuple[str, ...]
+    contact_body_names: tuple[str, ...]
+    hand_body_names: dict[str, tuple[str, ...]]
+    default_joint_pos: tuple[float, ...]
+    default_root_height: float
+    rotation_error_body_names: tuple[str, ...] = ()
+    """Bodies of the rotation and angular-velocity observations (empty: the key bodies)."""
+    full_weight_body_names: tuple[str, ...] = ()
+    """Key bodies whose position error is not down-weighted near the object (the legs)."""
+    body_masses: tuple[float, ...] = ()
+    """Mass (kg) of each body where the description gives it (empty: from geometry densities)."""
+    reference_bodies: dict[str, str] = field(default_factory=dict)
+    """Robot key body -> SMPL-X body it tracks (empty for the SMPL-X humanoid itself)."""
+    source: str = ""
+
+    @property
+    def root_body(self) -> str:
+        return self.body_names[0]
+
+    @property
+    def num_bodies(self) -> int:
+        return len(self.body_names)
+
+    @property
+    def num_dofs(self) -> int:
+        return len(self.joint_names)
+
+    def body_indices(self, names) -> list[int]:
+        return [self.body_names.index(n) for n in names]
+
+    def joint_indices(self, names) -> list[int]:
+        return [self.joint_names.index(n) for n in names]
+
+    def action_offset_scale(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """PD target = offset + scale * action: mid-range and half-range of each joint's limits."""
+        offset = tuple(0.5 * (hi + lo) for lo, hi in zip(self.joint_lower, self.joint_upper))
+        scale = tuple(0.5 * (hi - lo) for lo, hi in zip(self.joint_lower, self.joint_upper))
+        return offset, scale
+
+    def check(self) -> None:
+        n = self.num_dofs
+        for name in ("joint_lower", "joint_upper", "stiffness", "damping", "armature", "effort_limit",
+                     "velocity_limit", "default_joint_pos"):  # fmt: skip
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"embodiment {self.name}: {name} has {len(getattr(self, name))} entries, expected {n}")
+        groups = [*self.key_body_names, *self.contact_body_names, *sum(self.hand_body_names.values(), ()),
+                  *self.rotation_error_body_names, *self.full_weight_body_names]  # fmt: skip
+        unknown = sorted({b for b in groups if b not in self.body_names})
+        if unknown:
+            raise ValueError(f"embodiment {self.name}: body groups name unknown bodies {unknown[:5]}")
