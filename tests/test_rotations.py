@@ -73,3 +73,12 @@ def test_angular_velocity_of_constant_spin():
     q0 = rot.from_axis_angle(axis, torch.tensor([0.2], dtype=torch.float64))
     q1 = rot.from_axis_angle(axis, torch.tensor([0.5], dtype=torch.float64))
     torch.testing.assert_close(rot.angular_velocity(q0, q1, 0.1), axis * 3.0)
+
+
+def test_to_matrix_rotates_like_rotate():
+    q = _random_quats(6, seed=3)
+    v = torch.randn(6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    m = rot.to_matrix(q)
+    torch.testing.assert_close(torch.einsum("nij,nj->ni", m, v), rot.rotate(q, v))
+    torch.testing.assert_close(m @ m.transpose(-1, -2), torch.eye(3, dtype=torch.float64).expand(6, 3, 3))
+    torch.testing.assert_close(torch.linalg.det(m), torch.ones(6, dtype=torch.float64))

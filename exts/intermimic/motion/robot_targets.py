@@ -348,7 +348,7 @@ def push_out(surface, points: np.ndarray, obj_pos: np.ndarray, obj_quat: np.ndar
     """``points`` [N, P, 3] (world) moved out along the surface normal to :data:`SURFACE_MARGIN`
     outside the object at pose (obj_pos [N, 3], obj_quat [N, 4] xyzw)."""
     R = quat_np.to_matrix(obj_quat)  # [N, 3, 3]
-    local = np.einsum("nji,npj->npi", R, points - obj_pos[:, None])
+    local = surface.to_object_frame(points, obj_pos, obj_quat)
     flat = local.reshape(-1, 3)
     dist, normal = surface.signed_distance(flat, with_normal=True)
     flat = flat + np.clip(SURFACE_MARGIN - dist, 0.0, None)[:, None] * normal

@@ -165,6 +165,13 @@ def angular_velocity(q0: torch.Tensor, q1: torch.Tensor, dt: float) -> torch.Ten
     return to_exp_map(multiply(q1, conjugate(q0))) / dt
 
 
+def to_matrix(q: torch.Tensor) -> torch.Tensor:
+    """``[..., 4]`` unit quaternions -> ``[..., 3, 3]`` rotation matrices (columns: the rotated axes)."""
+    eye = torch.eye(3, dtype=q.dtype, device=q.device)
+    columns = rotate(q[..., None, :], eye.expand(*q.shape[:-1], 3, 3))  # row i: the rotated axis i
+    return columns.transpose(-1, -2)
+
+
 def to_wxyz(q: torch.Tensor) -> torch.Tensor:
     return torch.cat([q[..., 3:4], q[..., :3]], dim=-1)
 
