@@ -68,6 +68,11 @@ class StartFrameSampler:
         self.priority = priority
         self.decay = decay
         self.failures = torch.zeros(int(clip_length.sum()), device=clip_start.device)
+        clips = torch.arange(len(clip_length), device=clip_start.device)
+        self._clip_of_frame = torch.repeat_interleave(clips, clip_length)
+        """Per flat frame, its clip."""
+        self._frame_in_clip = torch.arange(len(self._clip_of_frame), device=clip_start.device) - clip_start[self._clip_of_frame]
+        """Per flat frame, its index in its clip."""
 
     def record_failures(self, clip_ids: torch.Tensor, frames: torch.Tensor) -> None:
         """Rollouts of ``clip_ids`` failed at ``frames``."""
@@ -78,27 +83,28 @@ class StartFrameSampler:
         self.failures.mul_(self.decay)
         self.failures.index_add_(0, idx, torch.ones_like(idx, dtype=self.failures.dtype))
 
-    def frame_weights(self, clip: int) -> torch.Tensor:
-        """Unnormalised weights of the frames a start of ``clip`` may take (frames ``0..len-1``)."""
-        span = max(int(self.clip_length[clip]) - self.min_frames_left, 1)
-        start = int(self.clip_start[clip])
-        return 1.0 + self.priority * self.failures[start : start + span]
-
     def _span(self) -> torch.Tensor:
         """Per clip, how many of its first frames a start may take."""
         return (self.clip_length - self.min_frames_left).clamp_min(1)
 
     def _weights_of_all_frames(self) -> torch.Tensor:
-        """:meth:`frame_weights` of every clip at once, flat (frames a start may not take: 0)."""
+        """Unnormalised start weight of every frame, flat (frames beyond a clip's span included)."""
         return 1.0 + self.priority * self.failures
+
+    def frame_weights(self, clip: int) -> torch.Tensor:
+        """Unnormalised weights of the frames a start of ``clip`` may take (its first
+        :meth:`_span` frames)."""
+        return self._clip_weights(self._weights_of_all_frames(), self._span().tolist(), clip)
+
+    def _clip_weights(self, weights: torch.Tensor, spans: list[int], clip: int) -> torch.Tensor:
+        start = int(self.clip_start[clip])
+        return weights[start : start + spans[clip]]
 
     def start_statistics(self, clip_ids: torch.Tensor | None = None) -> dict[str, float]:
         """What the current weights imply for starts (averaged over ``clip_ids``, one entry per
         start, or over every clip alike): the expected share of frame-0 starts and the expected
         start frame as a fraction of the clip."""
-        lengths = self.clip_length
-        clip_of_frame = torch.repeat_interleave(torch.arange(len(lengths), device=lengths.device), lengths)
-        local = torch.arange(len(clip_of_frame), device=lengths.device) - self.clip_start[clip_of_frame]
+        lengths, clip_of_frame, local = self.clip_length, self._clip_of_frame, self._frame_in_clip
         w = self._weights_of_all_frames() * (local < self._span()[clip_of_frame])
         total = torch.zeros(len(lengths), device=w.device, dtype=w.dtype).index_add_(0, clip_of_frame, w)
         moment = torch.zeros_like(total).index_add_(0, clip_of_frame, w * local)
@@ -113,9 +119,10 @@ class StartFrameSampler:
         n = len(clip_ids)
         device = clip_ids.device
         frames = torch.zeros(n, dtype=torch.long, device=device)
+        all_weights, spans = self._weights_of_all_frames(), self._span().tolist()
         for clip in torch.unique(clip_ids).tolist():
             rows = torch.nonzero(clip_ids == clip).flatten()
-            weights = self.frame_weights(clip)
+            weights = self._clip_weights(all_weights, spans, clip)
             frames[rows] = torch.multinomial(weights, len(rows), replacement=True, generator=generator)
         at_zero = torch.rand(n, device=device, generator=generator) < self.p_zero
         return torch.where(at_zero, torch.zeros_like(frames), frames)
@@ -143,14 +150,6 @@ class ReleaseStartFrameSampler(StartFrameSampler):
         super().__init__(clip_start, clip_length, min_frames_left=0, p_zero=p_zero, priority=0.0)
         self.episode_steps = episode_steps
         self.psi = psi
-
-    def frame_weights(self, clip: int) -> torch.Tensor:
-        span = max(1, int(self.clip_length[clip]) - self.episode_steps)
-        start = int(self.clip_start[clip])
-        total = torch.ones(span, device=self.clip_start.device)
-        if self.psi is not None:
-            total = total + self.psi.scores[start : start + span].sum(-1)
-        return 1.0 / total
 
     def _span(self) -> torch.Tensor:
         return (self.clip_length - self.episode_steps).clamp_min(1)
