@@ -387,16 +387,10 @@ def add_distributed_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="base seed (rank r uses seed + r)")
 
 
-def _run_scalars(run: Path, tag: str) -> list[float]:
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    acc = EventAccumulator(str(run))
-    acc.Reload()
-    return [e.value for e in acc.Scalars(tag)] if tag in acc.Tags()["scalars"] else []
-
-
 def run_distributed(args, overrides: list[str]) -> int:
     import torch
+
+    from intermimic.learning.curves import read_scalars
 
     device = args.device or ("cuda" if _cuda() else "cpu")
     gpus = torch.cuda.device_count() if device.startswith("cuda") else 0
@@ -424,8 +418,9 @@ def run_distributed(args, overrides: list[str]) -> int:
                 tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
                 raise UserError(f"the {n}-rank run failed: {' | '.join(tail)}")
             run = next(p for p in (log_root / "rsl_rl").glob("*/*") if p.is_dir())
-            times = [c + u for c, u in zip(_run_scalars(run, "Perf/collection_time"), _run_scalars(run, "Perf/learning_time"))][1:]
-            fps = _run_scalars(run, "Perf/total_fps")[1:]
+            scalars = read_scalars(run)
+            times = [c + u for c, u in zip(scalars["Perf/collection_time"][1], scalars["Perf/learning_time"][1])][1:]
+            fps = scalars["Perf/total_fps"][1][1:]
             rows.append((n, envs, n * envs, statistics.median(times), statistics.median(fps)))
     print(f"\n{args.task} on {device}, {envs} envs per rank (median over iterations 2..{args.iterations})")
     print(f"{'ranks':>6}{'envs/rank':>11}{'total envs':>12}{'iteration s':>13}{'samples/s':>11}")
@@ -503,11 +498,7 @@ def run_learning(args, overrides: list[str]) -> int:
              "--num_envs", str(args.num_envs), "--max_iterations", str(iterations), "--seed", str(args.seed),
              "--log_root", str(out / "logs"), *([f"--motion", *args.motion] if args.motion else []),
              f"agent.eval_interval={eval_interval}", *overrides]  # fmt: skip
-    from intermimic.launch import resolve_configs
-
-    _, agent_cfg = resolve_configs(argparse.Namespace(**vars(args)), overrides)
-    steps = args.baseline_iterations * agent_cfg.num_steps_per_env
-    baselines = lc.measure_baselines(args, overrides, steps)
+    baselines, steps = lc.measure_baselines(args, overrides, args.baseline_iterations)
     print(f"[intermimic] training: {args.num_envs} envs, {iterations} iterations, fixed-start evaluation every "
           f"{eval_interval} (log: {out / 'train.log'})", flush=True)  # fmt: skip
     if _train_with_progress(train, out / "train.log", iterations) != 0:

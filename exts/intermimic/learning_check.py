@@ -98,8 +98,10 @@ def evaluate_baseline(wrapped, kind: str) -> dict:
     return {k: v for k, v in summary.items() if not isinstance(v, dict)}
 
 
-def measure_baselines(args: argparse.Namespace, overrides: list[str], steps: int) -> dict:
-    """Both baselines in one env built like the training run's (task, data, envs, seed)."""
+def measure_baselines(args: argparse.Namespace, overrides: list[str], iterations: int) -> tuple[dict, int]:
+    """Both baselines in one env built like the training run's (task, data, envs, seed), each
+    rolled as many env steps as ``iterations`` learning iterations take; returns the results and
+    that step count."""
     import gymnasium as gym
     from isaaclab.app import launch_simulation
 
@@ -110,6 +112,7 @@ def measure_baselines(args: argparse.Namespace, overrides: list[str], steps: int
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     prepare_training_env(env_cfg)
+    steps = iterations * agent_cfg.num_steps_per_env
     results = {}
     with launch_simulation(env_cfg, args):
         gym_env = gym.make(args.task, cfg=env_cfg)
@@ -121,7 +124,7 @@ def measure_baselines(args: argparse.Namespace, overrides: list[str], steps: int
                                  "fixed_starts": evaluate_baseline(wrapped, kind)}  # fmt: skip
         finally:
             gym_env.close()
-    return results
+    return results, steps
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,18 +133,20 @@ def measure_baselines(args: argparse.Namespace, overrides: list[str], steps: int
 
 def read_run_curves(run: Path) -> dict[str, dict[str, list[list[float]]]]:
     """``{group: {name: [[iteration, value], ...]}}`` of the run's TensorBoard events."""
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from .learning.curves import read_scalars
 
-    events = EventAccumulator(str(run), size_guidance={"scalars": 0})
-    events.Reload()
-    tags = events.Tags()["scalars"]
+    scalars = read_scalars(run)
+
+    def points(tag):
+        steps, values = scalars[tag]
+        return [[s, v] for s, v in zip(steps, values)]
+
     curves: dict[str, dict[str, list[list[float]]]] = {"train": {}}
     for name, tag in TRAIN_TAGS.items():
-        if tag in tags:
-            curves["train"][name] = [[e.step, e.value] for e in events.Scalars(tag)]
+        if tag in scalars:
+            curves["train"][name] = points(tag)
     for group, prefix in TAG_GROUPS.items():
-        curves[group] = {t[len(prefix) :]: [[e.step, e.value] for e in events.Scalars(t)]
-                         for t in tags if t.startswith(prefix)}  # fmt: skip
+        curves[group] = {t[len(prefix) :]: points(t) for t in scalars if t.startswith(prefix)}
     return curves
 
 
