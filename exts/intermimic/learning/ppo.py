@@ -175,7 +175,7 @@ class InterMimicPPO(PPO):
                 continue
             stats.update(self.gradient_norms)  # logged whether or not max_grad_norm clips them
             if self._last_kl is not None:  # mini-batches with a surrogate (all of PPO's)
-                stats["kl"], self._last_kl = self._last_kl, None
+                stats["kl"] = self._last_kl
             for k, v in stats.items():  # a part may be missing from some mini-batches
                 totals[k] = totals.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v)
                 counts[k] = counts.get(k, 0) + 1

@@ -288,9 +288,10 @@ class ReliableRunnerMixin:
         """Evaluate the current policy on fixed starts (every clip from frame 0, as ``evaluate``)
         in the training envs, log it (``Eval/*`` in TensorBoard, one console line) and return
         the summary. The rollout in progress restarts; the curriculum learns nothing from it."""
+        from ..evaluation.evaluator import RECORDING_TERMS
         from .fixed_start_eval import EVAL_TAGS, evaluate_in_training
 
-        if "tracking_metrics" not in self.env.unwrapped.termination_manager.active_terms:
+        if not set(RECORDING_TERMS) <= set(self.env.unwrapped.termination_manager.active_terms):
             raise ValueError("agent.eval_interval needs the env prepared by fixed_start_eval.prepare_training_env")
         start = time.time()
         policy = self.get_inference_policy(device=self.env.unwrapped.device)

@@ -18,8 +18,6 @@ from .body_groups import BodyGroups, default_groups
 from .commands import HOIReferenceCommand
 
 
-
-
 @configclass
 class RewardWeightsCfg:
     """Weights w of the ``exp(-w E)`` factors (default: the high-fidelity setting)."""
