@@ -239,6 +239,21 @@ def write_report(out_dir: Path, rows: list[dict], failed: list[dict], settings: 
 
 
 # -------------------------------------------------------------------------------------------------
+MANIFEST = "dataset.yaml"
+
+
+def write_manifest(out_dir: Path, robot: str, data: str, objects_dir: str | None) -> Path:
+    """A data-set manifest of the folder's robot clips (with the objects folder they need)."""
+    from intermimic.utils.atomic_write import atomic_write_text
+
+    lines = [f"description: {robot} robot clips retargeted by retarget-robot from {data}",
+             f"data_root: {json.dumps(str(out_dir.resolve()))}", "files: [.]"]  # fmt: skip
+    if objects_dir:
+        lines.append(f"objects_dir: {json.dumps(str(Path(objects_dir).expanduser().resolve()))}")
+    text = "\n".join(lines) + "\n"
+    return atomic_write_text(out_dir / MANIFEST, text)
+
+
 @command
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
@@ -290,6 +305,9 @@ def main(argv: list[str] | None = None) -> dict:
                 "max_frames": args.max_frames, "max_error_cm": args.max_error_cm,
                 "seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     path = write_report(out_dir, rows, failed, settings)
+    if rows or kept:
+        manifest = write_manifest(out_dir, args.robot, args.data, objects_dir)
+        log(f"train on these clips with --motion {manifest}")
     log(f"{len(rows)} converted, {len(failed)} not converted, {len(kept)} kept; report: {path}")
     if not rows and failed:
         raise UserError(f"no clip converted ({len(failed)} could not be; reasons above and in {path})")

@@ -68,7 +68,7 @@ def _angle_deg(q_a: torch.Tensor, q_b: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.parametrize("clip_name", CLIPS)
 def test_simulated_fk_matches_clip_bodies(humanoid_scene, sample_data, clip_name):
-    from intermimic.assets.humanoid import canonical_body_ids, canonical_joint_ids
+    from intermimic.assets.sim_indices import canonical_body_ids, canonical_joint_ids
     from intermimic.motion.clip_format import field
     from intermimic.motion.kinematics import exp_map_to_hinge
 
@@ -100,7 +100,7 @@ def test_simulated_fk_matches_clip_bodies(humanoid_scene, sample_data, clip_name
 def test_fk_check_detects_a_wrong_joint_convention(humanoid_scene, sample_data):
     """Writing the clip's exponential maps as if they were hinge angles must fail the tolerance
     on real data (the conversion is not a no-op), so the test above can fail."""
-    from intermimic.assets.humanoid import canonical_body_ids, canonical_joint_ids
+    from intermimic.assets.sim_indices import canonical_body_ids, canonical_joint_ids
     from intermimic.motion.clip_format import field
 
     clip = torch.load(sample_data / "OMOMO_retarget" / f"{CLIPS[0]}.pt", map_location="cpu").detach()[1:]

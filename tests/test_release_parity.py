@@ -35,7 +35,7 @@ def scene_with_thin_walled_object(tmp_path_factory):
     cfg.sim.device = "cpu"
     cfg.commands.motion.motion.files = [str(root / "clips")]
     cfg.commands.motion.motion.objects_dir = str(root / "objects")
-    _, assets = prepare_scene(cfg)
+    _, assets, _ = prepare_scene(cfg)
     return cfg, {a.name: a for a in assets}
 
 
@@ -299,7 +299,7 @@ def test_contact_sensor_rows_are_found_by_body_name():
 
     from isaaclab.utils.string import resolve_matching_names
 
-    from intermimic.assets.humanoid import canonical_sensor_ids
+    from intermimic.assets.sim_indices import canonical_sensor_ids
 
     names = list(reversed(spec.BODY_NAMES))
     sensor = SimpleNamespace(find_sensors=lambda keys, preserve_order=False: resolve_matching_names(

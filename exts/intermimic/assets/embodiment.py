@@ -40,6 +40,7 @@ def smplx_embodiment() -> Embodiment:
         rotation_error_body_names=spec.ROTATION_ERROR_BODY_NAMES,
         full_weight_body_names=spec.LEG_BODY_NAMES,
         default_joint_pos=(0.0,) * n,
+        body_parents=spec.PARENT_INDICES,
         default_root_height=DEFAULT_ROOT_HEIGHT,
         source="humanoid_spec",
     )

@@ -32,6 +32,11 @@ class Embodiment:
     """Key bodies whose position error is not down-weighted near the object (the legs)."""
     body_masses: tuple[float, ...] = ()
     """Mass (kg) of each body where the description gives it (empty: from geometry densities)."""
+    body_parents: tuple[int, ...] = ()
+    """Index of each body's parent in ``body_names`` (-1 for the root)."""
+    contact_label_sources: dict[str, str] = field(default_factory=dict)
+    """Body -> contact body whose reference contact label it takes, for bodies that are not
+    contact bodies themselves (robot clips label only the contact bodies)."""
     reference_bodies: dict[str, str] = field(default_factory=dict)
     """Robot key body -> SMPL-X body it tracks (empty for the SMPL-X humanoid itself)."""
     source: str = ""
@@ -68,6 +73,16 @@ class Embodiment:
                 raise ValueError(f"embodiment {self.name}: {name} has {len(getattr(self, name))} entries, expected {n}")
         groups = [*self.key_body_names, *self.contact_body_names, *sum(self.hand_body_names.values(), ()),
                   *self.rotation_error_body_names, *self.full_weight_body_names]  # fmt: skip
+        groups += [*self.contact_label_sources, *self.contact_label_sources.values()]
         unknown = sorted({b for b in groups if b not in self.body_names})
         if unknown:
             raise ValueError(f"embodiment {self.name}: body groups name unknown bodies {unknown[:5]}")
+        if self.body_parents and len(self.body_parents) != self.num_bodies:
+            raise ValueError(f"embodiment {self.name}: body_parents has {len(self.body_parents)} entries, "
+                             f"expected {self.num_bodies}")
+
+    def contact_label_body(self, body: str) -> str | None:
+        """The contact body whose label ``body`` carries (itself for a contact body; None: none)."""
+        if body in self.contact_body_names:
+            return body
+        return self.contact_label_sources.get(body)

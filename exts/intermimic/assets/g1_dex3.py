@@ -53,6 +53,8 @@ HAND_BODY_NAMES: dict[str, tuple[str, ...]] = {
 # The release's reset pose (init_dof) and root height.
 INITIAL_JOINT_POS = {"hip_pitch": -0.1, "knee": 0.3, "ankle_pitch": -0.2, "elbow": 0.5}
 INITIAL_ROOT_HEIGHT = 0.94
+RELEASE_OBJECT_DENSITY = 25.0
+"""Object density (kg/m^3) of the release's G1 config (its SMPL-X configs use 200)."""
 
 
 def joint_group(joint: str) -> str:
@@ -156,6 +158,33 @@ def mjcf_text(urdf: str | Path) -> str:
     return spec.to_xml()
 
 
+def nearest_contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], contact: tuple[str, ...]) -> dict[str, str]:
+    """Each non-contact body -> the contact body nearest to it in the kinematic tree (fewest
+    joints apart; the parent side first on a tie): whose reference contact label it takes."""
+    children: dict[int, list[int]] = {i: [] for i in range(len(bodies))}
+    for i, p in enumerate(parents):
+        if p >= 0:
+            children[p].append(i)
+    wanted = {bodies.index(c) for c in contact}
+    out = {}
+    for start in range(len(bodies)):
+        if start in wanted:
+            continue
+        seen, frontier = {start}, [start]
+        while frontier and bodies[start] not in out:
+            step = []
+            for i in frontier:
+                for j in ([parents[i]] if parents[i] >= 0 else []) + children[i]:
+                    if j not in seen:
+                        seen.add(j)
+                        step.append(j)
+            hit = next((j for j in step if j in wanted), None)
+            if hit is not None:
+                out[bodies[start]] = bodies[hit]
+            frontier = step
+    return out
+
+
 def _urdf_joint_speeds(urdf: Path) -> dict[str, tuple[float, float]]:
     """(effort, velocity) limit of each revolute joint, from the URDF's <limit> elements."""
     out = {}
@@ -181,6 +210,7 @@ def g1_dex3_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
     if missing:
         raise ValueError(f"{path}: links {missing[:5]} missing (expected the G1 Dex3 link names)")
     limits = _urdf_joint_speeds(path)
+    parents = tuple(int(model.body_parentid[i]) - 1 for i in range(1, model.nbody))
     triples = [joint_gains(j, gains) for j in joints]
     default = tuple(next((v for k, v in INITIAL_JOINT_POS.items() if f"_{k}_joint" in j), 0.0) for j in joints)
     emb = Embodiment(
@@ -200,6 +230,8 @@ def g1_dex3_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
         full_weight_body_names=tuple(n for n in KEY_BODY_NAMES if any(k in n for k in ("hip", "knee", "ankle"))),
         default_joint_pos=default,
         default_root_height=INITIAL_ROOT_HEIGHT,
+        body_parents=parents,
+        contact_label_sources=nearest_contact_bodies(bodies, parents, CONTACT_BODY_NAMES),
         body_masses=tuple(float(model.body_mass[i]) for i in range(1, model.nbody)),
         reference_bodies=dict(KEY_BODY_MAP),
         source=str(path),

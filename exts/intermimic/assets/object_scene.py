@@ -96,7 +96,7 @@ def humanoid_object_contact_sensor_cfg(
     """Per-body forces between each humanoid body and the object.
 
     ``data.force_matrix_w``: ``[num_envs, num_bodies, 1, 3]`` (simulator body order; map with
-    :func:`~intermimic.assets.humanoid.canonical_body_ids`), alongside the net forces.
+    :func:`~intermimic.assets.sim_indices.canonical_body_ids`), alongside the net forces.
     """
     from isaaclab.sensors import ContactSensorCfg
 

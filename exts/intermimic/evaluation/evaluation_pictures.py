@@ -13,7 +13,7 @@ from pathlib import Path
 from ..cli import UserError, int_at_least
 from .contact_sheet import SHEETS_FOLDER, write_contact_sheets
 from .kept_attempts import KeptAttempts
-from .video import clip_ids_from_names, make_renderer, renderer_options
+from .video import clip_ids_from_names, command_embodiment, make_renderer, renderer_options
 
 
 def add_evaluation_picture_args(parser) -> None:
@@ -60,6 +60,7 @@ class EvaluationPictures:
 
     def __init__(self, cmd, grid_clips: list[int], video: str | None, sheets: bool, fps: float, **options):
         self.library = cmd.library
+        self.embodiment = command_embodiment(cmd)
         self.grid_clips, self.video, self.sheets, self.fps = list(grid_clips), video, sheets, fps
         self.options = options
         self.recorder = KeptAttempts(cmd, full=self.grid_clips, sheets=None if sheets else [],
@@ -73,7 +74,7 @@ class EvaluationPictures:
         if not kept:
             return []
         opts = dict(self.options)
-        renderer = make_renderer(opts.pop("renderer"), self.library, **opts)
+        renderer = make_renderer(opts.pop("renderer"), self.library, embodiment=self.embodiment, **opts)
         lines = []
         try:
             tiles = [kept[c] for c in self.grid_clips if c in kept]

@@ -1,10 +1,12 @@
 """Video frames rendered from the real geometry with MuJoCo's offscreen renderer.
 
-The scene (:mod:`.render_scene`) holds the humanoid's bodies, the clip objects' meshes, their
-translucent reference copies (the ghost) and a ground with a grid. Each frame poses those bodies
-from a :class:`~intermimic.evaluation.video.SceneFrame`, colours the contacts (simulated body
-touching the object: red; reference body labelled in contact: green ghost), points the camera at
-the humanoid and draws the caption. Works headless: ``MUJOCO_GL=osmesa`` (software) or ``egl``
+The scene (:mod:`.render_scene`) holds the bodies of the embodiment (the SMPL-X humanoid by
+default, or a robot such as the Unitree G1 + Dex3 with its own meshes), the clip objects' meshes,
+their translucent reference copies (the ghost) and a ground with a grid. Each frame poses those
+bodies from a :class:`~intermimic.evaluation.video.SceneFrame` (bodies in the embodiment's
+``body_names`` order), colours the contacts by body (simulated body touching the object: red;
+reference body labelled in contact: green ghost), points the camera at the root body and draws
+the caption. Works headless: ``MUJOCO_GL=osmesa`` (software) or ``egl``
 (GPU), see :mod:`.gl_backend`.
 """
 
@@ -14,7 +16,6 @@ import math
 
 import numpy as np
 
-from ..assets import humanoid_spec as spec
 from . import render_scene as rs
 from .caption import draw_caption
 
@@ -49,9 +50,12 @@ class MujocoRenderer:
         size: (width, height) of the images.
         camera: one of :data:`CAMERAS`.
         ghost: draw the reference as a translucent ghost.
+        embodiment: the :class:`~intermimic.assets.embodiment_spec.Embodiment` the frames show
+            (None: the SMPL-X humanoid).
     """
 
-    def __init__(self, object_meshes=(), size: tuple[int, int] = (640, 480), camera: str = "side", ghost: bool = True):
+    def __init__(self, object_meshes=(), size: tuple[int, int] = (640, 480), camera: str = "side", ghost: bool = True,
+                 embodiment=None):  # fmt: skip
         import mujoco
 
         if camera not in CAMERAS:
@@ -60,7 +64,13 @@ class MujocoRenderer:
         self.size = tuple(size)
         self.camera_name = camera
         self.ghost = ghost
-        self.model = mujoco.MjModel.from_xml_string(rs.scene_mjcf(list(object_meshes), self.size))
+        if embodiment is None:
+            from ..assets.embodiment import smplx_embodiment
+
+            embodiment = smplx_embodiment()
+        self.embodiment = embodiment
+        self.num_bodies = embodiment.num_bodies
+        self.model = mujoco.MjModel.from_xml_string(rs.scene_mjcf(list(object_meshes), self.size, embodiment))
         self.model.vis.global_.fovy = FOVY
         self.data = mujoco.MjData(self.model)
         self._gl = mujoco.Renderer(self.model, height=self.size[1], width=self.size[0])
@@ -72,10 +82,16 @@ class MujocoRenderer:
         def geoms_of(name):
             return m.body_geomadr[body(name)]
 
-        self.sim_mocap = np.array([m.body_mocapid[body(rs.SIM_PREFIX + n)] for n in spec.BODY_NAMES])
-        self.ref_mocap = np.array([m.body_mocapid[body(rs.REF_PREFIX + n)] for n in spec.BODY_NAMES])
-        self.sim_geoms = np.array([geoms_of(rs.SIM_PREFIX + n) for n in spec.BODY_NAMES])
-        self.ref_geoms = np.array([geoms_of(rs.REF_PREFIX + n) for n in spec.BODY_NAMES])
+        def body_geoms(prefix):  # every geom of the copy's bodies, and the body index of each
+            ids = [body(prefix + n) for n in embodiment.body_names]
+            geoms = [np.arange(m.body_geomadr[b], m.body_geomadr[b] + m.body_geomnum[b]) for b in ids]
+            owner = [np.full(len(g), i) for i, g in enumerate(geoms)]
+            return np.concatenate(geoms).astype(int), np.concatenate(owner).astype(int)
+
+        self.sim_mocap = np.array([m.body_mocapid[body(rs.SIM_PREFIX + n)] for n in embodiment.body_names])
+        self.ref_mocap = np.array([m.body_mocapid[body(rs.REF_PREFIX + n)] for n in embodiment.body_names])
+        self.sim_geoms, self.sim_geom_body = body_geoms(rs.SIM_PREFIX)
+        self.ref_geoms, self.ref_geom_body = body_geoms(rs.REF_PREFIX)
         names = [rs.OBJECT_BODY.format(k) for k in range(len(object_meshes))]
         self.sim_obj_mocap = [m.body_mocapid[body(rs.SIM_PREFIX + n)] for n in names]
         self.ref_obj_mocap = [m.body_mocapid[body(rs.REF_PREFIX + n)] for n in names]
@@ -89,7 +105,7 @@ class MujocoRenderer:
 
     # -- one clip ------------------------------------------------------------------------
     def start_clip(self, first) -> None:
-        """Fix the camera's azimuth from the humanoid's heading at the clip's first frame."""
+        """Fix the camera's azimuth from the root body's heading at the clip's first frame."""
         self.azimuth = heading_deg(first.body_quat[0]) + CAMERA_AZIMUTH[self.camera_name]
 
     def _pose(self, frame) -> None:
@@ -99,10 +115,14 @@ class MujocoRenderer:
         d.mocap_pos[self.ref_mocap] = frame.ref_body_pos
         d.mocap_quat[self.ref_mocap] = _wxyz(frame.ref_body_quat)
         rgba = self.model.geom_rgba
-        contact = np.zeros(spec.NUM_BODIES, bool) if frame.contact is None else np.asarray(frame.contact, bool)
-        rgba[self.sim_geoms] = np.where(contact[:, None], rs.CONTACT_RGBA, rs.HUMAN_RGBA)
-        ref_contact = np.zeros(spec.NUM_BODIES, bool) if frame.ref_contact is None else np.asarray(frame.ref_contact, bool)
-        ghost = np.where(ref_contact[:, None], rs.GHOST_CONTACT_RGBA, rs.GHOST_HUMAN_RGBA)
+        n = self.num_bodies
+        contact = np.zeros(n, bool) if frame.contact is None else np.asarray(frame.contact, bool)
+        ref_contact = np.zeros(n, bool) if frame.ref_contact is None else np.asarray(frame.ref_contact, bool)
+        if len(contact) != n or len(ref_contact) != n:
+            raise ValueError(f"scene frame: contact flags for {len(contact)}/{len(ref_contact)} bodies, expected "
+                             f"{n} (embodiment {self.embodiment.name})")  # fmt: skip
+        rgba[self.sim_geoms] = np.where(contact[self.sim_geom_body, None], rs.CONTACT_RGBA, rs.HUMAN_RGBA)
+        ghost = np.where(ref_contact[self.ref_geom_body, None], rs.GHOST_CONTACT_RGBA, rs.GHOST_HUMAN_RGBA)
         rgba[self.ref_geoms] = ghost if self.ghost else 0.0
         for k in range(len(self.sim_obj_mocap)):
             shown = k == frame.object_id

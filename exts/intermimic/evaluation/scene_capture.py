@@ -21,22 +21,24 @@ REWARD_GROUPS = ("r", "r_h", "r_o", "r_ig_total", "r_cg")
 
 @dataclass
 class SceneFrame:
-    """What one video frame shows (env-local coordinates, metres; quaternions xyzw)."""
+    """What one video frame shows (env-local coordinates, metres; quaternions xyzw). Body arrays
+    have one row per body of the command's embodiment, in its ``body_names`` order (B = 52 for
+    the SMPL-X humanoid, 59 for the G1 + Dex3)."""
 
-    body_pos: np.ndarray  # [52, 3] simulated humanoid
+    body_pos: np.ndarray  # [B, 3] simulated bodies
     object_points: np.ndarray  # [P, 3] simulated object surface points
-    ref_body_pos: np.ndarray  # [52, 3] reference humanoid (ghost)
+    ref_body_pos: np.ndarray  # [B, 3] reference bodies (ghost)
     ref_object_points: np.ndarray  # [P, 3]
     caption: str
-    body_quat: np.ndarray | None = None  # [52, 4]
+    body_quat: np.ndarray | None = None  # [B, 4]
     ref_body_quat: np.ndarray | None = None
     object_id: int = -1  # library object id (-1: no object)
     obj_pos: np.ndarray | None = None  # [3]
     obj_quat: np.ndarray | None = None  # [4]
     ref_obj_pos: np.ndarray | None = None
     ref_obj_quat: np.ndarray | None = None
-    contact: np.ndarray | None = None  # [52] bool: the body's contact sensor sees force
-    ref_contact: np.ndarray | None = None  # [52] bool: the clip labels the body in contact
+    contact: np.ndarray | None = None  # [B] bool: the body's contact sensor sees force
+    ref_contact: np.ndarray | None = None  # [B] bool: the clip labels the body in contact
     badge: str | None = None  # "success" / "failure" (grid videos, contact sheets)
 
 

@@ -3,10 +3,12 @@
 Two renderers draw :class:`~intermimic.evaluation.scene_capture.SceneFrame` s:
 
 * ``mujoco`` (default): MuJoCo's offscreen renderer on the real geometry
-  (:mod:`.mujoco_renderer`): the humanoid's bodies, the object's mesh, a ground with a grid,
+  (:mod:`.mujoco_renderer`): the embodiment's bodies (the SMPL-X humanoid's geoms, or a robot's
+  own meshes such as the G1's), the object's mesh, a ground with a grid,
   shadows, the reference as a translucent ghost, contacts coloured, a caption. Needs an OpenGL
   backend without a display: OSMesa (Debian's ``libosmesa6``) on a CPU, EGL on a GPU.
-* ``skeleton``: matplotlib (no OpenGL at all): the humanoid as a blue skeleton, the object as
+* ``skeleton``: matplotlib (no OpenGL at all): the embodiment as a blue skeleton (a bone from each
+  body to its parent, ``Embodiment.body_parents``), the object as
   green surface points, the reference as an orange skeleton and grey points.
 
 When the MuJoCo renderer cannot start and no renderer was asked for, one warning line says so
@@ -25,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..assets.humanoid_spec import PARENT_INDICES
 from ..cli import UserError, log
 from .caption import draw_caption
 from .kept_attempts import middle_index
@@ -47,10 +48,27 @@ def capture_frames(cmd, env_ids: list[int], captions: list[str] | None = None) -
     return [batch.frame(i, None if captions is None else captions[i]) for i in range(len(env_ids))]
 
 
-class SkeletonRenderer:
-    """Draws :class:`SceneFrame` s into RGB images (matplotlib's Agg backend, one figure reused)."""
+def body_parents(embodiment=None) -> tuple[int, ...]:
+    """Parent index of each body of ``embodiment`` (None: the SMPL-X humanoid); -1 for the root."""
+    if embodiment is None or not embodiment.body_parents:
+        if embodiment is not None and embodiment.name != "smplx":
+            raise ValueError(f"embodiment {embodiment.name}: no body_parents to draw a skeleton from")
+        from ..assets.humanoid_spec import PARENT_INDICES
 
-    def __init__(self, size: tuple[int, int] = VIDEO_SIZE):
+        return tuple(PARENT_INDICES)
+    return tuple(embodiment.body_parents)
+
+
+class SkeletonRenderer:
+    """Draws :class:`SceneFrame` s into RGB images (matplotlib's Agg backend, one figure reused).
+
+    Args:
+        size: (width, height) of the images.
+        embodiment: the :class:`~intermimic.assets.embodiment_spec.Embodiment` the frames show
+            (None: the SMPL-X humanoid); one bone per body with a parent.
+    """
+
+    def __init__(self, size: tuple[int, int] = VIDEO_SIZE, embodiment=None):
         import matplotlib
 
         matplotlib.use("Agg")
@@ -70,7 +88,8 @@ class SkeletonRenderer:
         ax.set_ylabel("y")
         ax.tick_params(labelsize=6)
         self.ax = ax
-        self.bones = [i for i, p in enumerate(PARENT_INDICES) if p >= 0]
+        self.parents = body_parents(embodiment)
+        self.bones = [i for i, p in enumerate(self.parents) if p >= 0]
         empty = np.zeros((len(self.bones), 2, 3))
         self.ref_lines = Line3DCollection(empty, colors=(1.0, 0.55, 0.1, 0.55), linewidths=2.5)
         self.sim_lines = Line3DCollection(empty, colors=(0.12, 0.35, 0.85, 1.0), linewidths=3.0)
@@ -83,7 +102,7 @@ class SkeletonRenderer:
         self.fig.text(0.02, 0.02, "blue/green: simulated humanoid/object, orange/grey: reference", fontsize=7)
 
     def _segments(self, pos: np.ndarray) -> np.ndarray:
-        return np.stack([pos[[PARENT_INDICES[i] for i in self.bones]], pos[self.bones]], axis=1)
+        return np.stack([pos[[self.parents[i] for i in self.bones]], pos[self.bones]], axis=1)
 
     def start_clip(self, first: SceneFrame) -> None:
         pass  # the skeleton camera keeps one direction
@@ -118,14 +137,21 @@ def library_object_meshes(library) -> list:
     return [registry.mesh(name) for name in library.object_names]
 
 
-def make_renderer(kind: str, library=None, size: tuple[int, int] = VIDEO_SIZE, camera: str = "side", ghost: bool = True):
-    """A renderer of ``kind`` (see :data:`RENDERERS`) for the objects of ``library``."""
+def make_renderer(kind: str, library=None, size: tuple[int, int] = VIDEO_SIZE, camera: str = "side", ghost: bool = True,
+                  embodiment=None):  # fmt: skip
+    """A renderer of ``kind`` (see :data:`RENDERERS`) for the objects of ``library`` and the
+    bodies of ``embodiment`` (None: the SMPL-X humanoid)."""
     if kind == "skeleton":
-        return SkeletonRenderer(size)
+        return SkeletonRenderer(size, embodiment=embodiment)
     from .mujoco_renderer import MujocoRenderer
 
     meshes = library_object_meshes(library) if library is not None else []
-    return MujocoRenderer(meshes, size=size, camera=camera, ghost=ghost)
+    return MujocoRenderer(meshes, size=size, camera=camera, ghost=ghost, embodiment=embodiment)
+
+
+def command_embodiment(cmd):
+    """The embodiment a motion command drives (None, the SMPL-X humanoid, where it names none)."""
+    return getattr(cmd, "embodiment", None)
 
 
 class RolloutVideo:
@@ -137,7 +163,8 @@ class RolloutVideo:
         clip_ids: library clip ids to record (their first attempt each, in the order they end);
             ``None``: the first episode of env 0.
         fps: frame rate (the policy rate).
-        renderer: ``"mujoco"`` or ``"skeleton"``; size, camera and ghost as for :func:`make_renderer`.
+        renderer: ``"mujoco"`` or ``"skeleton"``; size, camera and ghost as for :func:`make_renderer`
+            (the bodies drawn are those of the command's embodiment).
     """
 
     def __init__(self, path, cmd, clip_ids: list[int] | None, fps: float, renderer: str = "skeleton",
@@ -218,7 +245,8 @@ class RolloutVideo:
         """One recorded episode is complete: render it into the file."""
         try:
             if self._writer is None:
-                self._renderer = make_renderer(self.renderer_kind, self.cmd.library, self.size, self.camera, self.ghost)
+                self._renderer = make_renderer(self.renderer_kind, self.cmd.library, self.size, self.camera, self.ghost,
+                                               embodiment=command_embodiment(self.cmd))  # fmt: skip
                 self._writer = open_video(self.path, self.fps, self.size)
             self._renderer.start_clip(frames[0])
             if self.path.suffix == STILL_SUFFIX:

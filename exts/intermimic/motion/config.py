@@ -9,8 +9,8 @@ from isaaclab.utils import configclass
 class MotionDataCfg:
     """Which clips to load.
 
-    ``files`` lists clip files (``.pt``), directories of clips (their ``*.pt`` files, not
-    recursive), or YAML manifests (e.g. ``config/datasets/omomo_sub2.yaml``); empty means the
+    ``files`` lists clip files (``.pt``; ``.npz`` robot clips for robot tasks), directories of
+    clips (their clip files, not recursive), or YAML manifests (e.g. ``config/datasets/omomo_sub2.yaml``); empty means the
     built-in demo clips. ``corrected`` optionally names the folder(s) of teacher-corrected
     references matching the raw clips by file name. See ``docs/data.md``.
     """
@@ -26,6 +26,9 @@ class MotionDataCfg:
     """Load the teacher-corrected clips that ``corrected`` (or a manifest) names. When they are
     loaded, row 0 is dropped from both files (the corrected row 0 is a placeholder), so frame k is
     the same instant in both sources. False: the raw clips alone, from their row 0."""
+    embodiment: str = "smplx"
+    """Whose clips these are: ``smplx`` (``.pt`` files in the 591-column format) or a robot
+    (``g1_dex3``: ``.npz`` files written by ``retarget-robot``). Set by the task."""
     future_horizon: int = 16
     """Largest future offset the policy looks at: shorter clips (fewer than ``future_horizon + 1``
     frames) are rejected."""

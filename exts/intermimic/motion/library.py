@@ -16,6 +16,7 @@ import torch
 from .clip_format import CLIP_FPS
 from .packed import PackedFrames
 from .reference import ReferenceFrames, interpolate
+from .robot_clip import RobotClip
 
 SOURCES = ("raw", "corrected")
 """Reference sources: raw motion capture, teacher-corrected references."""
@@ -214,15 +215,16 @@ class MotionLibrary:
 
 @dataclass
 class LoadedClip:
-    """One clip's raw tensors before packing: ``raw`` and optionally ``corrected`` ``[T, 591]``.
+    """One clip before packing: ``raw`` and optionally ``corrected``, each an SMPL-X ``[T, 591]``
+    tensor or a :class:`~intermimic.motion.robot_clip.RobotClip`.
 
-    Both tensors hold exactly the frames that go into the library (a corrected clip's
-    placeholder row 0, and the raw row it stands beside, are already dropped).
+    Both hold exactly the frames that go into the library (a corrected clip's placeholder row
+    0, and the raw row it stands beside, are already dropped).
     """
 
     info: ClipInfo
-    raw: torch.Tensor
-    corrected: torch.Tensor | None = None
+    raw: torch.Tensor | RobotClip
+    corrected: torch.Tensor | RobotClip | None = None
 
 
 def pack_clips(
@@ -232,11 +234,13 @@ def pack_clips(
     fps: float = CLIP_FPS,
     rejected: Sequence[Rejection] = (),
     progress: bool = False,
+    embodiment=None,
 ) -> MotionLibrary:
     """Pack clips into one library on ``device``, clip by clip into preallocated tensors.
 
     The ``corrected`` source is built only when every clip has one (a library mixing
-    corrected and uncorrected clips would silently feed raw capture to the student).
+    corrected and uncorrected clips would silently feed raw capture to the student). Robot
+    clips need the ``embodiment`` they are simulated on (its body and joint order).
     """
     if not entries:
         raise ValueError("no clips to pack" + (f"; rejected: {[r.path for r in rejected]}" if rejected else ""))
@@ -247,9 +251,15 @@ def pack_clips(
     subjects = sorted({e.info.subject for e in entries})
     have_corrected = all(e.corrected is not None for e in entries)
     total = sum(e.info.num_frames for e in entries)
-    sources = {"raw": PackedFrames.empty(total, device)}
+    robot = isinstance(entries[0].raw, RobotClip)
+    if any(isinstance(e.raw, RobotClip) != robot for e in entries):
+        raise ValueError("a motion library holds SMPL-X clips or robot clips, not both")
+    if robot and embodiment is None:
+        raise ValueError("robot clips are packed for an embodiment; none given")
+    sizes = (embodiment.num_bodies, embodiment.num_dofs) if robot else ()
+    sources = {"raw": PackedFrames.empty(total, device, *sizes)}
     if have_corrected:
-        sources["corrected"] = PackedFrames.empty(total, device)
+        sources["corrected"] = PackedFrames.empty(total, device, *sizes)
     points = {n: object_points[n].to(device, torch.float32) for n in object_names}
     from ..utils.progress import progress as progress_reporter
 
@@ -260,9 +270,17 @@ def pack_clips(
         if have_corrected:
             tensors["corrected"] = e.corrected
         for name, clip in tensors.items():
-            if clip.shape[0] != n:
-                raise ValueError(f"clip {e.info.name}: {name} has {clip.shape[0]} frames, its info says {n}")
-            sources[name].write(start, PackedFrames.from_clip(clip.to(device), points[e.info.object]))
+            frames = clip.num_frames if robot else clip.shape[0]
+            if frames != n:
+                raise ValueError(f"clip {e.info.name}: {name} has {frames} frames, its info says {n}")
+            if robot:
+                from .robot_library import pack_robot_clip
+
+                where = (e.info.corrected_path if name == "corrected" else e.info.path) or e.info.name
+                packed = pack_robot_clip(clip, points[e.info.object], embodiment, device, where)
+            else:
+                packed = PackedFrames.from_clip(clip.to(device), points[e.info.object])
+            sources[name].write(start, packed)
         start += n
     return MotionLibrary(
         clips=[e.info for e in entries],

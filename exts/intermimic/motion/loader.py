@@ -53,7 +53,7 @@ class ClipSelection:
 
 def _data_key(cfg) -> tuple:
     return (tuple(cfg.files), tuple(cfg.corrected), tuple(cfg.subjects), cfg.objects_dir, bool(cfg.strict),
-            int(cfg.future_horizon), bool(getattr(cfg, "load_corrected", True)))  # fmt: skip
+            int(cfg.future_horizon), bool(getattr(cfg, "load_corrected", True)), getattr(cfg, "embodiment", "smplx"))  # fmt: skip
 
 
 _selected: dict[tuple, ClipSelection] = {}
@@ -73,6 +73,10 @@ def select_clips(cfg, verbose: bool = True, keep: bool = False) -> ClipSelection
     if key in _selected:
         return _selected[key] if keep else _selected.pop(key)
     if not cfg.files:
+        embodiment = getattr(cfg, "embodiment", "smplx")
+        if embodiment != "smplx":
+            raise ValueError(f"no motion data given: a {embodiment} task needs robot clips (.npz from retarget-robot); "
+                             "pass their folder with --motion DIR (docs/g1.md)")  # fmt: skip
         from .demo import demo_clips
 
         clips = demo_clips()
@@ -99,8 +103,10 @@ def select_clips(cfg, verbose: bool = True, keep: bool = False) -> ClipSelection
     return selection
 
 
-def load_library(cfg, device: str | torch.device = "cpu", verbose: bool = True) -> MotionLibrary:
-    """Load the clips a :class:`~intermimic.motion.config.MotionDataCfg` names onto ``device``.
+def load_library(cfg, device: str | torch.device = "cpu", verbose: bool = True, embodiment=None) -> MotionLibrary:
+    """Load the clips a :class:`~intermimic.motion.config.MotionDataCfg` names onto ``device``
+    (robot clips in the body and joint order of ``embodiment``, an
+    :class:`~intermimic.assets.embodiment_spec.Embodiment`).
 
     Prints a summary (clips, frames, subjects, objects, rejected files with reasons) when
     ``verbose`` and the clips were not selected (and reported) ahead.
@@ -111,7 +117,7 @@ def load_library(cfg, device: str | torch.device = "cpu", verbose: bool = True) 
     selection = select_clips(cfg, verbose=verbose)
     points = object_points_for(selection.objects, selection.objects_dir)
     library = pack_clips(selection.clips, points, device=device, rejected=selection.rejected,
-                         progress=verbose and len(selection.clips) > 1)  # fmt: skip
+                         progress=verbose and len(selection.clips) > 1, embodiment=embodiment)  # fmt: skip
     library.objects_dir = str(selection.objects_dir) if selection.objects_dir else None
     if verbose and not read_ahead:
         print(library.summary_text())

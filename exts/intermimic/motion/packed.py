@@ -96,14 +96,14 @@ class PackedFrames:
 
     root_pos: torch.Tensor  # [N, 3] float32
     root_quat: torch.Tensor  # [N, 4] float32, unit
-    dof_pos: torch.Tensor  # [N, 153] float32 hinge angles
-    body_pos: torch.Tensor  # [N, 52, 3] float32
-    body_quat: torch.Tensor  # [N, 52, 4] float32, unit
+    dof_pos: torch.Tensor  # [N, J] float32 hinge angles (J = 153 for SMPL-X)
+    body_pos: torch.Tensor  # [N, B, 3] float32 (B = 52 for SMPL-X)
+    body_quat: torch.Tensor  # [N, B, 4] float32, unit
     obj_pos: torch.Tensor  # [N, 3] float32
     obj_quat: torch.Tensor  # [N, 4] float32, unit
-    contact: torch.Tensor  # [N, 52] int8 in {-1, 0, 1}
+    contact: torch.Tensor  # [N, B] int8 in {-1, 0, 1}
     obj_manipulated: torch.Tensor  # [N] int8 in {0, 1}
-    nearest_point: torch.Tensor  # [N, 52] int16 index into the clip object's surface points
+    nearest_point: torch.Tensor  # [N, B] int16 index into the clip object's surface points
 
     POSE_FIELDS = ("root_pos", "root_quat", "dof_pos", "body_pos", "body_quat", "obj_pos", "obj_quat")
 
@@ -129,15 +129,27 @@ class PackedFrames:
     def to(self, device) -> PackedFrames:
         return PackedFrames(**{k: v.to(device) for k, v in self.fields().items()})
 
+    @property
+    def num_bodies(self) -> int:
+        return self.body_pos.shape[1]
+
+    @property
+    def num_dofs(self) -> int:
+        return self.dof_pos.shape[1]
+
     @staticmethod
-    def empty(num_frames: int, device: str | torch.device = "cpu") -> PackedFrames:
+    def empty(
+        num_frames: int, device: str | torch.device = "cpu", num_bodies: int = NUM_BODIES, num_dofs: int = NUM_DOFS
+    ) -> PackedFrames:
+        """Zeroed frames (the SMPL-X humanoid's sizes unless told otherwise)."""
+
         def f(*shape, dtype=torch.float32):
             return torch.zeros(num_frames, *shape, dtype=dtype, device=device)
 
         return PackedFrames(
-            root_pos=f(3), root_quat=f(4), dof_pos=f(NUM_DOFS), body_pos=f(NUM_BODIES, 3),
-            body_quat=f(NUM_BODIES, 4), obj_pos=f(3), obj_quat=f(4), contact=f(NUM_BODIES, dtype=torch.int8),
-            obj_manipulated=f(dtype=torch.int8), nearest_point=f(NUM_BODIES, dtype=torch.int16),
+            root_pos=f(3), root_quat=f(4), dof_pos=f(num_dofs), body_pos=f(num_bodies, 3),
+            body_quat=f(num_bodies, 4), obj_pos=f(3), obj_quat=f(4), contact=f(num_bodies, dtype=torch.int8),
+            obj_manipulated=f(dtype=torch.int8), nearest_point=f(num_bodies, dtype=torch.int16),
         )  # fmt: skip
 
     def write(self, start: int, frames: PackedFrames) -> None:
@@ -187,6 +199,9 @@ class PackedFrames:
         """Rows ``[start, stop)`` back in the ``[T, 591]`` clip format (joint columns as exp maps)."""
         from .kinematics import hinge_to_exp_map
 
+        if (self.num_bodies, self.num_dofs) != (NUM_BODIES, NUM_DOFS):
+            raise ValueError(f"frames of {self.num_bodies} bodies and {self.num_dofs} joints are robot references; "
+                             "only SMPL-X frames have the [T, 591] clip format")  # fmt: skip
         s = slice(start, stop)
         return cf.assemble(
             root_pos=self.root_pos[s], root_quat=self.root_quat[s], dof_pos=hinge_to_exp_map(self.dof_pos[s]),

@@ -36,6 +36,8 @@ from .clip_io import load_clip_file
 from .library import ClipInfo, LoadedClip, Rejection, format_rejections
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+CLIP_SUFFIXES = (".pt", ".npz")
+"""SMPL-X clips (``.pt``, the 591-column format) and robot clips (``.npz``, from ``retarget-robot``)."""
 MANIFEST_KEYS = ("description", "data_root", "files", "corrected", "subjects", "objects", "objects_dir", "strict",
                  "clips")  # fmt: skip
 
@@ -116,17 +118,17 @@ def _expand_path(path: Path, corrected_dirs: tuple[Path, ...], found: _Found, se
     """Add the clips a file, folder or manifest names."""
     _check_exists(path, "motion data path")
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == ".pt")
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in CLIP_SUFFIXES)
         if not files:
-            found.rejected.append(Rejection(str(path), "folder holds no .pt clip files"))
+            found.rejected.append(Rejection(str(path), "folder holds no clip files (.pt, or .npz robot clips)"))
         found.sources += [ClipSource(p, corrected_dirs=corrected_dirs) for p in files]
     elif path.suffix in MANIFEST_SUFFIXES:
         _read_manifest(path, corrected_dirs, found, seen)
-    elif path.suffix == ".pt":
+    elif path.suffix in CLIP_SUFFIXES:
         found.sources.append(ClipSource(path, corrected_dirs=corrected_dirs))
     else:
         found.rejected.append(
-            Rejection(str(path), "not a clip file (.pt), a folder of clips or a manifest (.yaml/.yml)")
+            Rejection(str(path), "not a clip file (.pt, .npz robot clip), a folder of clips or a manifest (.yaml/.yml)")
         )
 
 
@@ -200,7 +202,7 @@ def find_clips(cfg) -> _Found:
 # -------------------------------------------------------------------------------------------------
 # Reading and validating
 # -------------------------------------------------------------------------------------------------
-def _corrected_path(src: ClipSource) -> Path | None:
+def find_corrected(src: ClipSource) -> Path | None:
     if src.corrected is not None:
         return src.corrected
     for d in src.corrected_dirs:
@@ -211,9 +213,17 @@ def _corrected_path(src: ClipSource) -> Path | None:
 
 
 def read_clip(
-    src: ClipSource, known_objects, objects_dir, min_frames: int, want_corrected: bool
+    src: ClipSource, known_objects, objects_dir, min_frames: int, want_corrected: bool, embodiment: str = "smplx"
 ) -> LoadedClip:
-    """Read and validate one clip (and its corrected clip); raises :class:`ClipError`."""
+    """Read and validate one clip (and its corrected clip) of ``embodiment``; raises :class:`ClipError`."""
+    if (src.path.suffix == ".npz") != (embodiment != "smplx"):
+        expected = "an SMPL-X clip (.pt)" if embodiment == "smplx" else f"a {embodiment} robot clip (.npz)"
+        hint = "" if embodiment == "smplx" else " (turn SMPL-X clips into robot clips with retarget-robot, docs/g1.md)"
+        raise val.ClipError(src.path, f"the task simulates {embodiment}, so expected {expected}{hint}")
+    if embodiment != "smplx":
+        from .robot_library import read_robot_clip
+
+        return read_robot_clip(src, known_objects, objects_dir, min_frames, want_corrected, embodiment)
     parsed = parse_clip_name(src.name)
     subject = src.subject if src.subject is not None else parsed.subject
     obj = src.object if src.object is not None else parsed.object
@@ -225,7 +235,7 @@ def read_clip(
     val.check_object(src.path, obj, known_objects, objects_dir)
     corrected_path = None
     if want_corrected:
-        corrected_path = _corrected_path(src)
+        corrected_path = find_corrected(src)
         if corrected_path is None:
             raise val.ClipError(
                 src.path, f"no teacher-corrected clip named {src.path.name} in "
@@ -293,7 +303,7 @@ def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
         try:
             if src.name in names:
                 raise val.ClipError(src.path, f"duplicate clip name '{src.name}' (also {names[src.name]})")
-            clip = read_clip(src, known, objects_dir, min_frames, want_corrected)
+            clip = read_clip(src, known, objects_dir, min_frames, want_corrected, getattr(cfg, "embodiment", "smplx"))
         except val.ClipError as exc:
             if strict:
                 raise

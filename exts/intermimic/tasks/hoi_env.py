@@ -14,7 +14,10 @@ import torch
 
 from isaaclab.envs import ManagerBasedRLEnv
 
+from ..assets.embodiment import get_embodiment
 from ..assets.humanoid import humanoid_usd_path
+from ..assets.robot_articulation import robot_articulation_cfg
+from ..assets.sim_indices import joint_name_patterns
 from ..assets.object_registry import ObjectRegistry
 from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
@@ -51,16 +54,37 @@ def task_motion_data(cfg):
 
 
 
-def prepare_scene(cfg) -> tuple[object, list]:
-    """Load the motion library named by the cfg and add its objects to ``cfg.scene`` (and use
-    the user's humanoid MJCF when the cfg names one).
+def task_embodiment(cfg):
+    """The embodiment a task simulates (``cfg.embodiment``; a robot's from ``cfg.robot_urdf``)."""
+    name = getattr(cfg, "embodiment", "smplx")
+    if name == "smplx":
+        return get_embodiment()
+    if not getattr(cfg, "robot_urdf", None):
+        raise ValueError(f"env.robot_urdf: a {name} task needs the robot's URDF, e.g. "
+                         "env.robot_urdf=/path/to/g1_29dof_with_hand.urdf (docs/g1.md)")  # fmt: skip
+    return get_embodiment(name, urdf=cfg.robot_urdf, gains=cfg.robot_gains)
 
-    Returns ``(library, object_assets)``; the assets are empty when the task has no object.
+
+def use_embodiment(cfg, emb) -> None:
+    """Make the scene's robot and the action term ``emb`` (no-op for the SMPL-X humanoid)."""
+    if emb.name == "smplx":
+        return
+    cfg.scene.robot = robot_articulation_cfg(emb, like=cfg.scene.robot)
+    cfg.actions.joint_pos.joint_names = joint_name_patterns(emb)
+
+
+def prepare_scene(cfg) -> tuple[object, list, object]:
+    """Load the motion library named by the cfg and add its objects to ``cfg.scene`` (and use
+    the user's humanoid MJCF, or the robot of a robot task, when the cfg names one).
+
+    Returns ``(library, object_assets, embodiment)``; the assets are empty when the task has no object.
     """
     if cfg.humanoid_mjcf:
         cfg.scene.robot.spawn.usd_path = str(humanoid_usd_path(cfg.humanoid_mjcf))
+    emb = task_embodiment(cfg)
+    use_embodiment(cfg, emb)
     motion = cfg.commands.motion
-    library = load_library(task_motion_data(cfg), device=cfg.sim.device)
+    library = load_library(task_motion_data(cfg), device=cfg.sim.device, embodiment=emb)
     assets = []
     if motion.object_name:
         registry = ObjectRegistry(library.objects_dir)
@@ -72,7 +96,7 @@ def prepare_scene(cfg) -> tuple[object, list]:
         # the object takes the humanoid's solver settings (the release sets them once for all bodies)
         add_objects_to_scene(cfg.scene, assets, name=motion.object_name, rigid_props=solver_props_like(cfg.scene.robot))
         motion.scene_object_names = list(library.object_names)
-    return library, assets
+    return library, assets, emb
 
 
 class HOIEnv(ManagerBasedRLEnv):
@@ -81,7 +105,7 @@ class HOIEnv(ManagerBasedRLEnv):
     def __init__(self, cfg, render_mode: str | None = None, **kwargs):
         cfg.apply_timing()  # a timing chosen by override (env.timing=legacy) takes effect here
         start = time.perf_counter()
-        self.motion_library, self.object_assets = prepare_scene(cfg)
+        self.motion_library, self.object_assets, self.embodiment = prepare_scene(cfg)
         prepared = time.perf_counter()
         super().__init__(cfg, render_mode, **kwargs)
         self.build_seconds = {"data": prepared - start, "scene": time.perf_counter() - prepared}

@@ -157,6 +157,13 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
     humanoid_mjcf: str | None = None
     """A user MJCF of the canonical topology (e.g. the authors' ``omomo.xml``) to simulate instead of
     the project's own humanoid (``env.humanoid_mjcf=/path/omomo.xml``)."""
+    embodiment: str = "smplx"
+    """What is simulated: ``smplx`` (the SMPL-X humanoid) or ``g1_dex3`` (set by the G1 tasks)."""
+    robot_urdf: str | None = None
+    """The robot's URDF for a robot task (``env.robot_urdf=/path/g1_29dof_with_hand.urdf``)."""
+    robot_gains: str = "release"
+    """PD gains of a robot task: ``release`` (the release's Kp 500/300/200/100, Kd = Kp/10) or
+    ``armature`` (motor armature with Kp/Kd from it, docs/g1.md)."""
     cpu_step_threads: int | None = 1
     """torch intra-op threads while the env steps on the CPU (None: torch's setting). The MDP's
     tensors are small and Warp's CPU kernels run on one thread, so one thread costs little and

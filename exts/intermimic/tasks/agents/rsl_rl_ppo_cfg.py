@@ -107,3 +107,10 @@ class TeacherPPORunnerCfg(RslRlOnPolicyRunnerCfg):
     actor = release_mlp(actor=True)
     critic = release_mlp(actor=False)
     algorithm = InterMimicPpoAlgorithmCfg(**RELEASE_PPO)
+
+
+@configclass
+class G1TeacherPPORunnerCfg(TeacherPPORunnerCfg):
+    """The teacher's PPO settings on the G1 (the release's G1 config repeats the SMPL-X ones)."""
+
+    experiment_name = "intermimic_g1_teacher"

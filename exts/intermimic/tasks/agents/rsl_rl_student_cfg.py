@@ -101,3 +101,10 @@ class StudentTransformerRunnerCfg(StudentRunnerCfg):
     critic = ClippedMLPModelCfg(hidden_dims=[256], activation="relu", obs_normalization=True)
     """The release's critic of the Transformer student: an MLP [256] on the full normalised
     {0, 1, 4, 16} input (6396 values)."""
+
+
+@configclass
+class G1StudentRunnerCfg(StudentRunnerCfg):
+    """The student schedule on the G1, distilling G1 teachers."""
+
+    experiment_name = "intermimic_g1_student"

@@ -1,4 +1,5 @@
-"""The 153-d joint position action (docs/method.md §4), in canonical DOF order.
+"""The joint position action (docs/method.md §4), in the embodiment's canonical DOF order
+(153-d for SMPL-X, 43-d for the G1 with Dex3 hands).
 
 ``q* = offset + scale * a`` with ``offset = (hi + lo) / 2`` and ``scale = (hi - lo) / 2`` per
 DOF, from the articulation's joint limits. ``release_quirk=True`` reproduces the original
@@ -17,13 +18,16 @@ from isaaclab.envs.mdp.actions.joint_actions import JointPositionAction
 from isaaclab.utils import configclass
 
 from ...assets import humanoid_spec as spec
-from ...assets.humanoid import joint_name_patterns
+from ...assets.sim_indices import joint_name_patterns
 
 
 def limit_offset_scale(lower: torch.Tensor, upper: torch.Tensor, release_quirk: bool = False):
     offset = 0.5 * (upper + lower)
     scale = 0.5 * (upper - lower)
     if release_quirk:
+        if scale.shape[-1] != spec.NUM_DOFS:
+            raise ValueError("env.actions.joint_pos.release_quirk: the release's action scaling exists for the SMPL-X "
+                             f"humanoid's {spec.NUM_DOFS} DOFs only, not for {scale.shape[-1]}")  # fmt: skip
         far = offset.abs() > 0.1
         offset = torch.where(far, torch.zeros_like(offset), offset)
         scale = torch.where(far, torch.full_like(scale, math.pi), scale)

@@ -17,16 +17,17 @@ import torch
 from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
 
-from ...assets.humanoid import canonical_body_ids, canonical_joint_ids, canonical_sensor_ids
+from ...assets.embodiment import get_embodiment
+from ...assets.sim_indices import canonical_body_ids, canonical_joint_ids, canonical_sensor_ids
 from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
 from ...utils import rotations as rot
-from .body_groups import default_groups
+from .body_groups import default_groups, groups_of
 from .interaction_graph import InteractionGraphStats, interaction_graph_stats, nearest_point_offsets, points_stride
 from .state_init import (
     EpisodeRecorder, PhysicalStateBuffer, ReleaseStartFrameSampler, SimState, StartFrameSampler, psi_scores,
-    release_psi_frames,
+    release_psi_frames, state_dim,
 )  # fmt: skip
 
 
@@ -48,6 +49,10 @@ class StateInitCfg:
     """States are taken from frames in ``[start + margin, end - margin)``."""
     psi_replace_threshold: float = 0.5
     psi_score_decay: float = 1.0e-5
+    default_pose_starts: bool = False
+    """Start every episode in the embodiment's default pose at rest (the G1: the release's fixed
+    crouch, root 0.94 m high) under the start reference's root position and heading, the object as
+    the reference has it: the release's G1 reset. False: from the reference (or PSI) state."""
     release_starts: bool = False
     """Episode starts as the release draws them: start frames (other than frame 0) only in
     ``[0, max(1, L - episode steps))``, weighted by 1 / (sum of the frame's PSI slot scores)
@@ -62,13 +67,22 @@ class HOIReferenceCommand(CommandTerm):
         super().__init__(cfg, env)
         self.robot = env.scene[cfg.asset_name]
         self.object = env.scene[cfg.object_name] if cfg.object_name else None
-        self.groups = default_groups()
+        self.embodiment = getattr(env, "embodiment", None) or get_embodiment()
+        """What is simulated (set on the env by :func:`~intermimic.tasks.hoi_env.prepare_scene`; SMPL-X by default)."""
+        self.groups = default_groups() if self.embodiment.name == "smplx" else groups_of(self.embodiment)
         """Index lists of the embodiment's body groups (key, hands, contact, ...) for the MDP terms."""
-        self.body_ids = torch.tensor(canonical_body_ids(self.robot), device=self.device)
-        self.joint_ids = torch.tensor(canonical_joint_ids(self.robot), device=self.device)
+        self.body_ids = torch.tensor(canonical_body_ids(self.robot, self.embodiment), device=self.device)
+        self.joint_ids = torch.tensor(canonical_joint_ids(self.robot, self.embodiment), device=self.device)
         self._contact_sensor_ids: torch.Tensor | None = None
         # the HOI env loads the library before building the scene (its objects follow the clips)
-        self.library = getattr(env, "motion_library", None) or load_library(cfg.motion, device=self.device)
+        self.library = getattr(env, "motion_library", None) or load_library(
+            cfg.motion, device=self.device, embodiment=self.embodiment
+        )
+        frames = next(iter(self.library.sources.values()))
+        if (frames.num_bodies, frames.num_dofs) != (self.embodiment.num_bodies, self.embodiment.num_dofs):
+            raise ValueError(f"the motion data hold {frames.num_bodies} bodies / {frames.num_dofs} joints per frame, "
+                             f"the simulated {self.embodiment.name} has {self.embodiment.num_bodies} / "
+                             f"{self.embodiment.num_dofs}")  # fmt: skip
         for src in (cfg.teacher_source, cfg.reward_source, cfg.init_source):
             if not self.library.has_source(src):
                 raise ValueError(f"reference source '{src}' requested but not loaded from {cfg.motion.files or 'demo'}")
@@ -95,7 +109,7 @@ class HOIReferenceCommand(CommandTerm):
         init = cfg.state_init
         total_frames = int(self.library.clip_length.sum())
         self.psi = (
-            PhysicalStateBuffer(total_frames, init.psi_slots, device=self.device,
+            PhysicalStateBuffer(total_frames, init.psi_slots, state_dim(self.embodiment.num_dofs), device=self.device,
                                 replace_threshold=init.psi_replace_threshold, score_decay=init.psi_score_decay)
             if init.psi else None
         )  # fmt: skip
@@ -109,7 +123,10 @@ class HOIReferenceCommand(CommandTerm):
                 self.library.clip_start, self.library.clip_length, cfg.min_frames_left,
                 init.start_at_zero_prob, init.failure_priority, init.failure_decay,
             )  # fmt: skip
-        self.recorder = EpisodeRecorder(self.num_envs, self.max_episode_steps + 1, device=self.device) if init.psi else None
+        self.recorder = (
+            EpisodeRecorder(self.num_envs, self.max_episode_steps + 1, state_dim(self.embodiment.num_dofs), self.device)
+            if init.psi else None
+        )  # fmt: skip
 
         self._cache_key = None
         self._cache: dict[str, object] = {}
@@ -269,7 +286,7 @@ class HOIReferenceCommand(CommandTerm):
         """Contact-sensor indices of the 52 bodies in canonical order (matched by name)."""
         if self._contact_sensor_ids is None:
             sensor = self._env.scene[self.cfg.contact_sensor_name]
-            self._contact_sensor_ids = torch.tensor(canonical_sensor_ids(sensor), device=self.device)
+            self._contact_sensor_ids = torch.tensor(canonical_sensor_ids(sensor, self.embodiment), device=self.device)
         return self._contact_sensor_ids
 
     def interaction_graph(self, num_points: int | None = None, floor: float | None = None) -> InteractionGraphStats:
@@ -387,12 +404,30 @@ class HOIReferenceCommand(CommandTerm):
                 packed = state.pack()
                 packed[simulated] = self.psi.stored_state(flat[simulated], slots[simulated])
                 state = SimState.unpack(packed)
+        if self.cfg.state_init.default_pose_starts:
+            state = self.default_pose_state(state)
         self.start_slot[env_ids] = slots
         self.write_state(env_ids, state)
         if not self.curriculum_paused:
             fraction = frames.float() / self.library.clip_length[clips].float()
             self._started += torch.stack([torch.tensor(float(len(clips)), device=self.device),
                                           (frames == 0).sum().float(), (slots > 0).sum().float(), fraction.sum()])  # fmt: skip
+
+    def default_pose_state(self, state: SimState) -> SimState:
+        """``state`` with the robot in the embodiment's default pose at rest, at the default root
+        height, keeping the root's xy position and heading (the object is kept as it is)."""
+        emb = self.embodiment
+        n = state.root_pos.shape[0]
+        root_pos = state.root_pos.clone()
+        root_pos[:, 2] = emb.default_root_height
+        heading = rot.yaw_quat(rot.yaw(state.root_quat))
+        dof = torch.tensor(emb.default_joint_pos, device=self.device).expand(n, -1)
+        zeros3 = torch.zeros_like(state.root_lin_vel)
+        return SimState(
+            root_pos=root_pos, root_quat=heading, root_lin_vel=zeros3, root_ang_vel=zeros3, dof_pos=dof,
+            dof_vel=torch.zeros_like(dof), obj_pos=state.obj_pos, obj_quat=state.obj_quat,
+            obj_lin_vel=state.obj_lin_vel, obj_ang_vel=state.obj_ang_vel,
+        )  # fmt: skip
 
     def start_statistics(self) -> dict[str, float]:
         """The start-frame distribution: what the sampler's weights imply now (``frame0_share``,

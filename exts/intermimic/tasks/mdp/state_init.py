@@ -20,12 +20,23 @@ import torch
 
 from ...assets.humanoid_spec import NUM_DOFS
 
+DOFS = "dofs"
 _LAYOUT = (
     ("root_pos", 3), ("root_quat", 4), ("root_lin_vel", 3), ("root_ang_vel", 3),
-    ("dof_pos", NUM_DOFS), ("dof_vel", NUM_DOFS),
+    ("dof_pos", DOFS), ("dof_vel", DOFS),
     ("obj_pos", 3), ("obj_quat", 4), ("obj_lin_vel", 3), ("obj_ang_vel", 3),
 )  # fmt: skip
-STATE_DIM = sum(w for _, w in _LAYOUT)
+"""The packed state's fields and widths (``dofs``: the embodiment's joint count)."""
+_FIXED_WIDTH = sum(w for _, w in _LAYOUT if w != DOFS)
+
+
+def state_dim(num_dofs: int = NUM_DOFS) -> int:
+    """Width of a packed :class:`SimState` of an embodiment with ``num_dofs`` joints."""
+    return _FIXED_WIDTH + 2 * num_dofs
+
+
+STATE_DIM = state_dim()
+"""Width of the SMPL-X humanoid's packed state."""
 
 
 @dataclass
@@ -48,8 +59,13 @@ class SimState:
 
     @staticmethod
     def unpack(x: torch.Tensor) -> SimState:
+        """The state packed in ``x`` (the joint count follows from its width)."""
+        num_dofs, odd = divmod(x.shape[-1] - _FIXED_WIDTH, 2)
+        if odd or num_dofs <= 0:
+            raise ValueError(f"a packed state of width {x.shape[-1]} fits no joint count")
         parts, col = {}, 0
         for name, width in _LAYOUT:
+            width = num_dofs if width == DOFS else width
             parts[name] = x[..., col : col + width]
             col += width
         return SimState(**parts)

@@ -1,0 +1,53 @@
+"""Isaac Lab articulation config of a robot embodiment (the Unitree G1 with Dex3 hands).
+
+The robot's URDF is compiled by MuJoCo (:func:`~intermimic.assets.g1_dex3.mjcf_text`) and the
+MJCF converted to USD by the converter the SMPL-X humanoid already uses, cached by content
+hash: Newton reads that USD kit-less on the CPU or GPU, and PhysX reads the same file. The PD
+actuators carry the embodiment's per-joint gains, armature and effort/velocity limits, each
+joint named by its own name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .embodiment_spec import Embodiment
+from .usd_convert import mjcf_to_usd
+
+
+def robot_usd_path(emb: Embodiment) -> Path:
+    """USD file of a robot embodiment read from its URDF (``emb.source``)."""
+    if emb.name != "g1_dex3":
+        raise ValueError(f"no USD conversion for embodiment '{emb.name}'")
+    from .g1_dex3 import mjcf_text
+
+    return mjcf_to_usd(mjcf_text(emb.source), emb.name)
+
+
+def _per_joint(emb: Embodiment, values) -> dict[str, float]:
+    return {re.escape(j): float(v) for j, v in zip(emb.joint_names, values)}
+
+
+def robot_articulation_cfg(emb: Embodiment, like):
+    """``like`` (the scene's humanoid ArticulationCfg: prim path, solver and rigid-body settings)
+    with the robot's USD, initial pose and PD actuators."""
+    from isaaclab.actuators import ImplicitActuatorCfg
+    from isaaclab.assets import ArticulationCfg
+
+    return like.replace(
+        spawn=like.spawn.replace(usd_path=str(robot_usd_path(emb))),
+        init_state=ArticulationCfg.InitialStateCfg(
+            pos=(0.0, 0.0, emb.default_root_height), joint_pos=_per_joint(emb, emb.default_joint_pos)
+        ),
+        actuators={
+            emb.name: ImplicitActuatorCfg(
+                joint_names_expr=[re.escape(j) for j in emb.joint_names],
+                stiffness=_per_joint(emb, emb.stiffness),
+                damping=_per_joint(emb, emb.damping),
+                armature=_per_joint(emb, emb.armature),
+                effort_limit_sim=_per_joint(emb, emb.effort_limit),
+                velocity_limit_sim=_per_joint(emb, emb.velocity_limit),
+            )
+        },
+    )
