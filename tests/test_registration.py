@@ -15,7 +15,9 @@ def test_package_imports_and_registers():
     assert intermimic.__version__
     assert set(tasks.TASKS) == {"InterMimic-Teacher-v0", "InterMimic-Teacher-Play-v0", "InterMimic-Student-v0",
                                 "InterMimic-Student-Play-v0", "InterMimic-Student-Transformer-v0",
-                                "InterMimic-Student-Transformer-Play-v0"}  # fmt: skip
+                                "InterMimic-Student-Transformer-Play-v0", "InterMimic-G1-Teacher-v0",
+                                "InterMimic-G1-Teacher-Play-v0", "InterMimic-G1-Student-v0",
+                                "InterMimic-G1-Student-Play-v0"}  # fmt: skip
     for task in tasks.TASKS:
         spec = gym.spec(task)
         assert spec.entry_point == "intermimic.tasks.hoi_env:HOIEnv"
@@ -56,3 +58,22 @@ def test_student_cfgs_resolve_with_their_observation_groups():
         assert not agent_cfg.algorithm.use_clipped_value_loss and agent_cfg.algorithm.max_grad_norm is None
     play = load_cfg_from_registry("InterMimic-Student-Play-v0", "env_cfg_entry_point")
     assert play.observations.teacher is None
+
+
+def test_g1_cfgs_simulate_the_g1_on_robot_clips():
+    """The G1 tasks name the G1 embodiment for the scene and the clip reader, and keep the
+    release's G1 object density under either timing preset."""
+    from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
+
+    for task in ("InterMimic-G1-Teacher-v0", "InterMimic-G1-Teacher-Play-v0", "InterMimic-G1-Student-v0",
+                 "InterMimic-G1-Student-Play-v0"):  # fmt: skip
+        env_cfg = load_cfg_from_registry(task, "env_cfg_entry_point")
+        assert env_cfg.embodiment == "g1_dex3" and env_cfg.commands.motion.motion.embodiment == "g1_dex3", task
+        assert env_cfg.object_density == 25.0 and env_cfg.object_densities == {}, task
+        env_cfg.timing = "legacy"
+        env_cfg.apply_timing()
+        assert env_cfg.object_density == 25.0 and env_cfg.decimation == 4, task
+    teacher = load_cfg_from_registry("InterMimic-G1-Teacher-v0", "rsl_rl_cfg_entry_point")
+    student = load_cfg_from_registry("InterMimic-G1-Student-v0", "rsl_rl_cfg_entry_point")
+    assert teacher.experiment_name == "intermimic_g1_teacher" and student.experiment_name == "intermimic_g1_student"
+    assert load_cfg_from_registry("InterMimic-Teacher-v0", "env_cfg_entry_point").embodiment == "smplx"

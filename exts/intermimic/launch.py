@@ -279,6 +279,9 @@ def resolve_configs(args, overrides: list[str]):
         env_cfg.apply_timing()
     if getattr(env_cfg, "humanoid_mjcf", None):
         require_path(env_cfg.humanoid_mjcf, "env.humanoid_mjcf")
+    if getattr(env_cfg, "robot_urdf", None):  # a run's recorded URDF is restored later (play, evaluate)
+        require_path(env_cfg.robot_urdf, "env.robot_urdf")
+        env_cfg.robot_urdf = os.path.abspath(os.path.expanduser(env_cfg.robot_urdf))
 
     device = pick_device(args.device)
     env_cfg.sim.device = device

@@ -30,6 +30,8 @@ RECORDED_PATHS = (
     "object_density",
     "object_densities",
     "humanoid_mjcf",
+    "robot_urdf",
+    "robot_gains",
     "commands.motion.future_offsets",
     "commands.motion.teacher_source",
 )

@@ -3,7 +3,8 @@
 The exported module maps the concatenated, un-normalised observation vector (``obs``, the
 policy's observation group) to the deterministic action (``actions``); observation
 normalisation (running mean/std, clipped) is inside it. The metadata (observation layout,
-future offsets, action scale/offset, joint order, policy rate, task) is stored
+future offsets, action scale/offset, joint order, default joint positions, PD gains, policy
+rate, task, embodiment) is stored
 
 * in the TorchScript archive as the extra file ``intermimic_metadata.json``,
 * in the ONNX model's ``metadata_props`` (one key per field, values JSON-encoded),
@@ -47,14 +48,16 @@ def observation_layout(env, groups: list[str]) -> list[dict]:
 
 
 def policy_metadata(env, agent_cfg, task: str, checkpoint: str | None = None) -> dict:
-    """Everything a deployment needs besides the network, read from the running env."""
-    from ..assets.humanoid_spec import JOINT_NAMES
-
+    """Everything a deployment needs besides the network, read from the running env: besides the
+    observation layout and action mapping, the simulated body's joint order, default joint
+    positions and the PD gains, armature and effort limits its actuators ran with (what a robot's
+    joint controller is set up with)."""
     base = env.unwrapped
     groups = policy_observation_groups(agent_cfg)
     layout = observation_layout(env, groups)
     action = base.action_manager.get_term("joint_pos")
     cmd = base.command_manager.get_term("motion")
+    emb = cmd.embodiment
 
     def per_dof(t: torch.Tensor) -> list[float]:
         t = t.detach().cpu()
@@ -69,7 +72,13 @@ def policy_metadata(env, agent_cfg, task: str, checkpoint: str | None = None) ->
         "observation_layout": layout,
         "future_offsets": [int(k) for k in cmd.future_offsets],
         "action_dim": int(base.action_manager.total_action_dim),
-        "joint_names": list(JOINT_NAMES),
+        "embodiment": emb.name,
+        "joint_names": list(emb.joint_names),
+        "default_joint_pos": list(emb.default_joint_pos),
+        "joint_stiffness": list(emb.stiffness),
+        "joint_damping": list(emb.damping),
+        "joint_armature": list(emb.armature),
+        "joint_effort_limit": list(emb.effort_limit),
         "action_offset": per_dof(action._offset),
         "action_scale": per_dof(action._scale),
         "action_clip": float(getattr(agent_cfg, "clip_actions", 1.0) or 0.0),
