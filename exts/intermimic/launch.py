@@ -390,6 +390,9 @@ def wrapped_env(args, env_cfg, clip_actions: float | None = 1.0):
 
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
+    if getattr(env_cfg, "embodiment", "smplx") != "smplx" and not getattr(env_cfg, "robot_urdf", None):
+        raise UserError(f"env.robot_urdf: task {args.task} simulates a robot ({env_cfg.embodiment}); give its URDF, "
+                        "e.g. env.robot_urdf=/path/to/g1_29dof_with_hand.urdf (docs/g1.md)")  # fmt: skip
     user_error = None
     with launch_simulation(env_cfg, args):
         env = gym.make(args.task, cfg=env_cfg)
