@@ -47,7 +47,7 @@ def build_parser():
     p.add_argument("--objects-dir", "--objects_dir", dest="objects_dir",
                    help="object meshes (default: an 'objects' folder in or next to DATA_DIR)")
     p.add_argument("--max-frames", "--max_frames", dest="max_frames", type=int_at_least(2),
-                   help="convert only the first N frames of each clip (quick checks)")
+                   help="convert only the first N rows of each clip file (quick checks; a placeholder row 0 counts)")
     p.add_argument("--max-error-cm", "--max_error_cm", dest="max_error_cm", type=float_above(0),
                    default=DEFAULT_MAX_ERROR_CM, help="a clip whose mean key-body error exceeds this is reported "
                    "as not converged (default: %(default)s)")  # fmt: skip
@@ -119,11 +119,12 @@ def objects_folder(data: str, given: str | None) -> str | None:
 
 def read_source(src: Source):
     """The clip tensor, validated, without leading placeholder rows (all body positions zero, as
-    row 0 of teacher-corrected clips)."""
+    row 0 of teacher-corrected clips), and how many rows were dropped."""
     from intermimic.motion import clip_format as cf
     from intermimic.motion.validation import ClipError, check_clip
 
     clip = src.load()
+    first = 0
     if hasattr(clip, "dim") and clip.dim() == 2 and clip.shape[1] == cf.CLIP_WIDTH:
         body = clip[:, cf.COLUMNS["body_pos"].slice]
         nonzero = (body.abs().sum(dim=1) > 0).nonzero()
@@ -131,7 +132,7 @@ def read_source(src: Source):
         clip = clip[first:]
         if clip.shape[0] == 0:
             raise ClipError(src.path, "every row is a zero placeholder (no body positions)")
-    return check_clip(clip, src.path, min_frames=2, row_offset=0)
+    return check_clip(clip, src.path, min_frames=2, row_offset=0), first
 
 
 # -------------------------------------------------------------------------------------------------
@@ -165,10 +166,10 @@ def convert_clip(robot, src: Source, out_path: Path, surfaces: Surfaces, args) -
     from intermimic.motion.robot_retarget import NotConverged, solve, to_robot_clip
     from intermimic.motion.robot_targets import HumanClip
 
-    clip = read_source(src)
+    clip, dropped = read_source(src)
     human = HumanClip.from_clip(clip, CLIP_FPS)
-    if args.max_frames:
-        human = human.take(args.max_frames)
+    if args.max_frames:  # file rows, so that a raw and a corrected clip cut alike stay aligned
+        human = human.take(max(2, args.max_frames - dropped))
     object_name = src.object
     surface = surfaces.get(object_name)
     solution = solve(robot, human, scale=args.scale, surface=surface)

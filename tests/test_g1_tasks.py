@@ -269,3 +269,30 @@ def test_exported_g1_onnx_carries_what_a_g1_controller_needs(trained_run, tmp_pa
     (actions,) = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"]).run(["actions"], {"obs": x.numpy()})
     with torch.no_grad():
         torch.testing.assert_close(torch.from_numpy(actions), scripted(x), atol=1e-5, rtol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def g1_corrected_clips(g1_clips, tmp_path_factory):
+    """The teacher-corrected references of the same clips, retargeted alike (a placeholder row 0
+    counts in --max-frames, so the two folders stay frame-aligned)."""
+    out = tmp_path_factory.mktemp("g1_corrected")
+    load_script("retarget_robot").main(
+        ["--robot", "g1_dex3", "--urdf", str(URDF), str(sample_data_dir() / "OMOMO_retarget"), str(out), "--clips",
+         *CLIPS, "--max-frames", str(FRAMES)]
+    )  # fmt: skip
+    return out
+
+
+def test_g1_student_distils_the_g1_teacher_and_plays(trained_run, g1_clips, g1_corrected_clips, tmp_path):
+    from hoi_env_helpers import run_script
+
+    out = run_script("train.py", "--task", "InterMimic-G1-Student-v0", "--device", "cpu", "--num_envs", "2",
+                     "--max_iterations", "2", "--log_root", tmp_path, "--motion", g1_clips / "dataset.yaml",
+                     f"dataset.corrected=[{g1_corrected_clips}]", f"teachers.paths.2={trained_run / 'model_1.pt'}",
+                     f"env.robot_urdf={URDF}", "agent.num_steps_per_env=8", "agent.save_interval=1", cwd=tmp_path)  # fmt: skip
+    assert "student iteration 1: phase bc" in out
+    (run,) = (tmp_path / "rsl_rl" / "intermimic_g1_student").iterdir()
+    assert (run / "model_1.pt").is_file()
+    out = run_script("play.py", "--task", "InterMimic-G1-Student-Play-v0", "--device", "cpu", "--num_envs", "2",
+                     "--checkpoint", run, "--max_steps", "3", cwd=tmp_path)  # fmt: skip
+    assert "played 3 steps" in out
