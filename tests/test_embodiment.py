@@ -106,3 +106,22 @@ def test_g1_bad_urdf_is_reported(tmp_path):
         get_embodiment("g1_dex3", urdf=bad)
     with pytest.raises(FileNotFoundError):
         get_embodiment("g1_dex3", urdf=tmp_path / "missing.urdf")
+
+
+@needs_urdf
+def test_g1_body_tree_and_contact_label_sources_follow_the_file(g1, urdf_xml):
+    """Each body's parent is the parent link of the URDF joint that carries it; a body that is
+    not a contact body takes the label of the contact body fewest joints away (the contact
+    labels of robot clips cover the contact bodies only)."""
+    parent_of = {j.find("child").get("link"): j.find("parent").get("link") for j in urdf_xml.iter("joint")}
+    for b, name in enumerate(g1.body_names):
+        p = g1.body_parents[b]
+        assert (p == -1) if name == "pelvis" else (g1.body_names[p] == parent_of[name]), name
+    assert set(g1.contact_label_sources) == set(g1.body_names) - set(g1.contact_body_names)
+    expected = {"left_hand_palm_link": "left_wrist_yaw_link", "left_hand_index_tip_link": "left_hand_index_1_link",
+                "right_hand_middle_0_link": "right_hand_middle_1_link", "left_ankle_pitch_link": "left_knee_link",
+                "waist_yaw_link": "torso_link", "right_wrist_roll_link": "right_elbow_link"}  # fmt: skip
+    for body, source in expected.items():
+        assert g1.contact_label_body(body) == source, body
+    assert g1.contact_label_body("left_knee_link") == "left_knee_link"
+    assert g1.contact_label_body("pelvis") in ("left_hip_yaw_link", "right_hip_yaw_link")

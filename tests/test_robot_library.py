@@ -85,7 +85,7 @@ def test_corrected_clips_pair_by_name_and_align_on_the_placeholder_row(tmp_path)
 
 
 def test_packing_goes_by_name_and_fills_contact_labels_from_the_named_bodies(tmp_path):
-    from intermimic.motion.robot_library import pack_robot_clip
+    from intermimic.motion.packed import pack_robot_clip
 
     clip, emb = _clip(12, seed=3), _embodiment()
     packed = pack_robot_clip(clip, None, emb, "cpu")

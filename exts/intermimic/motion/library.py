@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .clip_format import CLIP_FPS
-from .packed import PackedFrames
+from .packed import PackedFrames, pack_robot_clip
 from .reference import ReferenceFrames, interpolate
 from .robot_clip import RobotClip
 
@@ -274,8 +274,6 @@ def pack_clips(
             if frames != n:
                 raise ValueError(f"clip {e.info.name}: {name} has {frames} frames, its info says {n}")
             if robot:
-                from .robot_library import pack_robot_clip
-
                 where = (e.info.corrected_path if name == "corrected" else e.info.path) or e.info.name
                 packed = pack_robot_clip(clip, points[e.info.object], embodiment, device, where)
             else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..assets.humanoid_spec import NUM_BODIES, NUM_DOFS
@@ -28,6 +29,7 @@ from ..utils import rotations as rot
 from . import clip_format as cf
 from .kinematics import exp_map_to_hinge_sequence
 from .reference import ReferenceFrames
+from .robot_clip import RobotClip
 
 NEAREST_CHUNK_ROWS = 1 << 17
 """Body positions per batch in the nearest-point search (bounds its temporary memory)."""
@@ -255,6 +257,51 @@ class PackedFrames:
             ),
         )
         return frames.map(lambda v: v.reshape(*shape, *v.shape[1:]))
+
+
+def _order(have: tuple[str, ...], want: tuple[str, ...], what: str, where: str) -> list[int]:
+    if set(have) != set(want):
+        missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+        raise ValueError(f"{where}: its {what} do not match the simulated robot's (missing {missing[:4]}, "
+                         f"unexpected {extra[:4]})")  # fmt: skip
+    return [have.index(n) for n in want]
+
+
+def body_contact_labels(clip: RobotClip, embodiment) -> np.ndarray:
+    """``[T, B]`` contact label per embodiment body (0 where no contact body stands for it)."""
+    out = np.zeros((clip.num_frames, embodiment.num_bodies), dtype=np.float32)
+    for b, name in enumerate(embodiment.body_names):
+        source = embodiment.contact_label_body(name)
+        if source is not None and source in clip.contact_body_names:
+            out[:, b] = clip.contact[:, clip.contact_body_names.index(source)]
+    return out
+
+
+def pack_robot_clip(clip: RobotClip, object_points: torch.Tensor | None, embodiment, device,
+                    where: str = "robot clip") -> PackedFrames:  # fmt: skip
+    """:class:`PackedFrames` of a robot clip in ``embodiment``'s body and joint order, matched by
+    name. A robot clip labels contacts only on the embodiment's contact bodies; every other body
+    takes the label of the contact body the embodiment names for it
+    (:attr:`~intermimic.assets.embodiment_spec.Embodiment.contact_label_sources`), so the reward's
+    penalised-contact factor covers the whole robot as it covers the whole SMPL-X body."""
+    joints = _order(clip.joint_names, embodiment.joint_names, "joints", where)
+    bodies = _order(clip.body_names, embodiment.body_names, "bodies", where)
+
+    def t(x):
+        return torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32, device=device)
+
+    body_pos = t(clip.body_pos[:, bodies])
+    obj_pos, obj_quat = t(clip.object_pos), rot.normalize(t(clip.object_quat))
+    if object_points is None:
+        nearest = torch.zeros(body_pos.shape[:2], dtype=torch.long, device=device)
+    else:
+        nearest = nearest_surface_point(body_pos, obj_pos, obj_quat, object_points.to(device))
+    return PackedFrames(
+        root_pos=t(clip.root_pos), root_quat=rot.normalize(t(clip.root_quat)), dof_pos=t(clip.dof_pos[:, joints]),
+        body_pos=body_pos, body_quat=rot.normalize(t(clip.body_quat[:, bodies])), obj_pos=obj_pos, obj_quat=obj_quat,
+        contact=t(body_contact_labels(clip, embodiment)).round().to(torch.int8),
+        obj_manipulated=t(clip.object_contact).round().to(torch.int8), nearest_point=nearest.to(torch.int16),
+    )  # fmt: skip
 
 
 def frames_from_clip(clip: torch.Tensor, object_points: torch.Tensor | None, fps: float = cf.CLIP_FPS) -> ReferenceFrames:

@@ -34,6 +34,7 @@ from . import validation as val
 from .clip_format import parse_clip_name
 from .clip_io import load_clip_file
 from .library import ClipInfo, LoadedClip, Rejection, format_rejections
+from .robot_library import read_robot_clip
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 CLIP_SUFFIXES = (".pt", ".npz")
@@ -221,9 +222,8 @@ def read_clip(
         hint = "" if embodiment == "smplx" else " (turn SMPL-X clips into robot clips with retarget-robot, docs/g1.md)"
         raise val.ClipError(src.path, f"the task simulates {embodiment}, so expected {expected}{hint}")
     if embodiment != "smplx":
-        from .robot_library import read_robot_clip
-
-        return read_robot_clip(src, known_objects, objects_dir, min_frames, want_corrected, embodiment)
+        corrected = find_corrected(src) if want_corrected else None
+        return read_robot_clip(src, known_objects, objects_dir, min_frames, want_corrected, embodiment, corrected)
     parsed = parse_clip_name(src.name)
     subject = src.subject if src.subject is not None else parsed.subject
     obj = src.object if src.object is not None else parsed.object
