@@ -271,6 +271,18 @@ def test_exported_g1_onnx_carries_what_a_g1_controller_needs(trained_run, tmp_pa
         torch.testing.assert_close(torch.from_numpy(actions), scripted(x), atol=1e-5, rtol=1e-4)
 
 
+def test_g1_run_resumes_with_its_curriculum(trained_run, g1_clips, tmp_path):
+    """--resume continues the G1 run; the checkpoint's PSI states are the G1's (root, object and
+    2 x 43 joint values: 26 + 86 = 112 per state)."""
+    from hoi_env_helpers import run_script
+
+    run_script("train.py", "--task", TEACHER, "--device", "cpu", "--num_envs", "2", "--max_iterations", "1",
+               "--resume", trained_run, "--motion", g1_clips / "dataset.yaml", f"env.robot_urdf={URDF}",
+               "agent.num_steps_per_env=8", cwd=tmp_path)  # fmt: skip
+    state = torch.load(trained_run / "model_2.pt", map_location="cpu", weights_only=False)["training_state"]
+    assert state["commands"]["motion"]["psi"]["states"].shape[-1] == 26 + 2 * 43
+
+
 @pytest.fixture(scope="module")
 def g1_corrected_clips(g1_clips, tmp_path_factory):
     """The teacher-corrected references of the same clips, retargeted alike (a placeholder row 0
