@@ -308,3 +308,33 @@ def test_g1_student_distils_the_g1_teacher_and_plays(trained_run, g1_clips, g1_c
     out = run_script("play.py", "--task", "InterMimic-G1-Student-Play-v0", "--device", "cpu", "--num_envs", "2",
                      "--checkpoint", run, "--max_steps", "3", cwd=tmp_path)  # fmt: skip
     assert "played 3 steps" in out
+
+
+def test_a_smplx_task_refuses_a_g1_checkpoint_naming_the_g1_task(trained_run, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        load_script("evaluate").main(["--device", "cpu", "--checkpoint", str(trained_run)])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    (line,) = [x for x in err.splitlines() if x.startswith("[intermimic] error: ")]
+    assert "its run simulated g1_dex3, task InterMimic-Teacher-v0 simulates smplx; pass --task InterMimic-G1-Teacher-v0" in line
+
+
+@pytest.mark.skipif(not URDF.is_file(), reason=f"G1 description absent: {URDF}")
+def test_robot_clips_that_do_not_fit_the_urdf_stop_with_one_line(tmp_path):
+    """Clips of a G1 with other joint names (another description) are refused when the scene is
+    built: one line naming the file and the joints, no traceback."""
+    import subprocess
+    import sys
+
+    from test_robot_library import _clip
+
+    from intermimic.motion.robot_clip import save_robot_clip
+
+    save_robot_clip(tmp_path / "sub7_demobox_000.npz", _clip())
+    proc = subprocess.run([sys.executable, str(REPO_ROOT / "source" / "train.py"), "--task", TEACHER, "--device", "cpu",
+                           "--num_envs", "1", "--max_iterations", "1", "--log_root", str(tmp_path / "logs"),
+                           "--motion", str(tmp_path), f"env.robot_urdf={URDF}"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    last = proc.stderr.rstrip().splitlines()[-1]
+    assert last.startswith("[intermimic] error: data: ") and "sub7_demobox_000.npz: its joints do not match" in last

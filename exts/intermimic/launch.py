@@ -393,17 +393,24 @@ def wrapped_env(args, env_cfg, clip_actions: float | None = 1.0):
     if getattr(env_cfg, "embodiment", "smplx") != "smplx" and not getattr(env_cfg, "robot_urdf", None):
         raise UserError(f"env.robot_urdf: task {args.task} simulates a robot ({env_cfg.embodiment}); give its URDF, "
                         "e.g. env.robot_urdf=/path/to/g1_29dof_with_hand.urdf (docs/g1.md)")  # fmt: skip
+    from .motion.validation import DataMismatchError
+
     user_error = None
     with launch_simulation(env_cfg, args):
-        env = gym.make(args.task, cfg=env_cfg)
+        env = None
         try:
-            env = RslRlVecEnvWrapper(env, clip_actions=clip_actions)
+            env = gym.make(args.task, cfg=env_cfg)
+        except DataMismatchError as exc:  # the data do not fit the simulated body
+            user_error = UserError(f"data: {exc}")
+        if env is not None:
             try:
-                yield env
-            except UserError as exc:
-                user_error = exc
-        finally:
-            env.close()
+                env = RslRlVecEnvWrapper(env, clip_actions=clip_actions)
+                try:
+                    yield env
+                except UserError as exc:
+                    user_error = exc
+            finally:
+                env.close()
     if user_error is not None:
         raise user_error
 
@@ -488,6 +495,19 @@ def explicit_env_paths(args, overrides: list[str]) -> set[str]:
     return paths
 
 
+def check_same_embodiment(task: str, env_cfg, recorded: str, checkpoint) -> None:
+    """UserError when the checkpoint's run simulated another body than ``task`` does (naming the
+    task that fits, when one is registered)."""
+    from .tasks import TASKS
+
+    simulated = getattr(env_cfg, "embodiment", "smplx")
+    if recorded == simulated:
+        return
+    fitting = [t for t in TASKS if t.replace("-G1-", "-") == task.replace("-G1-", "-") and t != task]
+    hint = f"; pass --task {fitting[0]}" if fitting else ""
+    raise UserError(f"--checkpoint {checkpoint}: its run simulated {recorded}, task {task} simulates {simulated}{hint}")
+
+
 def use_run_settings(args, overrides: list[str], env_cfg, checkpoint) -> str:
     """Apply the settings recorded with ``checkpoint``'s run unless ``--task_defaults``; says
     (log lines) which data is used and whether it differs from the training data. Returns the
@@ -500,6 +520,7 @@ def use_run_settings(args, overrides: list[str], env_cfg, checkpoint) -> str:
         settings = find_run_settings(checkpoint)
     if settings is None:
         return f"task defaults and command line (no {checkpoint.parent.name}/params/env.yaml next to the checkpoint)"
+    check_same_embodiment(args.task, env_cfg, settings.get("embodiment", "smplx"), checkpoint)
     with as_user_error(KeyError, ValueError, AttributeError, context=f"{settings.path}: "):
         changed = apply_run_settings(env_cfg, settings, explicit_env_paths(args, overrides))
     motion_cfg = env_cfg.commands.motion.motion

@@ -30,6 +30,7 @@ from . import clip_format as cf
 from .kinematics import exp_map_to_hinge_sequence
 from .reference import ReferenceFrames
 from .robot_clip import RobotClip
+from .validation import DataMismatchError
 
 NEAREST_CHUNK_ROWS = 1 << 17
 """Body positions per batch in the nearest-point search (bounds its temporary memory)."""
@@ -262,7 +263,7 @@ class PackedFrames:
 def _order(have: tuple[str, ...], want: tuple[str, ...], what: str, where: str) -> list[int]:
     if set(have) != set(want):
         missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
-        raise ValueError(f"{where}: its {what} do not match the simulated robot's (missing {missing[:4]}, "
+        raise DataMismatchError(f"{where}: its {what} do not match the simulated robot's (missing {missing[:4]}, "
                          f"unexpected {extra[:4]})")  # fmt: skip
     return [have.index(n) for n in want]
 

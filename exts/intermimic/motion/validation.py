@@ -18,6 +18,10 @@ QUAT_NORM_TOL = 1.0e-3
 """Largest accepted deviation of a stored quaternion's norm from 1."""
 
 
+class DataMismatchError(ValueError):
+    """Motion data that do not fit the simulated body (another robot's joints or bodies)."""
+
+
 class ClipError(ValueError):
     """A clip file that does not follow the clip format.
 

@@ -22,6 +22,7 @@ from ...assets.sim_indices import canonical_body_ids, canonical_joint_ids, canon
 from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
 from ...motion.reference import ReferenceFrames
+from ...motion.validation import DataMismatchError
 from ...utils import rotations as rot
 from .body_groups import default_groups, groups_of
 from .interaction_graph import InteractionGraphStats, interaction_graph_stats, nearest_point_offsets, points_stride
@@ -80,7 +81,7 @@ class HOIReferenceCommand(CommandTerm):
         )
         frames = next(iter(self.library.sources.values()))
         if (frames.num_bodies, frames.num_dofs) != (self.embodiment.num_bodies, self.embodiment.num_dofs):
-            raise ValueError(f"the motion data hold {frames.num_bodies} bodies / {frames.num_dofs} joints per frame, "
+            raise DataMismatchError(f"the motion data hold {frames.num_bodies} bodies / {frames.num_dofs} joints per frame, "
                              f"the simulated {self.embodiment.name} has {self.embodiment.num_bodies} / "
                              f"{self.embodiment.num_dofs}")  # fmt: skip
         for src in (cfg.teacher_source, cfg.reward_source, cfg.init_source):
