@@ -274,7 +274,7 @@ class HOIReferenceCommand(CommandTerm):
         return self._cached("ref_obj_pts", lambda: _transform(ref.obj_pos, ref.obj_quat, self.object_points))
 
     def interaction_field(self) -> torch.Tensor:
-        """Simulated interaction field: nearest object point -> body, heading frame, ``[E, 52, 3]``."""
+        """Simulated interaction field: nearest object point -> body, heading frame, ``[E, B, 3]`` (B: the embodiment's bodies)."""
 
         def compute():
             vec = nearest_point_offsets(self.body_pos, self.object_points_w())
@@ -284,7 +284,7 @@ class HOIReferenceCommand(CommandTerm):
 
     @property
     def contact_sensor_ids(self) -> torch.Tensor:
-        """Contact-sensor indices of the 52 bodies in canonical order (matched by name)."""
+        """Contact-sensor indices of the embodiment's bodies in canonical order (matched by name)."""
         if self._contact_sensor_ids is None:
             sensor = self._env.scene[self.cfg.contact_sensor_name]
             self._contact_sensor_ids = torch.tensor(canonical_sensor_ids(sensor, self.embodiment), device=self.device)
@@ -312,7 +312,7 @@ class HOIReferenceCommand(CommandTerm):
         return self._cached(f"interaction_graph/{stride}/{floors}", compute)
 
     def body_contact_forces(self) -> torch.Tensor:
-        """Contact force on each body (canonical order), ``[E, 52, 3]``: forces with the object
+        """Contact force on each body (canonical order), ``[E, B, 3]``: forces with the object
         when the sensor filters on it, else the net contact force."""
         data = self._env.scene[self.cfg.contact_sensor_name].data
         matrix = getattr(data, "force_matrix_w", None)
@@ -321,7 +321,7 @@ class HOIReferenceCommand(CommandTerm):
         return data.net_forces_w.torch[:, self.contact_sensor_ids]
 
     def body_contact(self) -> torch.Tensor:
-        """Per body whether it is in contact: any force component above the threshold, ``[E, 52]``."""
+        """Per body whether it is in contact: any force component above the threshold, ``[E, B]``."""
         return (self.body_contact_forces().abs() > self.cfg.contact_force_threshold).any(dim=-1)
 
     def sim_state(self) -> SimState:

@@ -83,7 +83,7 @@ def body_positions(env, command_name: str = "motion", source: str | None = None,
 
 
 def body_rotations(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
-    """tn(H q_b) for the 52 bodies."""
+    """tn(H q_b) for every body (52 for SMPL-X)."""
     cmd = _cmd(env, command_name)
     q = rot.multiply(_heading(cmd, 1).expand_as(cmd.body_quat), cmd.body_quat)
     return _per_offset(rot.tangent_normal(q), _num_offsets(cmd, offsets))
@@ -199,7 +199,7 @@ def field_encoding(d: torch.Tensor) -> torch.Tensor:
 
 
 def interaction_field(env, command_name: str = "motion", source: str | None = None, offsets=None) -> torch.Tensor:
-    """e(d_b) of the simulated interaction field for the 52 bodies."""
+    """e(d_b) of the simulated interaction field for every body (52 for SMPL-X)."""
     cmd = _cmd(env, command_name)
     return _per_offset(field_encoding(cmd.interaction_field()), _num_offsets(cmd, offsets))
 

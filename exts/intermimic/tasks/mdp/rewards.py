@@ -51,7 +51,7 @@ LEGACY_REWARD_WEIGHTS = RewardWeightsCfg(r=2.5, eg3=1.0e-9)
 # Error terms
 # -------------------------------------------------------------------------------------
 def interaction_weights(ref_field: torch.Tensor, scale: float) -> torch.Tensor:
-    """w_b = exp(-scale |d^_b|) per body from the reference interaction field ``[E, 52, 3]``."""
+    """w_b = exp(-scale |d^_b|) per body from the reference interaction field ``[E, B, 3]``."""
     return torch.exp(-scale * ref_field.norm(dim=-1))
 
 
@@ -102,14 +102,15 @@ def contact_factors(
     labels: torch.Tensor, contact: torch.Tensor, w: RewardWeightsCfg, release_other_bodies: bool = False,
     groups: BodyGroups | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Contact-graph factors from reference labels ``[E, 52]`` in {-1, 0, 1} and simulated
-    contacts ``[E, 52]`` in {0, 1}.
+    """Contact-graph factors from reference labels ``[E, B]`` in {-1, 0, 1} and simulated
+    contacts ``[E, B]`` in {0, 1} (B: the embodiment's bodies, 52 for SMPL-X).
 
-    * hand (per side): when the reference hand touches (any of its 16 bodies labelled +1),
-      e = mean |c_b - 1| over the 16 hand bodies and the factor is 0.5 (1 + exp(-w e)); else 1.
+    * hand (per side): when the reference hand touches (any of its bodies labelled +1; 16 for
+      SMPL-X, 9 for the G1 with Dex3),
+      e = mean |c_b - 1| over the hand bodies and the factor is 0.5 (1 + exp(-w e)); else 1.
     * other: exp(-w mean_b |c_b - 1| 1[label_b = +1]) over the non-hand bodies (the release's
       bodies 0-16 with ``release_other_bodies``).
-    * all: exp(-w mean_b c_b 1[label_b = -1]) over all 52 bodies (penalised contacts).
+    * all: exp(-w mean_b c_b 1[label_b = -1]) over all bodies (penalised contacts).
     Means run over all bodies of the group, as in the original implementation."""
     groups = groups or default_groups()
     c = contact.float()

@@ -52,7 +52,8 @@ def interaction_graph_ratio(
 
 class hand_contact_lost(ManagerTermBase):
     """The reference hand touches the object while the simulated hand has had no contact for
-    more than ``max_steps`` consecutive steps (per hand: wrist and 15 finger bodies)."""
+    more than ``max_steps`` consecutive steps (per hand: its hand group, e.g. the SMPL-X wrist and 15
+    finger bodies, the G1 wrist yaw link, palm and 7 Dex3 finger links)."""
 
     def __init__(self, cfg, env):
         super().__init__(cfg, env)
