@@ -107,6 +107,7 @@ def test_g1_training_without_clips_or_urdf_says_what_is_missing(tmp_path, capsys
         ([], "a g1_dex3 task needs robot clips (.npz from retarget-robot); pass their folder with --motion DIR"),
         (["--motion", str(tmp_path)], "env.robot_urdf: task InterMimic-G1-Teacher-v0 simulates a robot (g1_dex3)"),
         (["--motion", str(tmp_path), "env.robot_urdf=no/such.urdf"], "env.robot_urdf: no such file or folder"),
+        (["--motion", str(tmp_path), "env.humanoid_mjcf=omomo.xml"], "env.humanoid_mjcf: names an SMPL-X humanoid"),
     ):  # fmt: skip
         with pytest.raises(SystemExit) as stopped:
             train.main(["--task", "InterMimic-G1-Teacher-v0", "--device", "cpu", "--log_root", str(tmp_path / "logs"),

@@ -277,6 +277,9 @@ def resolve_configs(args, overrides: list[str]):
         motion_cfg.files = [os.path.abspath(os.path.expanduser(m)) for m in args.motion]
     with as_user_error(ValueError):
         env_cfg.apply_timing()
+    if getattr(env_cfg, "embodiment", "smplx") != "smplx" and getattr(env_cfg, "humanoid_mjcf", None):
+        raise UserError(f"env.humanoid_mjcf: names an SMPL-X humanoid, but task {args.task} simulates "
+                        f"{env_cfg.embodiment} (its body comes from env.robot_urdf)")  # fmt: skip
     if getattr(env_cfg, "humanoid_mjcf", None):
         require_path(env_cfg.humanoid_mjcf, "env.humanoid_mjcf")
     if getattr(env_cfg, "robot_urdf", None):  # a run's recorded URDF is restored later (play, evaluate)
