@@ -74,3 +74,56 @@ def newton_sim(dt: float, **sim_kwargs):
 
     cfg = sim_utils.SimulationCfg(dt=dt, device="cpu", physics=HOIPhysicsCfg().newton, **sim_kwargs)
     return sim_utils.SimulationContext(cfg)
+
+
+# -------------------------------------------------------------------------------------------------
+# Putting an env on its reference (shared by the SMPL-X and G1 simulator tests)
+# -------------------------------------------------------------------------------------------------
+def clip_per_env(env) -> None:
+    """Give env i the first clip of the object it holds."""
+    cmd = env.command_manager.get_term("motion")
+    for e in range(env.num_envs):
+        cmd.clip_ids[e] = int(cmd.library.clip_object.eq(cmd.env_object[e]).nonzero().flatten()[0])
+
+
+def place_at_reference(env, frames, steps_into_episode: int = 5) -> None:
+    """Write the reference state (the reward source's) of ``frames`` (one per env) and make the
+    episode clock say ``steps_into_episode`` steps have passed (so failures are armed)."""
+    import torch
+
+    cmd = env.command_manager.get_term("motion")
+    env.episode_length_buf[:] = steps_into_episode
+    cmd.start_frame[:] = torch.as_tensor(frames) - steps_into_episode
+    cmd.write_reference_state(torch.arange(env.num_envs),
+                              cmd.library.state(cmd.clip_ids, torch.as_tensor(frames), cmd.cfg.reward_source))  # fmt: skip
+
+
+def replay_through_physics(env, steps: int) -> list[dict[str, float]]:
+    """Replay the running clips through the simulator from the current frames: every step the
+    reference state is written and the joint drives get the next frame as position target and
+    the frame-to-frame rate as velocity target; after one step of physics the reward compares the
+    state with the next reference frame. Returns per step the lowest human (r_p r_r), object
+    (r_op r_or r_opv) and interaction-graph factor over the envs; fails when an episode ends."""
+    import torch
+
+    cmd = env.command_manager.get_term("motion")
+    lib, source = cmd.library, cmd.cfg.reward_source
+    action = env.action_manager.get_term("joint_pos")
+    ids = torch.arange(env.num_envs)
+    lows = []
+    try:
+        for step in range(steps):
+            frame = cmd.frame.clone()
+            now, nxt = lib.state(cmd.clip_ids, frame, source), lib.state(cmd.clip_ids, frame + 1, source)
+            cmd.write_reference_state(ids, now)
+            cmd.robot.set_joint_velocity_target_index(target=(nxt.dof_pos - now.dof_pos) * lib.fps, joint_ids=cmd.joint_ids)
+            _, _, terminated, truncated, _ = env.step((nxt.dof_pos - action._offset) / action._scale)
+            assert not (terminated | truncated).any(), f"episode ended at step {step}"
+            assert (cmd.frame == frame + 1).all()
+            f = env.reward_manager._term_cfgs[0].func.factors()
+            groups = {"human": f["r_p"] * f["r_r"], "object": f["r_op"] * f["r_or"] * f["r_opv"], "ig": f["r_ig"]}
+            lows.append({k: round(float(v.min()), 3) for k, v in groups.items()})
+    finally:
+        cmd.robot.set_joint_velocity_target_index(target=torch.zeros(env.num_envs, len(cmd.joint_ids)),
+                                                  joint_ids=cmd.joint_ids)  # fmt: skip
+    return lows

@@ -1,18 +1,19 @@
 """The MDP terms' body groups come from the embodiment: SMPL-X's are its spec's lists (so nothing
 changed for the humanoid), and the G1's resolve by name in the G1's own body order."""
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
+
+from conftest import G1_URDF
 
 from intermimic.assets import humanoid_spec as spec
 from intermimic.tasks.mdp import rewards as R
 from intermimic.tasks.mdp.body_groups import default_groups, groups_of
 
 pytestmark = pytest.mark.unit
-URDF = Path(__file__).resolve().parents[2] / "shared" / "data" / "g1_dex3" / "g1_29dof_with_hand.urdf"
+URDF = G1_URDF
 needs_urdf = pytest.mark.skipif(not URDF.is_file(), reason=f"G1 description absent: {URDF}")
 
 

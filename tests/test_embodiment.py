@@ -6,14 +6,15 @@ The G1 checks parse the URDF independently with ElementTree and compare with wha
 
 import math
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
+
+from conftest import G1_URDF
 
 from intermimic.assets import humanoid_spec as spec
 from intermimic.assets.embodiment import get_embodiment
 
-URDF = Path(__file__).resolve().parents[2] / "shared" / "data" / "g1_dex3" / "g1_29dof_with_hand.urdf"
+URDF = G1_URDF
 needs_urdf = pytest.mark.skipif(not URDF.is_file(), reason=f"G1 description absent: {URDF}")
 
 pytestmark = pytest.mark.unit

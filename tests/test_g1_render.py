@@ -4,16 +4,16 @@ coloured by body) and as a skeleton from its body parents; the SMPL-X scene is u
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from conftest import G1_URDF
+
 pytestmark = pytest.mark.unit
 
-G1_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "g1_dex3"
-URDF = G1_DIR / "g1_29dof_with_hand.urdf"
+URDF = G1_URDF
 ROOT_HEIGHT = 0.94
 
 

@@ -17,11 +17,12 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO_ROOT, load_script, sample_data_dir
+from conftest import G1_URDF, REPO_ROOT, load_script, retarget_sample_clips
+from hoi_env_helpers import clip_per_env, place_at_reference, replay_through_physics
 
 pytestmark = pytest.mark.sim
 
-URDF = REPO_ROOT.parent / "shared" / "data" / "g1_dex3" / "g1_29dof_with_hand.urdf"
+URDF = G1_URDF
 CLIPS = ("sub2_largetable_000", "sub2_woodchair_010")
 FRAMES = 90
 TEACHER = "InterMimic-G1-Teacher-v0"
@@ -30,15 +31,7 @@ TEACHER = "InterMimic-G1-Teacher-v0"
 @pytest.fixture(scope="module")
 def g1_clips(tmp_path_factory):
     """Folder of two retargeted G1 clips and its manifest."""
-    data = sample_data_dir() / "OMOMO_new"
-    if not URDF.is_file():
-        pytest.skip(f"G1 description absent: {URDF}")
-    if not data.is_dir():
-        pytest.skip(f"InterMimic sample data not found at {data.parent} (set INTERMIMIC_SAMPLE_DATA to run this test)")
-    out = tmp_path_factory.mktemp("g1_clips")
-    load_script("retarget_robot").main(
-        ["--robot", "g1_dex3", "--urdf", str(URDF), str(data), str(out), "--clips", *CLIPS, "--max-frames", str(FRAMES)]
-    )
+    out = retarget_sample_clips(tmp_path_factory.mktemp("g1_clips"), "OMOMO_new", CLIPS, FRAMES)
     assert (out / "dataset.yaml").is_file()
     return out
 
@@ -61,19 +54,6 @@ def env(g1_clips):
 
 def _cmd(env):
     return env.command_manager.get_term("motion")
-
-
-def _clip_per_env(env):
-    cmd = _cmd(env)
-    for e in range(env.num_envs):
-        cmd.clip_ids[e] = int(torch.nonzero(cmd.library.clip_object == cmd.env_object[e]).flatten()[0])
-
-
-def _place_at_reference(env, frames, steps_into_episode=5):
-    cmd = _cmd(env)
-    env.episode_length_buf[:] = steps_into_episode
-    cmd.start_frame[:] = torch.as_tensor(frames) - steps_into_episode
-    cmd.write_reference_state(torch.arange(env.num_envs), cmd.library.state(cmd.clip_ids, torch.as_tensor(frames)))
 
 
 def _urdf_joints() -> dict[str, ET.Element]:
@@ -121,8 +101,8 @@ def test_observations_are_sized_by_the_g1_body_groups(env):
 
 def test_reference_state_gives_every_tracking_factor_one(env):
     env.reset()
-    _clip_per_env(env)
-    _place_at_reference(env, [30, 50])
+    clip_per_env(env)
+    place_at_reference(env, [30, 50])
     cmd = _cmd(env)
     ref = cmd.reference()
     assert (cmd.body_pos - ref.body_pos).norm(dim=-1).max() < 1e-3
@@ -139,26 +119,9 @@ def test_kinematic_replay_of_a_retargeted_clip_keeps_object_and_interaction(env)
     one step of physics the state is compared with the next frame (from frame 10 on, the table
     clip's reach and the chair clip's carry)."""
     env.reset()
-    _clip_per_env(env)
-    cmd = _cmd(env)
-    lib = cmd.library
-    _place_at_reference(env, [10, 10], steps_into_episode=2)
-    action = env.action_manager.get_term("joint_pos")
-    ids = torch.arange(env.num_envs)
-    lows = []
-    try:
-        for step in range(15):
-            frame = cmd.frame.clone()
-            now, nxt = lib.state(cmd.clip_ids, frame), lib.state(cmd.clip_ids, frame + 1)
-            cmd.write_reference_state(ids, now)
-            cmd.robot.set_joint_velocity_target_index(target=(nxt.dof_pos - now.dof_pos) * lib.fps, joint_ids=cmd.joint_ids)
-            _, _, terminated, truncated, _ = env.step((nxt.dof_pos - action._offset) / action._scale)
-            assert not (terminated | truncated).any(), f"episode ended at step {step}"
-            f = env.reward_manager._term_cfgs[0].func.factors()
-            groups = {"human": f["r_p"] * f["r_r"], "object": f["r_op"] * f["r_or"] * f["r_opv"], "ig": f["r_ig"]}
-            lows.append({k: round(float(v.min()), 3) for k, v in groups.items()})
-    finally:
-        cmd.robot.set_joint_velocity_target_index(target=torch.zeros(env.num_envs, 43), joint_ids=cmd.joint_ids)
+    clip_per_env(env)
+    place_at_reference(env, [10, 10], steps_into_episode=2)
+    lows = replay_through_physics(env, 15)
     # measured (15 steps, both clips): human >= 0.89, object >= 0.78 (median 0.97), ig >= 0.98. The
     # retargeted fingers may sit up to 2.5 cm inside the object (retarget report), and that contact
     # pushes the rewritten object within the step; the ig factor, over all key bodies, stays high
@@ -295,12 +258,7 @@ def test_g1_run_resumes_with_its_curriculum(trained_run, g1_clips, tmp_path):
 def g1_corrected_clips(g1_clips, tmp_path_factory):
     """The teacher-corrected references of the same clips, retargeted alike (a placeholder row 0
     counts in --max-frames, so the two folders stay frame-aligned)."""
-    out = tmp_path_factory.mktemp("g1_corrected")
-    load_script("retarget_robot").main(
-        ["--robot", "g1_dex3", "--urdf", str(URDF), str(sample_data_dir() / "OMOMO_retarget"), str(out), "--clips",
-         *CLIPS, "--max-frames", str(FRAMES)]
-    )  # fmt: skip
-    return out
+    return retarget_sample_clips(tmp_path_factory.mktemp("g1_corrected"), "OMOMO_retarget", CLIPS, FRAMES)
 
 
 def test_g1_student_distils_the_g1_teacher_and_plays(trained_run, g1_clips, g1_corrected_clips, tmp_path):

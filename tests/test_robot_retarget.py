@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO_ROOT, load_script, sample_data_dir
+from conftest import G1_URDF, load_script, retarget_sample_clips
 
 pytestmark = pytest.mark.unit
 
-URDF = REPO_ROOT.parent / "shared" / "data" / "g1_dex3" / "g1_29dof_with_hand.urdf"
+URDF = G1_URDF
 needs_urdf = pytest.mark.skipif(not URDF.is_file(), reason=f"G1 description absent: {URDF}")
 CLIPS = ("sub2_largetable_000", "sub2_woodchair_010")
 FRAMES = 60
@@ -42,15 +42,7 @@ def _quat_matrix(q):
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     """Two sample clips converted (first FRAMES frames): (output folder, report)."""
-    data = sample_data_dir() / "OMOMO_new"
-    if not URDF.is_file():
-        pytest.skip(f"G1 description absent: {URDF}")
-    if not data.is_dir():
-        pytest.skip(f"InterMimic sample data not found at {data.parent} (set INTERMIMIC_SAMPLE_DATA to run this test)")
-    out = tmp_path_factory.mktemp("g1_clips")
-    load_script("retarget_robot").main(
-        ["--robot", "g1_dex3", "--urdf", str(URDF), str(data), str(out), "--clips", *CLIPS, "--max-frames", str(FRAMES)]
-    )
+    out = retarget_sample_clips(tmp_path_factory.mktemp("g1_clips"), "OMOMO_new", CLIPS, FRAMES)
     return out, json.loads((out / "retarget_robot.json").read_text())
 
 

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from hoi_env_helpers import clip_per_env, place_at_reference, replay_through_physics
+
 from intermimic.assets import humanoid_spec as spec
 
 pytestmark = pytest.mark.sim
@@ -34,24 +36,6 @@ def env(sample_data):
 
 def _cmd(env):
     return env.command_manager.get_term("motion")
-
-
-def _place_at_reference(env, frames, steps_into_episode=5):
-    """Write the reference state of ``frames`` (one per env) and make the episode clock say
-    ``steps_into_episode`` steps have passed (so failures are armed)."""
-    cmd = _cmd(env)
-    ids = torch.arange(env.num_envs)
-    env.episode_length_buf[:] = steps_into_episode
-    cmd.start_frame[:] = torch.as_tensor(frames) - steps_into_episode
-    cmd.write_reference_state(ids, cmd.library.state(cmd.clip_ids, torch.as_tensor(frames), cmd.cfg.reward_source))
-
-
-def _clip_per_env(env):
-    """Give env i the clip of its object."""
-    cmd = _cmd(env)
-    lib = cmd.library
-    for e in range(env.num_envs):
-        cmd.clip_ids[e] = int(torch.nonzero(lib.clip_object == cmd.env_object[e]).flatten()[0])
 
 
 def test_heterogeneous_objects_follow_the_clips(env):
@@ -95,8 +79,8 @@ def test_observation_layout_is_offset_major_3198(env):
 
 def test_reference_state_zeroes_errors_and_maximises_factors(env):
     env.reset()
-    _clip_per_env(env)
-    _place_at_reference(env, [40, 60])
+    clip_per_env(env)
+    place_at_reference(env, [40, 60])
     cmd = _cmd(env)
     # errors against the current frame (offset 0) vanish
     saved = cmd.future_offsets
@@ -137,8 +121,8 @@ def test_reward_of_a_reference_state_is_r_per_step(env):
     r times the step length: at the reference state the human, object and interaction-graph
     factors are 1, so the returned reward is the contact-graph factor alone."""
     env.reset()
-    _clip_per_env(env)
-    _place_at_reference(env, [40, 60], steps_into_episode=1)  # first step: no accelerations yet
+    clip_per_env(env)
+    place_at_reference(env, [40, 60], steps_into_episode=1)  # first step: no accelerations yet
     term = env.reward_manager._term_cfgs[0].func
     reward = env.reward_manager.compute(env.step_dt).clone()
     groups = term.combine(term.factors())
@@ -164,31 +148,14 @@ def test_kinematic_replay_of_a_real_clip(env):
     target; after one step of physics the state is compared with the next reference frame.
     The replay starts where the object is being carried."""
     env.reset()
-    _clip_per_env(env)
+    clip_per_env(env)
     cmd = _cmd(env)
     lib = cmd.library
     manipulated = lib.sources["corrected"].obj_manipulated
     starts = [int(torch.nonzero(manipulated[lib.clip_start[c] : lib.clip_start[c] + lib.clip_length[c]] > 0)[0])
               for c in cmd.clip_ids.tolist()]  # fmt: skip
-    _place_at_reference(env, starts, steps_into_episode=2)
-    action = env.action_manager.get_term("joint_pos")
-    ids = torch.arange(env.num_envs)
-    lows = []
-    try:
-        for step in range(20):
-            frame = cmd.frame.clone()
-            now = lib.state(cmd.clip_ids, frame, "corrected")
-            nxt = lib.state(cmd.clip_ids, frame + 1, "corrected")
-            cmd.write_reference_state(ids, now)
-            cmd.robot.set_joint_velocity_target_index(target=(nxt.dof_pos - now.dof_pos) * lib.fps, joint_ids=cmd.joint_ids)
-            _, _, terminated, truncated, _ = env.step((nxt.dof_pos - action._offset) / action._scale)
-            assert not (terminated | truncated).any(), f"episode ended at step {step}"
-            assert (cmd.frame == frame + 1).all()
-            f = env.reward_manager._term_cfgs[0].func.factors()
-            groups = {"human": f["r_p"] * f["r_r"], "object": f["r_op"] * f["r_or"] * f["r_opv"], "ig": f["r_ig"]}
-            lows.append({k: round(float(v.min()), 3) for k, v in groups.items()})
-    finally:
-        cmd.robot.set_joint_velocity_target_index(target=torch.zeros(env.num_envs, 153), joint_ids=cmd.joint_ids)
+    place_at_reference(env, starts, steps_into_episode=2)
+    lows = replay_through_physics(env, 20)
     for name in ("human", "object", "ig"):
         assert min(x[name] for x in lows) > 0.9, (name, lows)
 
@@ -196,8 +163,8 @@ def test_kinematic_replay_of_a_real_clip(env):
 @pytest.mark.parametrize("failure", FAILURES[:4])
 def test_each_failure_fires_on_a_crafted_state(env, failure):
     env.reset()
-    _clip_per_env(env)
-    _place_at_reference(env, [40, 60])
+    clip_per_env(env)
+    place_at_reference(env, [40, 60])
     cmd = _cmd(env)
     state = cmd.sim_state()
     ids = torch.arange(env.num_envs)
@@ -218,10 +185,10 @@ def test_each_failure_fires_on_a_crafted_state(env, failure):
 
 def test_clip_end_is_a_time_out_not_a_failure(env):
     env.reset()
-    _clip_per_env(env)
+    clip_per_env(env)
     cmd = _cmd(env)
     last = cmd.library.clip_length[cmd.clip_ids] - 1
-    _place_at_reference(env, (last - 1).tolist(), steps_into_episode=3)
+    place_at_reference(env, (last - 1).tolist(), steps_into_episode=3)
     action = env.action_manager.get_term("joint_pos")
     target = cmd.library.state(cmd.clip_ids, last, cmd.cfg.reward_source).dof_pos
     _, _, terminated, truncated, _ = env.step((target - action._offset) / action._scale)
@@ -235,8 +202,8 @@ def test_observation_slices_match_their_formulas(env):
     from scipy.spatial.transform import Rotation
 
     env.reset()
-    _clip_per_env(env)
-    _place_at_reference(env, [50, 70])
+    clip_per_env(env)
+    place_at_reference(env, [50, 70])
     cmd = _cmd(env)
     state = cmd.sim_state()
     yaw = 0.9

@@ -393,9 +393,11 @@ def wrapped_env(args, env_cfg, clip_actions: float | None = 1.0):
 
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    if getattr(env_cfg, "embodiment", "smplx") != "smplx" and not getattr(env_cfg, "robot_urdf", None):
-        raise UserError(f"env.robot_urdf: task {args.task} simulates a robot ({env_cfg.embodiment}); give its URDF, "
-                        "e.g. env.robot_urdf=/path/to/g1_29dof_with_hand.urdf (docs/g1.md)")  # fmt: skip
+    from .assets.embodiment import require_robot_urdf
+
+    with as_user_error(ValueError):
+        require_robot_urdf(getattr(env_cfg, "embodiment", "smplx"), getattr(env_cfg, "robot_urdf", None),
+                           f"task {args.task}")  # fmt: skip
     from .motion.validation import DataMismatchError
 
     user_error = None

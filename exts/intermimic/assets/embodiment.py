@@ -46,7 +46,26 @@ def smplx_embodiment() -> Embodiment:
     )
 
 
-EMBODIMENT_NAMES = ("smplx", "g1_dex3")
+ROBOT_MODULES = {"g1_dex3": ".g1_dex3"}
+"""Robot embodiment -> the module that reads it from its description file: ``load_embodiment(urdf,
+**options)``, ``load_mujoco_model(urdf)`` and ``mjcf_text(urdf)``."""
+EMBODIMENT_NAMES = ("smplx", *ROBOT_MODULES)
+
+
+def robot_module(name: str):
+    """The module of robot embodiment ``name`` (see :data:`ROBOT_MODULES`)."""
+    import importlib
+
+    if name not in ROBOT_MODULES:
+        raise ValueError(f"unknown robot embodiment '{name}'; expected one of {', '.join(ROBOT_MODULES)}")
+    return importlib.import_module(ROBOT_MODULES[name], __package__)
+
+
+def require_robot_urdf(name: str, urdf: str | None, task: str = "this task") -> None:
+    """ValueError naming ``env.robot_urdf`` when ``task`` simulates robot ``name`` without its URDF."""
+    if name != "smplx" and not urdf:
+        raise ValueError(f"env.robot_urdf: {task} simulates a robot ({name}); give its URDF, "
+                         "e.g. env.robot_urdf=/path/to/g1_29dof_with_hand.urdf (docs/g1.md)")  # fmt: skip
 
 
 def get_embodiment(name: str = DEFAULT_EMBODIMENT, **options) -> Embodiment:
@@ -55,10 +74,8 @@ def get_embodiment(name: str = DEFAULT_EMBODIMENT, **options) -> Embodiment:
         if options:
             raise ValueError(f"embodiment smplx takes no options, got {sorted(options)}")
         return smplx_embodiment()
-    if name == "g1_dex3":
-        from .g1_dex3 import g1_dex3_embodiment
-
-        return g1_dex3_embodiment(**options)
-    raise ValueError(f"unknown embodiment '{name}'; expected one of {', '.join(EMBODIMENT_NAMES)}")
+    if name not in ROBOT_MODULES:
+        raise ValueError(f"unknown embodiment '{name}'; expected one of {', '.join(EMBODIMENT_NAMES)}")
+    return robot_module(name).load_embodiment(**options)
 
 

@@ -195,7 +195,7 @@ def _urdf_joint_speeds(urdf: Path) -> dict[str, tuple[float, float]]:
     return out
 
 
-def g1_dex3_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
+def load_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
     """The G1 + Dex3 embodiment read from ``urdf`` (bodies/joints in the file's depth-first order)."""
     import mujoco
 

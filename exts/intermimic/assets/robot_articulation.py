@@ -1,8 +1,9 @@
 """Isaac Lab articulation config of a robot embodiment (the Unitree G1 with Dex3 hands).
 
-The robot's URDF is compiled by MuJoCo (:func:`~intermimic.assets.g1_dex3.mjcf_text`) and the
-MJCF converted to USD by the converter the SMPL-X humanoid already uses, cached by content
-hash: Newton reads that USD kit-less on the CPU or GPU, and PhysX reads the same file. The PD
+The robot's URDF is compiled by MuJoCo (the robot module's ``mjcf_text``, e.g.
+:func:`~intermimic.assets.g1_dex3.mjcf_text`) and the MJCF converted to USD by the converter
+the SMPL-X humanoid already uses, cached by content hash: Newton reads that USD kit-less on the
+CPU or GPU, and PhysX reads the same file. The PD
 actuators carry the embodiment's per-joint gains, armature and effort/velocity limits, each
 joint named by its own name.
 """
@@ -12,17 +13,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .embodiment import robot_module
 from .embodiment_spec import Embodiment
 from .usd_convert import mjcf_to_usd
 
 
 def robot_usd_path(emb: Embodiment) -> Path:
     """USD file of a robot embodiment read from its URDF (``emb.source``)."""
-    if emb.name != "g1_dex3":
-        raise ValueError(f"no USD conversion for embodiment '{emb.name}'")
-    from .g1_dex3 import mjcf_text
-
-    return mjcf_to_usd(mjcf_text(emb.source), emb.name)
+    return mjcf_to_usd(robot_module(emb.name).mjcf_text(emb.source), emb.name)
 
 
 def _per_joint(emb: Embodiment, values) -> dict[str, float]:

@@ -62,11 +62,9 @@ def is_smplx(embodiment) -> bool:
 
 @functools.lru_cache(maxsize=4)
 def _robot_model(name: str, source: str):
-    if name == "g1_dex3":
-        from ..assets.g1_dex3 import load_mujoco_model
+    from ..assets.embodiment import robot_module
 
-        return load_mujoco_model(source)
-    raise ValueError(f"the MuJoCo renderer cannot draw embodiment '{name}' (no MuJoCo model for it)")
+    return robot_module(name).load_mujoco_model(source)
 
 
 def embodiment_model(embodiment):

@@ -50,12 +50,11 @@ def capture_frames(cmd, env_ids: list[int], captions: list[str] | None = None) -
 
 def body_parents(embodiment=None) -> tuple[int, ...]:
     """Parent index of each body of ``embodiment`` (None: the SMPL-X humanoid); -1 for the root."""
-    if embodiment is None or not embodiment.body_parents:
-        if embodiment is not None and embodiment.name != "smplx":
-            raise ValueError(f"embodiment {embodiment.name}: no body_parents to draw a skeleton from")
-        from ..assets.humanoid_spec import PARENT_INDICES
+    from ..assets.embodiment import get_embodiment
 
-        return tuple(PARENT_INDICES)
+    embodiment = embodiment if embodiment is not None else get_embodiment()
+    if not embodiment.body_parents:
+        raise ValueError(f"embodiment {embodiment.name}: no body_parents to draw a skeleton from")
     return tuple(embodiment.body_parents)
 
 

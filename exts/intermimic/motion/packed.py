@@ -77,6 +77,19 @@ def nearest_surface_point(
     return out.reshape(T, B)
 
 
+def nearest_point_indices(
+    body_pos: torch.Tensor, obj_pos: torch.Tensor, obj_quat: torch.Tensor, points: torch.Tensor | None
+) -> torch.Tensor:
+    """``[T, B]`` int16 index of each body's nearest object surface point, as packed frames store it;
+    without points every body's nearest point is index 0 of a single origin point (the interaction
+    field is then the body's offset from the object origin)."""
+    if points is None:
+        return torch.zeros(body_pos.shape[:2], dtype=torch.int16, device=body_pos.device)
+    if points.shape[0] > torch.iinfo(torch.int16).max:
+        raise ValueError(f"at most {torch.iinfo(torch.int16).max} surface points per object are supported")
+    return nearest_surface_point(body_pos, obj_pos, obj_quat, points.to(body_pos.device)).to(torch.int16)
+
+
 def field_from_points(
     body_pos: torch.Tensor, root_quat: torch.Tensor, obj_pos: torch.Tensor, obj_quat: torch.Tensor,
     near_points: torch.Tensor,
@@ -172,19 +185,12 @@ class PackedFrames:
         """Pack one ``[T, 591]`` clip (quaternions normalised, joint exp maps -> hinge angles that
         stay on one branch over time, see :func:`~intermimic.motion.kinematics.continuous_hinges`).
 
-        Without object points every body's nearest point is index 0 of a single origin point
-        (the interaction field is then the body's offset from the object origin).
+        Nearest object points as :func:`nearest_point_indices` finds them.
         """
         clip = clip.to(torch.float32)
         body_pos = cf.field(clip, "body_pos")
         obj_pos = cf.field(clip, "obj_pos")
         obj_quat = rot.normalize(cf.field(clip, "obj_quat"))
-        if object_points is None:
-            nearest = torch.zeros(body_pos.shape[:2], dtype=torch.long, device=clip.device)
-        else:
-            if object_points.shape[0] > torch.iinfo(torch.int16).max:
-                raise ValueError(f"at most {torch.iinfo(torch.int16).max} surface points per object are supported")
-            nearest = nearest_surface_point(body_pos, obj_pos, obj_quat, object_points)
         return PackedFrames(
             root_pos=cf.field(clip, "root_pos").clone(),
             root_quat=rot.normalize(cf.field(clip, "root_quat")),
@@ -195,7 +201,7 @@ class PackedFrames:
             obj_quat=obj_quat,
             contact=cf.field(clip, "contact").round().to(torch.int8),
             obj_manipulated=cf.field(clip, "obj_manipulated").round().to(torch.int8),
-            nearest_point=nearest.to(torch.int16),
+            nearest_point=nearest_point_indices(body_pos, obj_pos, obj_quat, object_points),
         )
 
     def to_clip(self, start: int, stop: int) -> torch.Tensor:
@@ -293,15 +299,12 @@ def pack_robot_clip(clip: RobotClip, object_points: torch.Tensor | None, embodim
 
     body_pos = t(clip.body_pos[:, bodies])
     obj_pos, obj_quat = t(clip.object_pos), rot.normalize(t(clip.object_quat))
-    if object_points is None:
-        nearest = torch.zeros(body_pos.shape[:2], dtype=torch.long, device=device)
-    else:
-        nearest = nearest_surface_point(body_pos, obj_pos, obj_quat, object_points.to(device))
     return PackedFrames(
         root_pos=t(clip.root_pos), root_quat=rot.normalize(t(clip.root_quat)), dof_pos=t(clip.dof_pos[:, joints]),
         body_pos=body_pos, body_quat=rot.normalize(t(clip.body_quat[:, bodies])), obj_pos=obj_pos, obj_quat=obj_quat,
         contact=t(body_contact_labels(clip, embodiment)).round().to(torch.int8),
-        obj_manipulated=t(clip.object_contact).round().to(torch.int8), nearest_point=nearest.to(torch.int16),
+        obj_manipulated=t(clip.object_contact).round().to(torch.int8),
+        nearest_point=nearest_point_indices(body_pos, obj_pos, obj_quat, object_points),
     )  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from . import validation as val
 from .clip_format import parse_clip_name
 from .clip_io import load_clip_file
 from .library import ClipInfo, LoadedClip, Rejection, format_rejections
-from .robot_library import read_robot_clip
+from .robot_library import read_robot_pair
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 CLIP_SUFFIXES = (".pt", ".npz")
@@ -221,16 +221,13 @@ def read_clip(
         expected = "an SMPL-X clip (.pt)" if embodiment == "smplx" else f"a {embodiment} robot clip (.npz)"
         hint = "" if embodiment == "smplx" else " (turn SMPL-X clips into robot clips with retarget-robot, docs/g1.md)"
         raise val.ClipError(src.path, f"the task simulates {embodiment}, so expected {expected}{hint}")
-    if embodiment != "smplx":
-        corrected = find_corrected(src) if want_corrected else None
-        return read_robot_clip(src, known_objects, objects_dir, min_frames, want_corrected, embodiment, corrected)
     parsed = parse_clip_name(src.name)
     subject = src.subject if src.subject is not None else parsed.subject
     obj = src.object if src.object is not None else parsed.object
     if subject is None or obj is None:
         raise val.ClipError(
             src.path, f"cannot tell subject and object from the file name '{src.path.name}' (expected "
-            "sub{ID}_{object}_{index}.pt); name them in a manifest entry (subject:, object:)",
+            f"sub{{ID}}_{{object}}_{{index}}{src.path.suffix}); name them in a manifest entry (subject:, object:)",
         )  # fmt: skip
     val.check_object(src.path, obj, known_objects, objects_dir)
     corrected_path = None
@@ -241,20 +238,30 @@ def read_clip(
                 src.path, f"no teacher-corrected clip named {src.path.name} in "
                 f"{', '.join(str(d) for d in src.corrected_dirs)}",
             )  # fmt: skip
-    raw = val.check_clip(load_clip_file(src.path), src.path)
-    corrected = None
-    first_row = 0
-    if corrected_path is not None:
-        stored = load_clip_file(corrected_path)
-        val.check_corrected_pair(raw, stored, src.path, corrected_path)
-        corrected = val.check_clip(stored[1:], corrected_path, row_offset=1)
-        raw, first_row = raw[1:], 1  # row 0 of a corrected clip is a placeholder: align both sources
-    val.check_length(src.path, raw.shape[0], min_frames, dropped_rows=first_row)
+    if embodiment != "smplx":
+        raw, corrected, first_row = read_robot_pair(src.path, corrected_path, embodiment)
+        num_frames = raw.num_frames
+    else:
+        raw, corrected, first_row = _read_smplx_pair(src.path, corrected_path)
+        num_frames = raw.shape[0]
+    val.check_length(src.path, num_frames, min_frames, dropped_rows=first_row)
     info = ClipInfo(
-        name=src.name, subject=int(subject), object=str(obj), num_frames=raw.shape[0], path=str(src.path),
+        name=src.name, subject=int(subject), object=str(obj), num_frames=num_frames, path=str(src.path),
         corrected_path=str(corrected_path) if corrected_path else None, first_row=first_row,
     )  # fmt: skip
-    return LoadedClip(info=info, raw=raw.contiguous(), corrected=None if corrected is None else corrected.contiguous())
+    return LoadedClip(info=info, raw=raw, corrected=corrected)
+
+
+def _read_smplx_pair(path: Path, corrected_path: Path | None):
+    """(raw, corrected or None, first raw row kept) of an SMPL-X clip file and its corrected clip."""
+    raw = val.check_clip(load_clip_file(path), path)
+    if corrected_path is None:
+        return raw.contiguous(), None, 0
+    stored = load_clip_file(corrected_path)
+    val.check_corrected_pair(raw, stored, path, corrected_path)
+    corrected = val.check_clip(stored[1:], corrected_path, row_offset=1)
+    # row 0 of a corrected clip is a placeholder: align both sources
+    return raw[1:].contiguous(), corrected.contiguous(), 1
 
 
 def read_dataset_report(cfg, progress: bool = True) -> DatasetReport:

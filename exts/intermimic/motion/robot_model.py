@@ -58,7 +58,7 @@ def load_robot(urdf: str | Path) -> RobotModel:
     """The G1 + Dex3 from ``urdf``: joints, key bodies, measured lengths and hand surface points."""
     import mujoco
 
-    emb = g1_dex3.g1_dex3_embodiment(urdf)
+    emb = g1_dex3.load_embodiment(urdf)
     model = g1_dex3.load_mujoco_model(urdf)
     joint_ids = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, j) for j in emb.joint_names]
     default = model.qpos0.copy()

@@ -14,7 +14,7 @@ import torch
 
 from isaaclab.envs import ManagerBasedRLEnv
 
-from ..assets.embodiment import get_embodiment
+from ..assets.embodiment import get_embodiment, require_robot_urdf
 from ..assets.humanoid import humanoid_usd_path
 from ..assets.robot_articulation import robot_articulation_cfg
 from ..assets.sim_indices import joint_name_patterns
@@ -59,9 +59,7 @@ def task_embodiment(cfg):
     name = getattr(cfg, "embodiment", "smplx")
     if name == "smplx":
         return get_embodiment()
-    if not getattr(cfg, "robot_urdf", None):
-        raise ValueError(f"env.robot_urdf: a {name} task needs the robot's URDF, e.g. "
-                         "env.robot_urdf=/path/to/g1_29dof_with_hand.urdf (docs/g1.md)")  # fmt: skip
+    require_robot_urdf(name, getattr(cfg, "robot_urdf", None))
     return get_embodiment(name, urdf=cfg.robot_urdf, gains=cfg.robot_gains)
 
 
