@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import ArgumentParser, UserError, as_user_error, command, float_above  # noqa: E402
+from intermimic.utils.arguments import ArgumentParser, float_above  # noqa: E402
+from intermimic.utils.errors import UserError, as_user_error, command  # noqa: E402
 
 
 def build_parser():
@@ -63,9 +64,13 @@ def main(argv=None) -> int:
                         f"{args.contact_distance}")  # fmt: skip
     from intermimic.assets.object_registry import ObjectRegistry
     from intermimic.motion.clip_io import save_clip_file
-    from intermimic.motion.smplx_convert import (
-        ConvertOptions, convert_sequence, find_model_file, pose_smplx, read_sequences,
-    )  # fmt: skip
+    from intermimic.motion.convert.smplx_sequence import (  # fmt: skip
+        ConvertOptions,
+        convert_sequence,
+        find_model_file,
+        pose_smplx,
+        read_sequences,
+    )
     from intermimic.motion.validation import check_clip
     from intermimic.utils.progress import progress
 

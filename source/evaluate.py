@@ -21,14 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import command, int_at_least, log, quiet_startup  # noqa: E402
+from intermimic.utils.errors import command, log  # noqa: E402
+from intermimic.utils.arguments import int_at_least  # noqa: E402
+from intermimic.app.startup import quiet_startup  # noqa: E402
 from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
 def build_parser():
     from intermimic.evaluation.evaluation_pictures import add_evaluation_picture_args
     from intermimic.evaluation.video import add_video_args
-    from intermimic.launch import add_run_settings_arg, make_parser
+    from intermimic.app.command_line import add_run_settings_arg, make_parser
 
     parser = make_parser("Evaluate a trained InterMimic policy.", TEACHER_TASK)
     parser.add_argument(
@@ -47,13 +49,16 @@ def build_parser():
 @command
 def main(argv: list[str] | None = None) -> dict:
     quiet_startup()
-    from intermimic.launch import check_data, env_and_runner, parse, resolve_policy_configs
+    from intermimic.app.configure import check_data, resolve_policy_configs
+    from intermimic.app.session import env_and_runner
+    from intermimic.app.command_line import parse
 
     args, overrides = parse(build_parser(), argv)
 
-    from intermimic.banner import startup_banner
+    from intermimic.app.banner import startup_banner
     from intermimic.evaluation.evaluation_pictures import grid_clip_names, pictures_for
-    from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
+    from intermimic.tasks.evaluation_cfg import configure_for_evaluation
+    from intermimic.evaluation.evaluator import evaluate_policy
     from intermimic.evaluation.report import format_report
     from intermimic.evaluation.video import check_video_args, video_for
 

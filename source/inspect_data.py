@@ -18,7 +18,8 @@ from types import SimpleNamespace
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import ArgumentParser, as_user_error, command, int_at_least  # noqa: E402
+from intermimic.utils.arguments import ArgumentParser, int_at_least  # noqa: E402
+from intermimic.utils.errors import as_user_error, command  # noqa: E402
 
 RAW_DIR, CORRECTED_DIR, OBJECTS_DIR = "OMOMO_new", "OMOMO_retarget", "objects"
 

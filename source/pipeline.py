@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import (  # noqa: E402
-    ArgumentParser, command, int_at_least, log, quiet_startup, require_path,
-)
+from intermimic.utils.arguments import ArgumentParser, int_at_least, require_path  # noqa: E402
+from intermimic.utils.errors import command, log  # noqa: E402
+from intermimic.app.startup import quiet_startup  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CPU_SIZES = {"num_envs": 8, "teacher_iterations": 20, "student_iterations": 10}
@@ -67,7 +67,8 @@ def _newest_run(root: Path, experiment: str, name: str) -> Path:
 @command
 def main(argv: list[str] | None = None) -> dict:
     quiet_startup()
-    from intermimic.launch import data_subjects, pick_device, split_arguments
+    from intermimic.app.configure import data_subjects
+    from intermimic.app.command_line import pick_device, split_arguments
 
     args, overrides = split_arguments(build_parser(), sys.argv[1:] if argv is None else argv)
     for path in args.motion or ():
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     iters = ["--max_iterations", str(sizes["student_iterations"])] if sizes["student_iterations"] else []
     teacher_args = [f"teachers.paths.{s}={run}" for s, run in teachers.items()]
     _step("student", "train.py", ["--task", args.task, "--run_name", "pipeline", *common, *iters, *data, *teacher_args])
-    from intermimic.launch import AGENT_ENTRY_POINT
+    from intermimic.app.overrides import AGENT_ENTRY_POINT
     from isaaclab_tasks.utils.parse_cfg import load_cfg_from_registry
 
     experiment = load_cfg_from_registry(args.task, AGENT_ENTRY_POINT).experiment_name

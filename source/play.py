@@ -17,13 +17,15 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import command, int_at_least, log, quiet_startup  # noqa: E402
+from intermimic.utils.errors import command, log  # noqa: E402
+from intermimic.utils.arguments import int_at_least  # noqa: E402
+from intermimic.app.startup import quiet_startup  # noqa: E402
 from intermimic.tasks import TEACHER_PLAY_TASK  # noqa: E402
 
 
 def build_parser():
     from intermimic.evaluation.video import add_video_args
-    from intermimic.launch import add_run_settings_arg, make_parser
+    from intermimic.app.command_line import add_run_settings_arg, make_parser
 
     parser = make_parser("Play a trained InterMimic policy.", TEACHER_PLAY_TASK)
     parser.add_argument(
@@ -41,12 +43,14 @@ def build_parser():
 @command
 def main(argv: list[str] | None = None) -> None:
     quiet_startup()
-    from intermimic.launch import check_data, env_and_runner, parse, resolve_policy_configs
+    from intermimic.app.configure import check_data, resolve_policy_configs
+    from intermimic.app.session import env_and_runner
+    from intermimic.app.command_line import parse
 
     args, overrides = parse(build_parser(), argv)
 
-    from intermimic.banner import startup_banner
-    from intermimic.evaluation.evaluator import record_tracking_errors_each_step
+    from intermimic.app.banner import startup_banner
+    from intermimic.tasks.evaluation_cfg import record_tracking_errors_each_step
     from intermimic.evaluation.video import check_video_args
 
     check_video_args(args)

@@ -15,7 +15,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import ArgumentParser, as_user_error, command, log  # noqa: E402
+from intermimic.utils.arguments import ArgumentParser  # noqa: E402
+from intermimic.utils.errors import as_user_error, command, log  # noqa: E402
 
 
 def build_parser():

@@ -19,13 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import command, int_at_least, log, quiet_startup  # noqa: E402
+from intermimic.utils.errors import command, log  # noqa: E402
+from intermimic.utils.arguments import int_at_least  # noqa: E402
+from intermimic.app.startup import quiet_startup  # noqa: E402
 from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
 def build_parser():
     from intermimic.evaluation.video import add_video_args
-    from intermimic.launch import make_parser
+    from intermimic.app.command_line import make_parser
 
     parser = make_parser("Replay clips without a policy (kinematically, or through physics).", TEACHER_TASK)
     parser.add_argument("--clips", nargs="+", default=None, metavar="CLIP", help="Clip names to replay (default: all).")
@@ -44,7 +46,9 @@ def build_parser():
 @command
 def main(argv: list[str] | None = None) -> dict | None:
     quiet_startup()
-    from intermimic.launch import check_data, parse, resolve_configs, wrapped_env
+    from intermimic.app.configure import check_data, resolve_configs
+    from intermimic.app.command_line import parse
+    from intermimic.app.session import wrapped_env
 
     parser = build_parser()
     args, overrides = parse(parser, argv)
@@ -52,10 +56,11 @@ def main(argv: list[str] | None = None) -> dict | None:
         parser.error("--loop applies to kinematic replays only")
 
     from intermimic.evaluation.drivers import ReferenceDriver
-    from intermimic.evaluation.evaluator import configure_for_evaluation, disable_failures, evaluate_policy
+    from intermimic.tasks.evaluation_cfg import configure_for_evaluation, disable_failures
+    from intermimic.evaluation.evaluator import evaluate_policy
     from intermimic.evaluation.replay import kinematic_replay
     from intermimic.evaluation.report import format_report
-    from intermimic.banner import startup_banner
+    from intermimic.app.banner import startup_banner
     from intermimic.evaluation.video import check_video_args, clip_ids_from_names, video_for
 
     check_video_args(args)

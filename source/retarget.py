@@ -18,12 +18,14 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import command, int_at_least, log, quiet_startup  # noqa: E402
+from intermimic.utils.errors import command, log  # noqa: E402
+from intermimic.utils.arguments import int_at_least  # noqa: E402
+from intermimic.app.startup import quiet_startup  # noqa: E402
 from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
 def build_parser():
-    from intermimic.launch import make_parser
+    from intermimic.app.command_line import make_parser
 
     parser = make_parser("Write a teacher's rollouts of every clip as teacher-corrected clips.", TEACHER_TASK)
     parser.add_argument("--checkpoint", default=None, help="model_<it>.pt, a run folder or an experiment folder.")
@@ -38,15 +40,18 @@ def build_parser():
 @command
 def main(argv: list[str] | None = None) -> list:
     quiet_startup()
-    from intermimic.launch import check_data, env_and_runner, find_checkpoint, parse, resolve_configs
+    from intermimic.app.configure import check_data, find_checkpoint, resolve_configs
+    from intermimic.app.session import env_and_runner
+    from intermimic.app.command_line import parse
 
     args, overrides = parse(build_parser(), argv)
 
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
-    from intermimic.banner import startup_banner
-    from intermimic.evaluation.evaluator import configure_for_evaluation, evaluate_policy
-    from intermimic.evaluation.retarget import RolloutRecorder, format_summary, write_retargeted, write_summary
+    from intermimic.app.banner import startup_banner
+    from intermimic.tasks.evaluation_cfg import configure_for_evaluation
+    from intermimic.evaluation.evaluator import evaluate_policy
+    from intermimic.retarget.from_rollouts import RolloutRecorder, format_summary, write_retargeted, write_summary
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     if args.num_envs is None and env_cfg.sim.device == "cpu":

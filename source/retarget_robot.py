@@ -24,9 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import (  # noqa: E402
-    ArgumentParser, UserError, as_user_error, command, float_above, int_at_least, log,
-)  # fmt: skip
+from intermimic.utils.arguments import ArgumentParser, float_above, int_at_least  # fmt: skip
+from intermimic.utils.errors import UserError, as_user_error, command, log  # fmt: skip
 
 ROBOTS = ("g1_dex3",)
 DEMO = "demo"
@@ -161,10 +160,10 @@ def convert_clip(robot, src: Source, out_path: Path, surfaces: Surfaces, args) -
     """Retarget and write one clip; returns its report row. Raises ClipError / NotConverged."""
     from intermimic.motion.clip_format import CLIP_FPS
     from intermimic.motion.robot_clip import save_robot_clip
-    from intermimic.motion.robot_model import forward_kinematics
-    from intermimic.motion.robot_quality import measure
-    from intermimic.motion.robot_retarget import NotConverged, solve, to_robot_clip
-    from intermimic.motion.robot_targets import HumanClip
+    from intermimic.retarget.robot_model import forward_kinematics
+    from intermimic.retarget.robot_quality import measure
+    from intermimic.retarget.robot_ik import NotConverged, solve, to_robot_clip
+    from intermimic.retarget.robot_targets import HumanClip
 
     clip, dropped = read_source(src)
     human = HumanClip.from_clip(clip, CLIP_FPS)
@@ -259,8 +258,8 @@ def write_manifest(out_dir: Path, robot: str, data: str, objects_dir: str | None
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     from intermimic.motion.robot_clip import SUFFIX
-    from intermimic.motion.robot_model import load_robot
-    from intermimic.motion.robot_retarget import NotConverged
+    from intermimic.retarget.robot_model import load_robot
+    from intermimic.retarget.robot_ik import NotConverged
     from intermimic.motion.threads import single_thread
     from intermimic.motion.validation import ClipError
     from intermimic.utils.progress import progress

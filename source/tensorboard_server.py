@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import log  # noqa: E402
+from intermimic.utils.errors import log  # noqa: E402
 
 DEFAULT_LOGDIR = os.path.join("logs", "rsl_rl")
 

@@ -18,12 +18,14 @@ from datetime import datetime
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
-from intermimic.cli import UserError, debug_requested, as_user_error, command, int_at_least, log, one_line, quiet_startup  # noqa: E402
+from intermimic.utils.errors import UserError, debug_requested, as_user_error, command, log, one_line  # noqa: E402
+from intermimic.utils.arguments import int_at_least  # noqa: E402
+from intermimic.app.startup import quiet_startup  # noqa: E402
 from intermimic.tasks import TEACHER_TASK  # noqa: E402
 
 
 def build_parser():
-    from intermimic.launch import make_parser
+    from intermimic.app.command_line import make_parser
 
     parser = make_parser("Train an InterMimic policy with rsl_rl.", TEACHER_TASK)
     parser.add_argument("--max_iterations", type=int_at_least(1), default=None, help="Learning iterations (>= 1).")
@@ -42,8 +44,8 @@ def build_parser():
 def _join_job(args):
     """Under --distributed: this rank's device and process group; ranks > 0 print only errors.
     Returns the job's ranks (world size 1 without --distributed)."""
-    from intermimic import cli
-    from intermimic.launch import pick_device
+    from intermimic.utils import errors
+    from intermimic.app.command_line import pick_device
     from intermimic.learning import distributed
 
     if not args.train_distributed:
@@ -53,14 +55,14 @@ def _join_job(args):
     distributed.start(args.device, job)
     if not job.is_main:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
-        cli.SILENT_USER_ERRORS = True  # rank 0 meets the same input and says it once
+        errors.SILENT_USER_ERRORS = True  # rank 0 meets the same input and says it once
     return job
 
 
 @command
 def main(argv: list[str] | None = None) -> str:
     quiet_startup()
-    from intermimic.launch import parse
+    from intermimic.app.command_line import parse
 
     from intermimic.learning import distributed
 
@@ -82,8 +84,9 @@ def main(argv: list[str] | None = None) -> str:
 def _train(args, overrides, job) -> str:
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
-    from intermimic.banner import startup_banner
-    from intermimic.launch import apply_cpu_defaults, check_data, env_and_runner, resolve_configs
+    from intermimic.app.banner import startup_banner
+    from intermimic.app.configure import apply_cpu_defaults, check_data, resolve_configs
+    from intermimic.app.session import env_and_runner
     from intermimic.learning import distributed
     from intermimic.learning.checkpointing import CheckpointError
     from intermimic.learning.resume import dump_run_configs, plan_resume

@@ -17,7 +17,7 @@ def test_default_physics_is_newton_and_isaacsim_physx_is_a_preset():
     from isaaclab_newton.physics import NewtonCfg
     from isaaclab_physx.physics import PhysxCfg
 
-    from intermimic.launch import resolve_configs
+    from intermimic.app.configure import resolve_configs
 
     env_cfg, _ = resolve_configs(_args(), [])
     assert isinstance(env_cfg.sim.physics, NewtonCfg)
@@ -26,7 +26,7 @@ def test_default_physics_is_newton_and_isaacsim_physx_is_a_preset():
 
 
 def test_overrides_devices_sizes_and_seed_reach_both_configs():
-    from intermimic.launch import resolve_configs
+    from intermimic.app.configure import resolve_configs
 
     env_cfg, agent_cfg = resolve_configs(_args(num_envs=3, seed=7), ["agent.max_iterations=5", "env.episode_length_s=2.0"])
     assert env_cfg.scene.num_envs == 3 and env_cfg.seed == 7 and agent_cfg.seed == 7
@@ -35,7 +35,7 @@ def test_overrides_devices_sizes_and_seed_reach_both_configs():
 
 
 def test_experiment_presets_switch_terms_off():
-    from intermimic.launch import resolve_configs
+    from intermimic.app.configure import resolve_configs
 
     env_cfg, _ = resolve_configs(_args(), ["experiment=no_iet"])
     for name in ("key_body_error", "object_error", "interaction_graph", "hand_contact"):
@@ -46,7 +46,7 @@ def test_experiment_presets_switch_terms_off():
 
 
 def test_legacy_timing_is_applied_when_chosen():
-    from intermimic.launch import resolve_configs
+    from intermimic.app.configure import resolve_configs
     from intermimic.tasks.physics import LEGACY
 
     env_cfg, _ = resolve_configs(_args(), ["experiment=legacy_timing"])
@@ -62,8 +62,8 @@ def test_legacy_timing_is_applied_when_chosen():
 
 
 def test_unknown_presets_are_reported_with_the_choices():
-    from intermimic.cli import UserError
-    from intermimic.launch import resolve_configs
+    from intermimic.utils.errors import UserError
+    from intermimic.app.configure import resolve_configs
 
     with pytest.raises(UserError, match="experiment preset 'nope' not found.*Available: .*no_psi"):
         resolve_configs(_args(), ["experiment=nope"])
@@ -72,7 +72,7 @@ def test_unknown_presets_are_reported_with_the_choices():
 
 
 def test_motion_paths_and_dataset_fields(tmp_path):
-    from intermimic.launch import resolve_configs
+    from intermimic.app.configure import resolve_configs
 
     env_cfg, _ = resolve_configs(_args(motion=[str(tmp_path)]), ["dataset.subjects=[2,3]", f"dataset.objects_dir={tmp_path}"])
     motion = env_cfg.commands.motion.motion
@@ -80,7 +80,7 @@ def test_motion_paths_and_dataset_fields(tmp_path):
 
 
 def test_cli_keeps_overrides_after_a_motion_list(tmp_path):
-    from intermimic.launch import make_parser, parse
+    from intermimic.app.command_line import make_parser, parse
 
     clip = tmp_path / "sub1_box_000.pt"
     clip.write_bytes(b"")

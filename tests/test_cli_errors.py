@@ -141,8 +141,8 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_missing_viewer_package_names_the_install_command(monkeypatch):
-    from intermimic import launch
-    from intermimic.cli import UserError
+    from intermimic.app import command_line as launch
+    from intermimic.utils.errors import UserError
 
     monkeypatch.setitem(launch.VIEWER_PACKAGES, "viser", "no_such_viewer_module")
     with pytest.raises(UserError, match=r"--viz viser: the 'no_such_viewer_module' package is not installed; "

@@ -123,7 +123,8 @@ def check_script(script: str, args: list[str]) -> None:
         check_tensorboard_args(args)
         return
     parser = module.build_parser()
-    from intermimic.launch import resolve_configs, split_arguments
+    from intermimic.app.configure import resolve_configs
+    from intermimic.app.command_line import split_arguments
 
     if script in PASS_ON_SCRIPTS:
         split_arguments(parser, args)
@@ -158,7 +159,7 @@ def check_isaaclab_train(args: list[str], monkeypatch) -> None:
     monkeypatch.setattr(train_rsl_rl, "setup_preset_cli", lambda parser, argv: (parser.parse_args(argv), []))
     monkeypatch.setattr(train_rsl_rl, "set_hydra_args", lambda *a, **k: None)
     parsed["args"] = train_rsl_rl._parse_args(rest)
-    from intermimic.launch import check_task
+    from intermimic.app.overrides import check_task
 
     check_task(parsed["args"].task)
 
@@ -261,7 +262,7 @@ def test_documented_command_parses(command, monkeypatch):
 )
 def test_a_wrong_command_is_caught(text, monkeypatch):
     """The checker itself fails on commands that would not run."""
-    from intermimic.cli import UserError
+    from intermimic.utils.errors import UserError
 
     _runs_exist(monkeypatch)
     with pytest.raises((UserError, SystemExit, AssertionError)):

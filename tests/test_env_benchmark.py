@@ -1,6 +1,5 @@
 """The env benchmark: the step profiler (no simulator) and a CI-sized run of the command."""
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -10,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import REPO_ROOT
-from intermimic.tasks.step_profiler import SECTIONS, StepProfiler
+from intermimic.benchmarks.step_profiler import SECTIONS, StepProfiler
 
 
 class _Clock:
@@ -69,16 +68,10 @@ def test_step_profiler_removes_its_wrappers():
     assert env.reward_manager.compute is original
 
 
-def _benchmark_script():
-    spec = importlib.util.spec_from_file_location("_script_benchmark", REPO_ROOT / "source" / "benchmark.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.unit
 def test_runs_combine_into_per_number_medians_and_one_table_column_per_env_count():
-    bench = _benchmark_script()
+    from intermimic.benchmarks import env as bench
+
     runs = [{"num_envs": 16, "env_step_ms": v, "sections_ms": {"physics": 10.0 * v}, "device": "cpu"}
             for v in (3.0, 1.0, 2.0)]  # fmt: skip
     merged = bench.median_of_runs(runs)

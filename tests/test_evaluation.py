@@ -25,7 +25,7 @@ def env(sample_data):
     from hoi_env_helpers import build_corrected_sample_env
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    from intermimic.evaluation.evaluator import configure_for_evaluation
+    from intermimic.tasks.evaluation_cfg import configure_for_evaluation
 
     base = build_corrected_sample_env(sample_data, CLIPS, edit=configure_for_evaluation)
     yield RslRlVecEnvWrapper(base, clip_actions=1.0)
@@ -37,7 +37,7 @@ def reference_rollout(env, tmp_path_factory):
     """One evaluation of the kinematic-replay driver, recording states (retargeting) and a video."""
     from intermimic.evaluation.drivers import ReferenceDriver
     from intermimic.evaluation.evaluator import evaluate_policy
-    from intermimic.evaluation.retarget import RolloutRecorder
+    from intermimic.retarget.from_rollouts import RolloutRecorder
     from intermimic.evaluation.video import RolloutVideo
 
     out = tmp_path_factory.mktemp("reference")
@@ -103,7 +103,7 @@ def test_retargeted_clips_load_and_match_the_reference_they_reproduce(env, refer
     from intermimic.motion.clip_io import load_clip_file
     from intermimic.motion.config import MotionDataCfg
     from intermimic.motion.reader import read_dataset_report
-    from intermimic.evaluation.retarget import write_retargeted
+    from intermimic.retarget.from_rollouts import write_retargeted
 
     table, recorder, _, out = reference_rollout
     cmd = env.unwrapped.command_manager.get_term("motion")
@@ -130,7 +130,7 @@ def test_retargeted_clips_load_and_match_the_reference_they_reproduce(env, refer
 
 
 def test_existing_clips_are_kept_unless_overwrite(env, reference_rollout):
-    from intermimic.evaluation.retarget import write_retargeted
+    from intermimic.retarget.from_rollouts import write_retargeted
 
     table, recorder, _, out = reference_rollout
     cmd = env.unwrapped.command_manager.get_term("motion")

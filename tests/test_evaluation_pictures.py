@@ -200,7 +200,7 @@ def test_contact_sheets_render_three_frames_per_clip_with_the_outcome_badge(tmp_
 
 
 def test_mujoco_contact_sheet_badge_is_red_for_a_failure(tmp_path, scene):
-    from intermimic.evaluation.gl_backend import gl_backend_problem
+    from intermimic.utils.gl_backend import gl_backend_problem
 
     if gl_backend_problem():
         pytest.skip(f"no offscreen OpenGL: {gl_backend_problem()}")
@@ -250,7 +250,7 @@ def _args(**kw):
     ({"video_grid": 49}, "--video_grid 49: 49 tiles of --video_size 640x480 make a 4480x3360 video"),
 ])  # fmt: skip
 def test_video_grid_needs_a_video_file_of_a_possible_size(changes, expected):
-    from intermimic.cli import UserError
+    from intermimic.utils.errors import UserError
     from intermimic.evaluation.video import check_video_args
 
     with pytest.raises(UserError, match=expected.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
@@ -266,7 +266,7 @@ CLIPS = ["a", "b", "c"]
     ({"video_clips": ["a", "x"]}, "--video_clips: no clip named x in the loaded data"),
 ])  # fmt: skip
 def test_video_grid_must_fit_the_evaluated_clips(changes, expected):
-    from intermimic.cli import UserError
+    from intermimic.utils.errors import UserError
     from intermimic.evaluation.evaluation_pictures import grid_clip_names
 
     with pytest.raises(UserError) as err:
@@ -284,7 +284,7 @@ def test_video_grid_picks_the_first_k_clips_or_the_named_ones():
 
 @pytest.mark.parametrize("argv", [["--video_grid", "0"], ["--video_grid", "two"], ["--contact_sheets", "maybe"]])
 def test_evaluate_parser_rejects_bad_picture_switches(argv):
-    from intermimic.cli import UserError
+    from intermimic.utils.errors import UserError
 
     with pytest.raises(UserError, match="--video_grid|--contact_sheets"):
         load_script("evaluate").build_parser().parse_args(argv)

@@ -96,7 +96,7 @@ def test_video_writer_makes_a_playable_mp4(tmp_path):
 
 
 def test_retargeted_clip_layout():
-    from intermimic.evaluation.retarget import build_clip
+    from intermimic.retarget.from_rollouts import build_clip
     from intermimic.motion import clip_format as cf
 
     source = torch.rand(10, cf.CLIP_WIDTH)

@@ -27,7 +27,7 @@ def g1():
 
 
 def _renderer_or_skip(embodiment, **kwargs):
-    from intermimic.evaluation.gl_backend import gl_backend_problem
+    from intermimic.utils.gl_backend import gl_backend_problem
 
     problem = gl_backend_problem()
     if problem:

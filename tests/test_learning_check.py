@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from intermimic import learning_check as lc
+from intermimic.benchmarks import learning_check as lc
 
 pytestmark = pytest.mark.unit
 

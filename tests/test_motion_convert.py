@@ -15,14 +15,23 @@ from intermimic.assets import humanoid_spec as spec
 from intermimic.assets.object_registry import ObjectRegistry
 from intermimic.assets.primitives import DEMO_BOX_HALF_SIZE, DEMO_OBJECT_NAME, box_mesh, sample_surface
 from intermimic.motion import clip_format as cf
-from intermimic.motion.contacts import body_distances, labels_from_distances, manipulated_from_labels
+from intermimic.motion.convert.contacts import body_distances, labels_from_distances, manipulated_from_labels
 from intermimic.motion.kinematics import exp_map_to_hinge_sequence, forward_kinematics
-from intermimic.motion.smplx_convert import (
-    NUM_SMPLX_JOINTS, SMPL_TO_HUMANOID, SMPLX_JOINT_OF_BODY, Y_UP_TO_Z_UP, ConvertOptions, PosedBody, SmplxSequence,
-    assemble_clip, convert_sequence, find_model_file, read_sequences,
-)  # fmt: skip
+from intermimic.motion.convert.smplx_sequence import (  # fmt: skip
+    NUM_SMPLX_JOINTS,
+    SMPL_TO_HUMANOID,
+    SMPLX_JOINT_OF_BODY,
+    Y_UP_TO_Z_UP,
+    ConvertOptions,
+    PosedBody,
+    SmplxSequence,
+    assemble_clip,
+    convert_sequence,
+    find_model_file,
+    read_sequences,
+)
 from intermimic.motion.validation import check_clip
-from intermimic.presets import REPO_ROOT
+from intermimic.utils.paths import REPO_ROOT
 from intermimic.utils import rotations as rot
 
 pytestmark = pytest.mark.unit

@@ -10,7 +10,8 @@ from intermimic.motion.clip_io import save_clip_file
 from intermimic.motion.loader import load_library
 from intermimic.motion.reader import read_dataset_report
 from intermimic.motion.demo.synthetic import synthetic_clip
-from intermimic.presets import REPO_ROOT, dataset_overrides
+from intermimic.utils.paths import REPO_ROOT
+from intermimic.app.presets import dataset_overrides
 
 from conftest import require_sample_data
 

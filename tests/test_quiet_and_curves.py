@@ -19,7 +19,7 @@ WARP_NO_DRIVER = b"Warp CUDA warning: Could not find or load the NVIDIA CUDA dri
 
 
 def test_stderr_filter_drops_only_the_named_native_message(capfd):
-    from intermimic.cli import _stderr_without
+    from intermimic.app.startup import _stderr_without
 
     with _stderr_without("Could not find or load the NVIDIA CUDA driver"):
         os.write(2, WARP_NO_DRIVER)
@@ -29,7 +29,7 @@ def test_stderr_filter_drops_only_the_named_native_message(capfd):
 
 
 def test_newton_future_warning_is_filtered_and_others_are_not():
-    from intermimic.cli import quiet_startup
+    from intermimic.app.startup import quiet_startup
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
@@ -40,7 +40,7 @@ def test_newton_future_warning_is_filtered_and_others_are_not():
 
 
 def test_no_warp_driver_warning_on_a_machine_without_cuda():
-    code = "from intermimic.cli import quiet_startup; quiet_startup(); import isaaclab.app"
+    code = "from intermimic.app.startup import quiet_startup; quiet_startup(); import isaaclab.app"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "exts")}
     quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert quiet.returncode == 0, quiet.stderr

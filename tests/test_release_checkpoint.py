@@ -88,7 +88,7 @@ def test_release_checkpoint_gives_the_release_networks_actions(release_file):
 
 
 def test_release_prefix_switches_the_env_to_the_release_conventions(release_file, capsys):
-    from intermimic.checkpoints import resolve_checkpoint
+    from intermimic.learning.checkpointing import resolve_checkpoint
     from intermimic.learning.release_checkpoint import apply_release_conventions
     from intermimic.tasks.hoi_env_cfg import HOIEnvCfg
 

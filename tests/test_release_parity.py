@@ -397,7 +397,7 @@ def test_unknown_raw_row0_rule_is_one_clear_error():
 def test_release_parity_preset_switches_every_release_behaviour_on():
     import argparse
 
-    from intermimic.launch import resolve_configs
+    from intermimic.app.configure import resolve_configs
 
     args = argparse.Namespace(task="InterMimic-Teacher-v0", device="cpu", num_envs=None, seed=None, motion=None)
     default, _ = resolve_configs(args, [])

@@ -54,7 +54,7 @@ def release_teachers(tmp_path_factory):
 
 
 def _resolve(task: str, overrides: list[str]):
-    from intermimic.launch import resolve_configs
+    from intermimic.app.configure import resolve_configs
 
     args = argparse.Namespace(task=task, device="cpu", num_envs=None, seed=None, motion=None)
     return resolve_configs(args, overrides)
@@ -98,7 +98,7 @@ def test_critic_group_follows_the_policy_group(task):
 
 
 def test_mixed_teachers_are_one_clear_error(release_teachers):
-    from intermimic.cli import UserError
+    from intermimic.utils.errors import UserError
 
     with pytest.raises(UserError, match="mix this project's checkpoints and the release's"):
         _resolve(STUDENT_TASKS[0], [f"teachers.paths.2=release:{release_teachers['smplx_teachers']}",

@@ -12,7 +12,7 @@ import pytest
 import torch
 from tensordict import TensorDict
 
-from intermimic.checkpoints import LATEST_POINTER, checkpoints_in, latest_checkpoint
+from intermimic.learning.checkpointing import LATEST_POINTER, checkpoints_in, latest_checkpoint
 from intermimic.learning.checkpointing import CheckpointError, newest_readable_checkpoint, read_checkpoint
 from intermimic.learning.resume import plan_resume
 from intermimic.utils.atomic_write import atomic_write, atomic_write_text, stale_temporaries, temporary_path
@@ -226,7 +226,7 @@ def _runner(log_dir, env=None, hidden=16, **reliability):
 
 
 def _iterations(run: Path) -> list[int]:
-    from intermimic.checkpoints import checkpoint_iteration
+    from intermimic.learning.checkpointing import checkpoint_iteration
 
     return [checkpoint_iteration(p) for p in checkpoints_in(run)]
 

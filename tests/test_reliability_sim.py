@@ -75,7 +75,7 @@ def _readable(path: Path) -> dict:
 
 
 def test_kill_resume_and_stop_leave_only_readable_checkpoints(tmp_path):
-    from intermimic.checkpoints import LATEST_POINTER, checkpoint_iteration, checkpoints_in
+    from intermimic.learning.checkpointing import LATEST_POINTER, checkpoint_iteration, checkpoints_in
 
     logs = tmp_path / "logs"
     experiment = logs / "rsl_rl" / "intermimic_teacher"

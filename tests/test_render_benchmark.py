@@ -12,8 +12,8 @@ SIZES = ((64, 48), (96, 64))
 
 
 def test_the_table_has_a_row_per_renderer_and_backend_and_a_column_per_size():
-    from intermimic.evaluation import render_benchmark as rb
-    from intermimic.evaluation.gl_backend import gl_backend_problem
+    from intermimic.benchmarks import render as rb
+    from intermimic.utils.gl_backend import gl_backend_problem
 
     rows = rb.render_benchmark(SIZES, count=2, warmup=0)
     assert [(r.renderer, r.backend) for r in rows] == [("mujoco", "OSMesa (CPU)"), ("mujoco", "EGL (CUDA)"),
@@ -42,7 +42,7 @@ def test_benchmark_render_subcommand_prints_the_table(capsys):
 
 
 def test_benchmark_render_rejects_a_bad_size():
-    from intermimic.cli import UserError
+    from intermimic.utils.errors import UserError
 
     with pytest.raises(UserError, match="--sizes"):
         load_script("benchmark").build_parser().parse_args(["render", "--sizes", "640"])

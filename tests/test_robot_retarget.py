@@ -245,7 +245,7 @@ def test_object_surface_signed_distance_of_a_box():
 
 
 def test_foot_rest_and_contact_ramps():
-    from intermimic.motion.robot_targets import ramp, segments
+    from intermimic.retarget.robot_targets import ramp, segments
 
     mask = np.array([0, 0, 1, 1, 0, 0, 0, 0], dtype=bool)
     assert segments(mask) == [(2, 4)]

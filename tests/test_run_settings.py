@@ -19,7 +19,7 @@ def recorded_run(tmp_path_factory):
     and without the interaction-field observation."""
     from isaaclab.utils.io import dump_yaml
 
-    from intermimic.launch import resolve_configs
+    from intermimic.app.configure import resolve_configs
 
     run = tmp_path_factory.mktemp("run")
     env_cfg, _ = resolve_configs(_args(), ["dataset=omomo_sub2", "env.timing=legacy",
@@ -30,7 +30,7 @@ def recorded_run(tmp_path_factory):
 
 
 def test_recorded_data_timing_and_observations_are_used(recorded_run, capsys):
-    from intermimic.launch import resolve_configs, use_run_settings
+    from intermimic.app.configure import resolve_configs, use_run_settings
 
     run, trained = recorded_run
     env_cfg, _ = resolve_configs(_args(), [])
@@ -48,7 +48,7 @@ def test_recorded_data_timing_and_observations_are_used(recorded_run, capsys):
 
 
 def test_explicit_data_wins_and_is_announced(recorded_run, capsys, tmp_path):
-    from intermimic.launch import resolve_configs, use_run_settings
+    from intermimic.app.configure import resolve_configs, use_run_settings
 
     run, _ = recorded_run
     args = _args(motion=[str(tmp_path)])
@@ -62,7 +62,7 @@ def test_explicit_data_wins_and_is_announced(recorded_run, capsys, tmp_path):
 
 
 def test_a_single_data_field_is_replaced(recorded_run):
-    from intermimic.launch import resolve_configs, use_run_settings
+    from intermimic.app.configure import resolve_configs, use_run_settings
 
     run, trained = recorded_run
     env_cfg, _ = resolve_configs(_args(), ["dataset.subjects=[3]"])
@@ -72,7 +72,7 @@ def test_a_single_data_field_is_replaced(recorded_run):
 
 
 def test_task_defaults_and_runs_without_settings(recorded_run, tmp_path):
-    from intermimic.launch import resolve_configs, use_run_settings
+    from intermimic.app.configure import resolve_configs, use_run_settings
 
     run, _ = recorded_run
     env_cfg, _ = resolve_configs(_args(), [])

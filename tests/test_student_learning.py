@@ -10,7 +10,8 @@ from tensordict import TensorDict
 
 from intermimic.learning.distillation import TEACHER_GROUP, TEACHER_MEAN, InterMimicDistillation
 from intermimic.learning.models import ClippedMLPModel
-from intermimic.learning.student_schedule import ScheduleSettings, StudentSchedule
+from intermimic.tasks.agents.student_schedule_cfg import ScheduleSettings
+from intermimic.learning.student_schedule import StudentSchedule
 from intermimic.learning.teacher_bank import TeacherBank, TeacherConfigError
 from intermimic.learning.transformer import TokenTransformer, TransformerModel
 

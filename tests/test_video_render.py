@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 
 
 def _renderer_or_skip(**kwargs):
-    from intermimic.evaluation.gl_backend import gl_backend_problem
+    from intermimic.utils.gl_backend import gl_backend_problem
 
     problem = gl_backend_problem()
     if problem:
@@ -138,8 +138,8 @@ def test_a_renderer_failure_mid_video_leaves_no_file(tmp_path, monkeypatch, name
 
 
 def test_without_opengl_the_default_falls_back_to_the_skeleton_with_one_warning(monkeypatch, capsys):
-    from intermimic.cli import UserError
-    from intermimic.evaluation import gl_backend
+    from intermimic.utils.errors import UserError
+    from intermimic.utils import gl_backend
     from intermimic.evaluation.video import resolve_renderer
 
     monkeypatch.setattr(gl_backend, "gl_backend_problem", lambda: "no OpenGL context with MUJOCO_GL=osmesa")
@@ -158,7 +158,7 @@ def test_headless_backend_is_only_chosen_when_its_library_exists(monkeypatch, di
     missing would break every command (not only videos), so rendering is disabled instead."""
     import ctypes.util
 
-    from intermimic.evaluation import gl_backend
+    from intermimic.utils import gl_backend
 
     for var in ("MUJOCO_GL", "PYOPENGL_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(var, raising=False)

@@ -1,12 +1,11 @@
-"""InterMimic for Isaac Lab: physics-based whole-body human-object interaction imitation."""
+"""InterMimic for Isaac Lab: physics-based whole-body human-object interaction imitation.
 
-import os
+The package holds rooms only (docs/layout.md): utils, assets, motion, retarget, tasks,
+evaluation, learning, app, benchmarks.
+"""
+
+from .utils.gl_backend import choose_headless_gl
 
 __version__ = "0.1.0"
-
-EXT_DIR = os.path.dirname(os.path.abspath(__file__))
-"""Folder of the ``intermimic`` package."""
-
-from .evaluation.gl_backend import choose_headless_gl  # noqa: E402
 
 choose_headless_gl()  # before anything imports MuJoCo or PyOpenGL (offscreen videos)

@@ -1,7 +1,7 @@
 """Per-episode results while a policy plays: clip, steps, E_h, E_o and what ended the episode.
 
 Needs the per-step tracking errors the evaluation configuration records
-(:func:`~intermimic.evaluation.evaluator.record_tracking_errors_each_step`).
+(:func:`~intermimic.tasks.evaluation_cfg.record_tracking_errors_each_step`).
 """
 
 from __future__ import annotations

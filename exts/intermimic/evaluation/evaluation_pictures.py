@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..cli import UserError, int_at_least
+from ..utils.errors import UserError
+from ..utils.arguments import int_at_least
 from .contact_sheet import SHEETS_FOLDER, write_contact_sheets
 from .kept_attempts import KeptAttempts
 from .video import clip_ids_from_names, command_embodiment, make_renderer, renderer_options

@@ -7,7 +7,7 @@ bodies from a :class:`~intermimic.evaluation.video.SceneFrame` (bodies in the em
 ``body_names`` order), colours the contacts by body (simulated body touching the object: red;
 reference body labelled in contact: green ghost), points the camera at the root body and draws
 the caption. Works headless: ``MUJOCO_GL=osmesa`` (software) or ``egl``
-(GPU), see :mod:`.gl_backend`.
+(GPU), see :mod:`intermimic.utils.gl_backend`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..cli import UserError, log
+from ..utils.errors import UserError, log
 from .caption import draw_caption
 from .kept_attempts import middle_index
 from .scene_capture import OBJECT_POINTS_DRAWN, SceneCapture, SceneFrame  # noqa: F401 - re-exported
@@ -326,7 +326,7 @@ def resolve_renderer(requested: str | None) -> str:
     skeleton with one warning line. An explicit mujoco that cannot start is a UserError."""
     if requested == "skeleton":
         return "skeleton"
-    from .gl_backend import gl_backend_problem
+    from ..utils.gl_backend import gl_backend_problem
 
     problem = gl_backend_problem()
     if problem is None:

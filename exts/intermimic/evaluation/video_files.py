@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import UserError
+from ..utils.errors import UserError
 from ..utils.atomic_write import atomic_write, temporary_path
 from .picture_grid import compose_grid
 

@@ -26,7 +26,8 @@ from tensordict import TensorDict
 
 from . import distributed
 from .ppo import InterMimicPPO, bound_loss
-from .student_schedule import ScheduleSettings, StudentSchedule
+from ..tasks.agents.student_schedule_cfg import ScheduleSettings
+from .student_schedule import StudentSchedule
 from .teacher_bank import TeacherBank, TeacherConfigError
 
 SCHEDULE_FIELDS = tuple(f.name for f in fields(ScheduleSettings) if f.name not in ("critic_coef", "bound_coef"))

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ..evaluation.evaluator import EVAL_EPISODE_S, evaluate_policy, record_tracking_errors_each_step
+from ..tasks.evaluation_cfg import EVAL_EPISODE_S, record_tracking_errors_each_step
+from ..evaluation.evaluator import evaluate_policy
 
 EVAL_TAGS = {
     "success_rate": "Eval/success_rate",

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..checkpoints import RELEASE_PREFIX, names_release_checkpoint
+from .checkpointing import RELEASE_PREFIX, names_release_checkpoint
 from .models import RELEASE_VAR_EPS, ReleaseNormalization
 
 _PREFIX = "a2c_network."

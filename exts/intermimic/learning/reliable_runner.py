@@ -37,11 +37,11 @@ import torch
 from rsl_rl.utils.logger import Logger
 
 from . import distributed
-from ..checkpoints import checkpoint_iteration
+from .checkpointing import checkpoint_iteration
 from .checkpointing import (
     CheckpointError, one_line, read_checkpoint, restore_training_state, save_checkpoint, training_state,
 )  # fmt: skip
-from .reliability_cfg import RunReliabilityCfg
+from ..tasks.agents.reliability_cfg import RunReliabilityCfg
 from .stop_signals import StopSignals
 
 TRAINING_STATE = "training_state"
@@ -288,7 +288,7 @@ class ReliableRunnerMixin:
         """Evaluate the current policy on fixed starts (every clip from frame 0, as ``evaluate``)
         in the training envs, log it (``Eval/*`` in TensorBoard, one console line) and return
         the summary. The rollout in progress restarts; the curriculum learns nothing from it."""
-        from ..evaluation.evaluator import RECORDING_TERMS
+        from ..tasks.evaluation_cfg import RECORDING_TERMS
         from .fixed_start_eval import EVAL_TAGS, evaluate_in_training
 
         if not set(RECORDING_TERMS) <= set(self.env.unwrapped.termination_manager.active_terms):

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..checkpoints import checkpoint_iteration
+from .checkpointing import checkpoint_iteration
 from ..utils.atomic_write import stale_temporaries
 from .checkpointing import CheckpointError, newest_readable_checkpoint, read_checkpoint
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from tensordict import TensorDict
 
-from ..cli import UserError
+from ..utils.errors import UserError
 from .models import ClippedMLPModel
 
 _LAYER = re.compile(r"^mlp\.(\d+)\.weight$")
@@ -33,7 +33,7 @@ class TeacherConfigError(UserError):
 
 
 def _teacher_file(path: str | Path) -> Path:
-    from ..checkpoints import names_release_checkpoint, resolve_checkpoint
+    from .checkpointing import names_release_checkpoint, resolve_checkpoint
 
     if names_release_checkpoint(path):
         return resolve_checkpoint(path, ".")

@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from ..assets.object_registry import ObjectRegistry
+from ..utils.paths import REPO_ROOT
 from . import validation as val
 from .clip_format import parse_clip_name
 from .clip_io import load_clip_file
@@ -99,12 +100,6 @@ class _Found:
     strict: bool | None = None
 
 
-def _repo_root() -> Path:
-    from ..presets import REPO_ROOT
-
-    return REPO_ROOT
-
-
 def _resolve(value, root: Path) -> Path:
     p = Path(os.path.expanduser(str(value)))
     return p if p.is_absolute() else root / p
@@ -149,7 +144,7 @@ def _read_manifest(path: Path, corrected_dirs: tuple[Path, ...], found: _Found, 
     unknown = sorted(set(data) - set(MANIFEST_KEYS))
     if unknown:
         raise ValueError(f"{path}: unknown manifest keys {unknown}; expected some of {list(MANIFEST_KEYS)}")
-    root = _resolve(data.get("data_root", "."), _repo_root())
+    root = _resolve(data.get("data_root", "."), REPO_ROOT)
     subjects = tuple(int(s) for s in data.get("subjects") or ())
     objects = tuple(str(o) for o in data.get("objects") or ())
     own_corrected = tuple(_resolve(c, root) for c in data.get("corrected") or ())

@@ -8,7 +8,7 @@ from isaaclab.utils import configclass
 
 from isaaclab_rl.rsl_rl import RslRlMLPModelCfg, RslRlOnPolicyRunnerCfg, RslRlPpoAlgorithmCfg
 
-from ...learning.reliability_cfg import RunReliabilityCfg
+from .reliability_cfg import RunReliabilityCfg
 
 TEACHER_ACTION_STD = math.exp(-2.9)  # ~0.055, fixed
 

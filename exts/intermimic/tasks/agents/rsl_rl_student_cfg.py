@@ -7,8 +7,8 @@ from isaaclab.utils import configclass
 
 from isaaclab_rl.rsl_rl import RslRlOnPolicyRunnerCfg
 
-from ...learning.reliability_cfg import RunReliabilityCfg
-from ...learning.student_schedule import ScheduleSettings
+from .reliability_cfg import RunReliabilityCfg
+from .student_schedule_cfg import ScheduleSettings
 from .rsl_rl_ppo_cfg import (
     RELEASE_PPO,
     ClippedMLPModelCfg,

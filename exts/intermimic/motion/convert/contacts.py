@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from ..assets import humanoid_spec as spec
+from ...assets import humanoid_spec as spec
 
 CONTACT_DISTANCE = 0.02
 PENALIZE_DISTANCE = 0.10
@@ -61,7 +61,7 @@ def body_distances(
     """
     from scipy.spatial import cKDTree
 
-    from ..utils import rotations as rot
+    from ...utils import rotations as rot
 
     tree = cKDTree(surface_points.double().cpu().numpy())
     local = rot.rotate_inverse(obj_quat[:, None, :].double(), vertices.double() - obj_pos[:, None, :].double())

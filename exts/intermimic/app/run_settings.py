@@ -40,7 +40,7 @@ RECORDED_PATHS = (
 
 def data_fields() -> tuple[str, ...]:
     """The fields of the motion data config (what "the data" of a run is)."""
-    from .motion.config import MotionDataCfg
+    from ..motion.config import MotionDataCfg
 
     return tuple(f.name for f in dataclasses.fields(MotionDataCfg))
 

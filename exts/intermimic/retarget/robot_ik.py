@@ -4,7 +4,7 @@ Each frame is solved with ``mink`` (quadratic-program differential IK on MuJoCo)
 :mod:`robot_model`, from the previous frame's solution, for the targets of :mod:`robot_targets`:
 
 * a position task per key body of the release's map (``KEY_BODY_MAP``, 20 bodies; for hips and
-  shoulders the joint centre, see :data:`~intermimic.motion.robot_model.TRACKED_BODY`), with
+  shoulders the joint centre, see :data:`~intermimic.retarget.robot_model.TRACKED_BODY`), with
   higher costs for resting feet and for hands in contact;
 * orientation tasks for the pelvis (the human pelvis), the torso (the human chest) and the ankles
   (the human ankle; flat and fixed while a foot rests);
@@ -211,7 +211,7 @@ def to_robot_clip(robot: RobotModel, solution: Solution, kin: Kinematics, human:
                   object_name: str = ""):  # fmt: skip
     """The :class:`~intermimic.motion.robot_clip.RobotClip` of a solved clip."""
     from ..assets.humanoid_spec import BODY_NAMES
-    from .robot_clip import RobotClip
+    from ..motion.robot_clip import RobotClip
 
     T = solution.qpos.shape[0]
     q = solution.qpos

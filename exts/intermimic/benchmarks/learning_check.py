@@ -18,11 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
 
-from .env_benchmark import reference_actions
+from ..utils.arguments import int_at_least
+from ..utils.errors import UserError
+from ..utils.paths import REPO_ROOT
+from .env import reference_actions
+
+HELP = "a bounded training run with baselines: does it learn? (JSON + PNG)"
+"""One line for ``benchmark --help``."""
 
 TRAIN_TAGS = {
     "return": "Train/mean_reward",
@@ -91,7 +100,7 @@ def roll_baseline(wrapped, kind: str, steps: int) -> dict:
 
 def evaluate_baseline(wrapped, kind: str) -> dict:
     """The baseline on fixed starts (every clip from frame 0, as ``evaluate``): its summary."""
-    from .learning.fixed_start_eval import evaluate_in_training
+    from ..learning.fixed_start_eval import evaluate_in_training
 
     table = evaluate_in_training(wrapped, lambda obs: baseline_actions(wrapped.unwrapped, kind))
     summary = table.summary(1.0 / wrapped.unwrapped.step_dt)
@@ -107,8 +116,8 @@ def measure_baselines(args: argparse.Namespace, overrides: list[str], iterations
 
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    from .launch import resolve_configs
-    from .learning.fixed_start_eval import prepare_training_env
+    from ..app.configure import resolve_configs
+    from ..learning.fixed_start_eval import prepare_training_env
 
     env_cfg, agent_cfg = resolve_configs(args, overrides)
     prepare_training_env(env_cfg)
@@ -133,7 +142,7 @@ def measure_baselines(args: argparse.Namespace, overrides: list[str], iterations
 
 def read_run_curves(run: Path) -> dict[str, dict[str, list[list[float]]]]:
     """``{group: {name: [[iteration, value], ...]}}`` of the run's TensorBoard events."""
-    from .learning.curves import read_scalars
+    from ..learning.curves import read_scalars
 
     scalars = read_scalars(run)
 
@@ -275,3 +284,119 @@ def write_report(report: dict, out: Path) -> tuple[Path, Path]:
     path = out / "learning_check.json"
     path.write_text(json.dumps(report, indent=1))
     return path, plot_learning_check(report, out / "learning_check.png")
+
+
+LEARNING_DEFAULTS = {"cpu": {"num_envs": 16, "iterations": 80, "eval_interval": 10},
+                     "cuda": {"num_envs": 4096, "iterations": 1000, "eval_interval": 50}}  # fmt: skip
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    from isaaclab.app import add_launcher_args
+
+    p.add_argument("--task", default="InterMimic-Teacher-v0")
+    p.add_argument("--num_envs", type=int_at_least(1), default=None, help="Envs (default: 16 on the CPU, 4096 on CUDA).")
+    p.add_argument("--iterations", type=int_at_least(2), default=None, help="Learning iterations (default: 80 CPU, 1000 CUDA).")
+    p.add_argument("--eval_interval", type=int_at_least(1), default=None,
+                   help="Fixed-start evaluation every K iterations (default: 10 CPU, 50 CUDA).")  # fmt: skip
+    p.add_argument("--baseline_iterations", type=int_at_least(1), default=10,
+                   help="Baseline rollouts as long as this many iterations' env steps (default: 10).")  # fmt: skip
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", default="logs/learning_check", help="Folder of the report and the run (default: %(default)s).")
+    p.add_argument("--motion", nargs="+", default=None, metavar="PATH", help="clip files, folders or data set YAML files")
+    add_launcher_args(p)
+    p.set_defaults(device=None)
+
+
+def _git_commit() -> str:
+    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          cwd=REPO_ROOT)  # fmt: skip
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                           cwd=REPO_ROOT).stdout.strip()  # fmt: skip
+    return (proc.stdout.strip() or "unknown") + ("+changes" if dirty else "")
+
+
+def _train_with_progress(cmd: list[str], log_file: Path, iterations: int) -> int:
+    """Run the training command, its output into ``log_file``; print the project's lines and
+    one progress line per iteration."""
+    import re
+
+    with open(log_file, "w") as log_fh, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                         text=True) as proc:  # fmt: skip
+        for line in proc.stdout:
+            log_fh.write(line)
+            found = re.search(r"Learning iteration (\d+)/", line)
+            if found:
+                print(f"[intermimic] iteration {int(found.group(1)) + 1}/{iterations}", flush=True)
+            elif line.startswith("[intermimic]"):
+                print(line, end="", flush=True)
+        return proc.wait()
+
+
+def run(args, overrides: list[str]) -> int:
+    import platform
+
+    from ..app.command_line import pick_device
+
+    device = pick_device(args.device)
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    defaults = LEARNING_DEFAULTS[kind]
+    args.num_envs = args.num_envs or defaults["num_envs"]
+    iterations = args.iterations or defaults["iterations"]
+    eval_interval = args.eval_interval or defaults["eval_interval"]
+    args.device = device
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    train = [sys.executable, str(REPO_ROOT / "source" / "train.py"), "--task", args.task, "--device", device,
+             "--num_envs", str(args.num_envs), "--max_iterations", str(iterations), "--seed", str(args.seed),
+             "--log_root", str(out / "logs"), *(["--motion", *args.motion] if args.motion else []),
+             f"agent.eval_interval={eval_interval}", *overrides]  # fmt: skip
+    baselines, steps = measure_baselines(args, overrides, args.baseline_iterations)
+    print(f"[intermimic] training: {args.num_envs} envs, {iterations} iterations, fixed-start evaluation every "
+          f"{eval_interval} (log: {out / 'train.log'})", flush=True)  # fmt: skip
+    if _train_with_progress(train, out / "train.log", iterations) != 0:
+        raise UserError(f"the training run failed; its output is in {out / 'train.log'}")
+    run = max((out / "logs" / "rsl_rl").glob("*/*"), key=lambda p: p.stat().st_mtime)
+    curves = read_run_curves(run)
+    command = "./intermimic.sh benchmark learning " + " ".join(sys.argv[sys.argv.index("learning") + 1 :]) \
+        if "learning" in sys.argv else "benchmark learning"  # fmt: skip
+    report = {
+        "meta": {"task": args.task, "device": device, "num_envs": args.num_envs, "iterations": iterations,
+                 "eval_interval": eval_interval, "seed": args.seed, "commit": _git_commit(), "command": command.strip(),
+                 "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
+                 "run": str(run), "baseline_steps": steps},
+        "baselines": baselines, "curves": curves,
+        "summary": {"return": peak_and_fall(curves["train"].get("return", [])),
+                    "first_moves": {name: first_move(curve) for group in ("train", "starts", "eval")
+                                    for name, curve in curves[group].items()}},
+    }  # fmt: skip
+    json_path, png_path = write_report(report, out)
+    _print_learning_table(report)
+    print(f"\n[intermimic] report: {json_path}\n[intermimic] curves: {png_path}")
+    return 0
+
+
+def _print_learning_table(report: dict) -> None:
+    curves, baselines = report["curves"], report["baselines"]
+
+    def last(group, name):
+        curve = curves[group].get(name) or []
+        return curve[-1][1] if curve else None
+
+    rows = [("mean episode return (training starts)", last("train", "return"),
+             *(b["training_starts"]["return"] for b in baselines.values())),
+            ("mean episode length, steps (training starts)", last("train", "episode_length"),
+             *(b["training_starts"]["episode_length"] for b in baselines.values())),
+            ("fixed starts: success rate", last("eval", "success_rate"),
+             *(b["fixed_starts"]["success_rate"] for b in baselines.values())),
+            ("fixed starts: seconds per clip", last("eval", "duration_s"),
+             *(b["fixed_starts"]["duration_s"] for b in baselines.values())),
+            ("fixed starts: E_h (cm)", last("eval", "E_h_cm"), *(b["fixed_starts"]["E_h_cm"] for b in baselines.values()))]  # fmt: skip
+    names = ["policy (last)", *baselines]
+    width = max(len(r[0]) for r in rows) + 2
+    print("\n" + "".ljust(width) + "".join(f"{n:>16s}" for n in names))
+    for label, *values in rows:
+        print(label.ljust(width) + "".join(f"{'-' if v is None else f'{v:.3f}':>16s}" for v in values))
+    peak = report["summary"]["return"]
+    if peak:
+        print(f"\nreturn peaked at iteration {peak['peak_iteration']} ({peak['peak']:.2f}); "
+              f"mean of the last 5: {peak['final_mean_last5']:.2f}")

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..assets import humanoid_spec as spec
-from ..utils import rotations as rot
-from . import clip_format as cf
+from ...assets import humanoid_spec as spec
+from ...utils import rotations as rot
+from .. import clip_format as cf
 from .contacts import body_distances, labels_from_distances, manipulated_from_labels
-from .kinematics import matrix_to_quat
+from ..kinematics import matrix_to_quat
 
 NUM_SMPLX_JOINTS = 55
 SMPLX_JOINT_OF_BODY: tuple[int, ...] = (
@@ -128,7 +128,7 @@ def sequence_from_dict(data: dict, source: str, name: str | None = None, subject
     obj_trans = _array(data, "obj_trans", source).reshape(T, 3)
     obj_rot = _array(data, "obj_rot", source)
     if obj_rot.shape[-1] == 4 and obj_rot.dim() == 2:  # quaternions xyzw
-        from .kinematics import quat_to_matrix
+        from ..kinematics import quat_to_matrix
 
         obj_rot = quat_to_matrix(rot.normalize(obj_rot))
     obj_rot = obj_rot.reshape(T, 3, 3)
@@ -342,7 +342,7 @@ def mesh_centre(registry, name: str) -> torch.Tensor:
 
 def convert_sequence(seq: SmplxSequence, body: PosedBody, registry, options: ConvertOptions = ConvertOptions()) -> torch.Tensor:
     """The clip of one sequence, given its posed SMPL-X body and the object registry."""
-    from ..assets.primitives import sample_surface
+    from ...assets.primitives import sample_surface
 
     world = None
     joints, vertices = body.joints.double(), body.vertices.double()

@@ -1,7 +1,7 @@
 """Frames per second of the video renderers, printed as a table (``./intermimic.sh benchmark render``).
 
 The scene is what a video shows: the humanoid, the demo box and the reference ghost, along a
-built-in demo clip (:mod:`.demo_scene`), with the caption drawn. Each row is a renderer and
+built-in demo clip (:mod:`intermimic.evaluation.demo_scene`), with the caption drawn. Each row is a renderer and
 OpenGL backend: MuJoCo with OSMesa (software, the CPU) and, on a machine with an NVIDIA GPU,
 with EGL; the matplotlib skeleton (no OpenGL). MuJoCo reads its backend when it is imported,
 so each OpenGL backend is measured in a fresh Python process (``python -m`` this module).
@@ -19,6 +19,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..utils.arguments import int_at_least
+
+HELP = "video renderers' frames/s (MuJoCo OSMesa/EGL, skeleton) per frame size"
+"""One line for ``benchmark --help``."""
 
 SIZES = ((640, 480), (1280, 720))
 FRAMES = 60
@@ -53,19 +58,19 @@ def frames_per_second(renderer, frames: list, count: int, warmup: int) -> float:
 
 
 def _scene():
-    from .demo_scene import demo_object_mesh, demo_scene_frames
+    from ..evaluation.demo_scene import demo_object_mesh, demo_scene_frames
 
     return demo_scene_frames(), demo_object_mesh()
 
 
 def measure_mujoco(sizes, count: int, warmup: int) -> dict:
     """In this process (its MuJoCo backend): ``{"fps": {size: frames/s}}`` or ``{"problem": why}``."""
-    from .gl_backend import gl_backend_problem
+    from ..utils.gl_backend import gl_backend_problem
 
     problem = gl_backend_problem()
     if problem:
         return {"problem": problem}
-    from .mujoco_renderer import MujocoRenderer
+    from ..evaluation.mujoco_renderer import MujocoRenderer
 
     frames, mesh = _scene()
     fps = {}
@@ -79,7 +84,7 @@ def measure_mujoco(sizes, count: int, warmup: int) -> dict:
 
 
 def measure_skeleton(sizes, count: int, warmup: int) -> Row:
-    from .video import SkeletonRenderer
+    from ..evaluation.video import SkeletonRenderer
 
     frames, _ = _scene()
     row = Row("skeleton", "matplotlib (CPU)")
@@ -90,7 +95,7 @@ def measure_skeleton(sizes, count: int, warmup: int) -> Row:
 
 def available_backends() -> dict[str, str | None]:
     """Per OpenGL backend, None when it may work here, else why not."""
-    from .gl_backend import _has_nvidia_egl
+    from ..utils.gl_backend import _has_nvidia_egl
 
     return {"osmesa": None if ctypes.util.find_library("OSMesa") else "no OSMesa library (Debian's libosmesa6)",
             "egl": None if _has_nvidia_egl() else "no NVIDIA GPU with EGL"}  # fmt: skip
@@ -143,7 +148,7 @@ def format_table(rows: list[Row], sizes=SIZES) -> str:
 
 
 def _child(argv: list[str]) -> None:
-    """``python -m intermimic.evaluation.render_benchmark``: the MuJoCo row of this process's backend, as JSON."""
+    """``python -m intermimic.benchmarks.render``: the MuJoCo row of this process's backend, as JSON."""
     p = argparse.ArgumentParser()
     p.add_argument("--count", type=int, default=FRAMES)
     p.add_argument("--warmup", type=int, default=WARMUP)
@@ -151,6 +156,24 @@ def _child(argv: list[str]) -> None:
     a = p.parse_args(argv)
     sizes = [tuple(int(v) for v in s.split("x")) for s in a.sizes]
     print(json.dumps(measure_mujoco(sizes, a.count, a.warmup)), flush=True)
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    from ..evaluation.video import RENDERERS, video_size
+
+    p.add_argument("--frames", type=int_at_least(1), default=FRAMES, help="timed frames per size (default: %(default)s)")
+    p.add_argument("--warmup", type=int_at_least(0), default=WARMUP, help="untimed frames first (default: %(default)s)")
+    p.add_argument("--sizes", type=video_size, nargs="+", default=list(SIZES), metavar="WxH",
+                   help="frame sizes (default: 640x480 1280x720)")  # fmt: skip
+    p.add_argument("--renderers", choices=RENDERERS, nargs="+", default=list(RENDERERS), help="renderers (default: all)")
+
+
+def run(args, overrides: list[str]) -> int:
+    print(f"render benchmark: humanoid, demo box and reference ghost along a demo clip, caption drawn, no encoding; "
+          f"{args.frames} frames per size after {args.warmup} warm-up frames; {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    rows = render_benchmark(args.sizes, args.frames, args.warmup, args.renderers)
+    print("\n" + format_table(rows, args.sizes))
+    return 0 if any(not r.problem for r in rows) else 1
 
 
 if __name__ == "__main__":

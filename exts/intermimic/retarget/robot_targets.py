@@ -96,7 +96,7 @@ class HumanClip:
     @classmethod
     def from_clip(cls, clip, fps: float) -> HumanClip:
         """From a ``[T, 591]`` clip tensor or array."""
-        from . import clip_format as cf
+        from ..motion import clip_format as cf
 
         a = np.asarray(clip.detach().cpu().numpy() if hasattr(clip, "detach") else clip, dtype=np.float64)
         col = cf.COLUMNS

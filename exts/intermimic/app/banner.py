@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .cli import PREFIX
+from ..utils.errors import PREFIX
 
 
 def physics_text(env_cfg) -> str:

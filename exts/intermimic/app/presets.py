@@ -21,9 +21,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from . import EXT_DIR
+from ..utils.paths import REPO_ROOT
 
-REPO_ROOT = Path(EXT_DIR).resolve().parents[1]
 _DATASET_FIELDS = ("files", "corrected", "subjects", "objects_dir", "strict", "future_horizon")
 
 

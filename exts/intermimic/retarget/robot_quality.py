@@ -66,8 +66,8 @@ def _max(x: np.ndarray) -> float | None:
 
 
 def measure(robot, human, solution, kin, surface=None) -> ClipQuality:
-    """Quality of one solved clip (``robot``: :class:`~intermimic.motion.robot_retarget.RobotModel`,
-    ``human``: the source :class:`~intermimic.motion.robot_targets.HumanClip`, ``solution`` and
+    """Quality of one solved clip (``robot``: :class:`~intermimic.retarget.robot_ik.RobotModel`,
+    ``human``: the source :class:`~intermimic.retarget.robot_targets.HumanClip`, ``solution`` and
     ``kin``: what :func:`solve` and :func:`forward_kinematics` returned)."""
     t = solution.targets
     T = solution.qpos.shape[0]

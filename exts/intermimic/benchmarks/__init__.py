@@ -1,0 +1,1 @@
+"""Every benchmark and profiler, one module each; ``source/benchmark.py`` dispatches to them."""

@@ -1,0 +1,1 @@
+"""Converters from other motion formats to InterMimic clips, and contact labelling."""

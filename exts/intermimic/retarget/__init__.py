@@ -1,0 +1,1 @@
+"""Retargeting: SMPL-X clips to a robot by inverse kinematics, and teacher rollouts to clips."""
