@@ -161,6 +161,10 @@ def check_data(env_cfg):
         selection = select_clips(task_motion_data(env_cfg), verbose=True, keep=True)
     for rejection in selection.rejected:
         log(f"rejected {rejection.path}: {rejection.reason}")
+    if selection.repaired:
+        files = [f"{os.path.basename(path)} ({', '.join(f.body for f in faults)})" for path, faults, _ in selection.repaired]
+        more = f", ... ({len(files) - 5} more)" if len(files) > 5 else ""
+        log(f"repaired body positions (dataset.repair_positions) in {len(files)} file(s): {', '.join(files[:5])}{more}")
     return selection
 
 

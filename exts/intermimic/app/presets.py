@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ..utils.paths import REPO_ROOT
 
-_DATASET_FIELDS = ("files", "corrected", "subjects", "objects_dir", "strict", "future_horizon")
+_DATASET_FIELDS = ("files", "corrected", "subjects", "objects_dir", "strict", "repair_positions", "future_horizon")
 
 
 def config_dir() -> Path:

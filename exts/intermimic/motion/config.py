@@ -22,6 +22,10 @@ class MotionDataCfg:
     """Folder with ``<name>/<name>.obj`` (or ``<name>.urdf``) meshes for the objects in the clips."""
     strict: bool = False
     """Fail on the first bad clip instead of reporting it and loading the rest."""
+    repair_positions: bool = False
+    """Body positions that do not follow the joint rotations (a rigid bone changing length, a
+    body off forward kinematics by more than 5 mm) are recomputed by forward kinematics on the
+    clip's own skeleton instead of rejecting the clip (docs/data.md, "Body positions")."""
     load_corrected: bool = True
     """Load the teacher-corrected clips that ``corrected`` (or a manifest) names. When they are
     loaded, row 0 is dropped from both files (the corrected row 0 is a placeholder), so frame k is

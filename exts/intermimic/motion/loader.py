@@ -29,6 +29,9 @@ class ClipSelection:
     objects_dir: str | None = None
     source: str = DEMO_DESCRIPTION
     """Where the clips come from, in words (the files/folders named, or the built-in demo)."""
+    repaired: list = field(default_factory=list)
+    """Files whose body positions were recomputed from the joint rotations (``repair_positions``):
+    ``(path, faults, row_offset)``."""
 
     @property
     def subjects(self) -> list[int]:
@@ -53,7 +56,8 @@ class ClipSelection:
 
 def _data_key(cfg) -> tuple:
     return (tuple(cfg.files), tuple(cfg.corrected), tuple(cfg.subjects), cfg.objects_dir, bool(cfg.strict),
-            int(cfg.future_horizon), bool(getattr(cfg, "load_corrected", True)), getattr(cfg, "embodiment", "smplx"))  # fmt: skip
+            int(cfg.future_horizon), bool(getattr(cfg, "load_corrected", True)), getattr(cfg, "embodiment", "smplx"),
+            bool(getattr(cfg, "repair_positions", False)))  # fmt: skip
 
 
 _selected: dict[tuple, ClipSelection] = {}
@@ -65,7 +69,8 @@ def select_clips(cfg, verbose: bool = True, keep: bool = False) -> ClipSelection
     """Read and validate the clips a :class:`~intermimic.motion.config.MotionDataCfg` names.
 
     Raises FileNotFoundError for a missing path, ValueError when nothing usable remains (the
-    message names the files and the first reason). Rejected files are listed in the selection;
+    message names the files and the first reason) or when an object's mesh cannot be read
+    (:class:`~intermimic.assets.object_registry.ObjectMeshError`, naming the file). Rejected files are listed in the selection;
     ``verbose`` shows reading progress. With ``keep`` the selection is held for the next
     :func:`load_library` of the same config, which then does not read the files again.
     """
@@ -87,7 +92,12 @@ def select_clips(cfg, verbose: bool = True, keep: bool = False) -> ClipSelection
         from .reader import read_dataset_report
 
         report = read_dataset_report(cfg, progress=verbose)
-        selection = ClipSelection(report.clips, report.rejected, report.objects_dir, source=", ".join(cfg.files))
+        if report.mesh_problems:  # the scene needs every object's mesh: a broken objects folder stops the command
+            from ..assets.object_registry import describe_mesh_problems
+
+            raise ValueError(describe_mesh_problems(report.mesh_problems))
+        selection = ClipSelection(report.clips, report.rejected, report.objects_dir, source=", ".join(cfg.files),
+                                  repaired=report.repaired)  # fmt: skip
         if not selection.clips:
             first = f"; first: {report.rejected[0].path}: {report.rejected[0].reason}" if report.rejected else ""
             raise ValueError(f"no usable clips in {list(cfg.files)}: {len(report.rejected)} file(s) rejected{first}"

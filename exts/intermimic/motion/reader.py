@@ -17,6 +17,7 @@ Manifest (``.yaml``) keys, all optional except one of ``files``/``clips``::
     objects: [object names to keep]
     objects_dir: folder of object meshes
     strict: true/false
+    repair_positions: true/false (body positions from forward kinematics of the joint rotations)
     clips:     # explicit clips, with optional overrides of what the file name says
       - {file: path.pt, corrected: path.pt, subject: 3, object: box}
 """
@@ -41,7 +42,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 CLIP_SUFFIXES = (".pt", ".npz")
 """SMPL-X clips (``.pt``, the 591-column format) and robot clips (``.npz``, from ``retarget-robot``)."""
 MANIFEST_KEYS = ("description", "data_root", "files", "corrected", "subjects", "objects", "objects_dir", "strict",
-                 "clips")  # fmt: skip
+                 "repair_positions", "clips")  # fmt: skip
 
 
 @dataclass
@@ -74,6 +75,13 @@ class DatasetReport:
     objects_dir: str | None = None
     corrected: bool = False
     """Whether teacher-corrected clips were requested (and paired with every loaded clip)."""
+    mesh_problems: dict[str, str] = field(default_factory=dict)
+    """Objects whose mesh cannot be read (their clips are rejected): object -> problem naming the file."""
+    position_faults: list[tuple[str, list, int]] = field(default_factory=list)
+    """Files rejected because body positions do not follow the joint rotations: (path, faults, file row of
+    the faults' frame 0) (:class:`~intermimic.motion.body_positions.BodyFault`)."""
+    repaired: list[tuple[str, list, int]] = field(default_factory=list)
+    """Files whose body positions the repair (``repair_positions``) replaced, same layout."""
 
     def summary_text(self) -> str:
         frames = sum(c.info.num_frames for c in self.clips)
@@ -85,6 +93,8 @@ class DatasetReport:
         ]
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} file(s) by subject/object filters")
+        if self.repaired:
+            lines.append(f"repaired body positions in {len(self.repaired)} file(s) (repair_positions)")
         lines += format_rejections(self.rejected)
         return "\n".join(lines)
 
@@ -98,6 +108,7 @@ class _Found:
     rejected: list[Rejection] = field(default_factory=list)
     objects_dirs: list[str] = field(default_factory=list)
     strict: bool | None = None
+    repair_positions: bool | None = None
 
 
 def _resolve(value, root: Path) -> Path:
@@ -155,6 +166,8 @@ def _read_manifest(path: Path, corrected_dirs: tuple[Path, ...], found: _Found, 
         found.objects_dirs.append(str(_resolve(data["objects_dir"], root)))
     if data.get("strict") is not None:
         found.strict = bool(data["strict"])
+    if data.get("repair_positions") is not None:
+        found.repair_positions = bool(data["repair_positions"])
     start = len(found.sources)
     for item in data.get("files") or ():
         _expand_path(_resolve(item, root), dirs, found, seen)
@@ -209,9 +222,13 @@ def find_corrected(src: ClipSource) -> Path | None:
 
 
 def read_clip(
-    src: ClipSource, known_objects, objects_dir, min_frames: int, want_corrected: bool, embodiment: str = "smplx"
+    src: ClipSource, known_objects, objects_dir, min_frames: int, want_corrected: bool, embodiment: str = "smplx",
+    repair_positions: bool = False, repaired: list | None = None,
 ) -> LoadedClip:
-    """Read and validate one clip (and its corrected clip) of ``embodiment``; raises :class:`ClipError`."""
+    """Read and validate one clip (and its corrected clip) of ``embodiment``; raises :class:`ClipError`.
+
+    With ``repair_positions`` body positions off the joint rotations' forward kinematics are set to
+    it (SMPL-X clips); ``repaired`` then receives ``(path, faults, row_offset)`` of each repaired file."""
     if (src.path.suffix == ".npz") != (embodiment != "smplx"):
         expected = "an SMPL-X clip (.pt)" if embodiment == "smplx" else f"a {embodiment} robot clip (.npz)"
         hint = "" if embodiment == "smplx" else " (turn SMPL-X clips into robot clips with retarget-robot, docs/g1.md)"
@@ -237,7 +254,7 @@ def read_clip(
         raw, corrected, first_row = read_robot_pair(src.path, corrected_path, embodiment)
         num_frames = raw.num_frames
     else:
-        raw, corrected, first_row = _read_smplx_pair(src.path, corrected_path)
+        raw, corrected, first_row = _read_smplx_pair(src.path, corrected_path, repair_positions, repaired)
         num_frames = raw.shape[0]
     val.check_length(src.path, num_frames, min_frames, dropped_rows=first_row)
     info = ClipInfo(
@@ -247,14 +264,22 @@ def read_clip(
     return LoadedClip(info=info, raw=raw, corrected=corrected)
 
 
-def _read_smplx_pair(path: Path, corrected_path: Path | None):
+def _read_smplx_pair(path: Path, corrected_path: Path | None, repair: bool = False, repaired: list | None = None):
     """(raw, corrected or None, first raw row kept) of an SMPL-X clip file and its corrected clip."""
-    raw = val.check_clip(load_clip_file(path), path)
+
+    def check(clip, file, row_offset=0):
+        faults: list = []
+        clip = val.check_clip(clip, file, row_offset=row_offset, repair_positions=repair, repaired=faults)
+        if faults and repaired is not None:
+            repaired.append((str(file), faults, row_offset))
+        return clip
+
+    raw = check(load_clip_file(path), path)
     if corrected_path is None:
         return raw.contiguous(), None, 0
     stored = load_clip_file(corrected_path)
     val.check_corrected_pair(raw, stored, path, corrected_path)
-    corrected = val.check_clip(stored[1:], corrected_path, row_offset=1)
+    corrected = check(stored[1:], corrected_path, row_offset=1)
     # row 0 of a corrected clip is a placeholder: align both sources
     return raw[1:].contiguous(), corrected.contiguous(), 1
 
@@ -269,16 +294,18 @@ def read_dataset_report(cfg, progress: bool = True) -> DatasetReport:
 
 def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
     """``cfg`` needs ``files`` and may have ``corrected``, ``subjects``, ``objects_dir``,
-    ``strict`` and ``future_horizon`` (a :class:`~intermimic.motion.config.MotionDataCfg`)."""
+    ``strict``, ``repair_positions`` and ``future_horizon`` (a :class:`~intermimic.motion.config.MotionDataCfg`)."""
     found = find_clips(cfg)
     strict = bool(getattr(cfg, "strict", False)) or bool(found.strict)
+    repair = bool(getattr(cfg, "repair_positions", False)) or bool(found.repair_positions)
     objects_dir = getattr(cfg, "objects_dir", None)
     if not objects_dir and found.objects_dirs:
         if len(set(found.objects_dirs)) > 1:
             raise ValueError(f"manifests name different objects folders {sorted(set(found.objects_dirs))}; "
                              "set objects_dir to one folder holding all objects")  # fmt: skip
         objects_dir = found.objects_dirs[0]
-    known = ObjectRegistry(objects_dir).names()
+    registry = ObjectRegistry(objects_dir)
+    known = registry.names()
     want_corrected = bool(getattr(cfg, "load_corrected", True)) and any(
         s.corrected is not None or s.corrected_dirs for s in found.sources
     )
@@ -290,6 +317,7 @@ def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
         raise val.ClipError(r.path, r.reason)
 
     names: dict[str, Path] = {}
+    meshes_read: set[str] = set()
     from ..utils.progress import progress as progress_reporter
 
     sources = progress_reporter(found.sources, desc="reading clips", unit="clip", enabled=progress and len(found.sources) > 1)
@@ -305,11 +333,21 @@ def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
         try:
             if src.name in names:
                 raise val.ClipError(src.path, f"duplicate clip name '{src.name}' (also {names[src.name]})")
-            clip = read_clip(src, known, objects_dir, min_frames, want_corrected, getattr(cfg, "embodiment", "smplx"))
+            if obj in known and obj not in report.mesh_problems and obj not in meshes_read:
+                problem = registry.mesh_problem(obj)
+                if problem:
+                    report.mesh_problems[obj] = problem
+                meshes_read.add(obj)
+            if obj in report.mesh_problems:
+                raise val.ClipError(src.path, f"object '{obj}': {report.mesh_problems[obj]}")
+            clip = read_clip(src, known, objects_dir, min_frames, want_corrected, getattr(cfg, "embodiment", "smplx"),
+                             repair, report.repaired)  # fmt: skip
         except val.ClipError as exc:
             if strict:
                 raise
             report.rejected.append(Rejection(exc.path, str(exc)[len(exc.path) + 2 :]))
+            if isinstance(exc, val.BodyPositionError):
+                report.position_faults.append((exc.path, exc.faults, exc.row_offset))
             continue
         names[src.name] = src.path
         report.clips.append(clip)

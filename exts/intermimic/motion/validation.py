@@ -13,9 +13,14 @@ import torch
 
 from ..assets.humanoid_spec import BODY_NAMES
 from . import clip_format as cf
+from .body_positions import POSITION_TOL, BodyFault, fk_positions, position_faults, repaired_positions
 
 QUAT_NORM_TOL = 1.0e-3
 """Largest accepted deviation of a stored quaternion's norm from 1."""
+
+
+REPAIR_HINT = "dataset.repair_positions=true (train, play, evaluate), --repair-positions (data inspect, retarget-robot, convert)"
+"""How to ask for the repair of body positions, in every command (for messages)."""
 
 
 class DataMismatchError(ValueError):
@@ -46,6 +51,20 @@ class ClipError(ValueError):
         super().__init__(prefix + reason)
 
 
+class BodyPositionError(ClipError):
+    """Body positions that do not follow the clip's joint rotations (rigid bones), with the
+    offending bodies and frames in :attr:`faults`."""
+
+    def __init__(self, path, faults: list[BodyFault], row_offset: int = 0):
+        self.faults = faults
+        self.row_offset = row_offset
+        listed = "; ".join(f.describe(row_offset) for f in faults)
+        super().__init__(
+            path, f"body positions do not follow the joint rotations (rigid bones; forward kinematics, tolerance "
+            f"{100 * POSITION_TOL:g} cm): {listed}; recompute them from the rotations with {REPAIR_HINT} (docs/data.md)",
+        )  # fmt: skip
+
+
 def _first_true(mask: torch.Tensor) -> tuple[int, int]:
     """(row, column) of the first True entry of a 2-D mask, in row-major order."""
     flat = int(torch.nonzero(mask.reshape(-1))[0])
@@ -60,7 +79,10 @@ def _quat_columns(name: str, index: int) -> str:
     return f"{name} (columns {f.start}-{f.stop - 1})"
 
 
-def check_clip(clip, path: str | os.PathLike, min_frames: int = 1, row_offset: int = 0) -> torch.Tensor:
+def check_clip(
+    clip, path: str | os.PathLike, min_frames: int = 1, row_offset: int = 0, repair_positions: bool = False,
+    repaired: list | None = None,
+) -> torch.Tensor:
     """Validate one clip tensor and return it as float32.
 
     Args:
@@ -68,6 +90,10 @@ def check_clip(clip, path: str | os.PathLike, min_frames: int = 1, row_offset: i
         path: the file it came from (for messages).
         min_frames: fewest frames a clip may have (the future horizon + 1).
         row_offset: file row of ``clip[0]`` (1 for teacher-corrected clips whose row 0 is skipped).
+        repair_positions: body positions off the joint rotations' forward kinematics are replaced
+            by it (the returned clip is repaired) instead of failing the check.
+        repaired: when given, the :class:`BodyFault` s the repair removed are appended (frames are
+            rows of ``clip``; add ``row_offset`` for file rows).
     """
     if not isinstance(clip, torch.Tensor):
         raise ClipError(path, f"holds a {type(clip).__name__}, expected a [T, {cf.CLIP_WIDTH}] float tensor")
@@ -118,8 +144,25 @@ def check_clip(clip, path: str | os.PathLike, min_frames: int = 1, row_offset: i
                 frame=row + row_offset, column=_quat_columns(name, index),
             )  # fmt: skip
 
+    clip = check_body_positions(clip, path, row_offset, repair_positions, repaired)
     check_length(path, clip.shape[0], min_frames)
     return clip
+
+
+def check_body_positions(
+    clip: torch.Tensor, path, row_offset: int = 0, repair: bool = False, repaired: list | None = None
+) -> torch.Tensor:
+    """Body positions must follow forward kinematics of the joint rotations (rigid bones,
+    :mod:`~intermimic.motion.body_positions`); with ``repair`` they are set to it instead."""
+    fk = fk_positions(clip)
+    faults = position_faults(clip, fk=fk)
+    if not faults:
+        return clip
+    if not repair:
+        raise BodyPositionError(path, faults, row_offset)
+    if repaired is not None:
+        repaired += faults
+    return repaired_positions(clip, fk=fk)
 
 
 def check_length(path, num_frames: int, min_frames: int, dropped_rows: int = 0) -> None:
