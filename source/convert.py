@@ -5,7 +5,9 @@
 
 Each input file holds one sequence (a mapping of arrays) or a mapping of sequences; see
 docs/data.md for the keys. Every sequence becomes ``<out>/sub{ID}_{object}_{index}.pt``,
-validated like any loaded clip. Each clip file appears complete or not at all (a killed run
+validated like any loaded clip (body positions included: --repair-positions recomputes those that
+do not follow the joint rotations). Sequences of an object whose mesh cannot be read are skipped,
+the rest converted, and the command ends with one error line naming the mesh file. Each clip file appears complete or not at all (a killed run
 leaves no half-written clip); existing clips are kept unless ``--overwrite``. SMPL-X model
 files are user-supplied (licence).
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
 
 from intermimic.utils.arguments import ArgumentParser, float_above  # noqa: E402
-from intermimic.utils.errors import UserError, as_user_error, command  # noqa: E402
+from intermimic.utils.errors import UserError, as_user_error, command, log  # noqa: E402
 
 
 def build_parser():
@@ -37,6 +39,9 @@ def build_parser():
     p.add_argument("--contact-distance", type=float_above(0), default=0.02, help="body-object distance for label +1 (m)")
     p.add_argument("--penalize-distance", type=float_above(0), default=0.10, help="body-object distance for label -1 (m)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--repair-positions", action="store_true",
+                   help="recompute body positions that do not follow the joint rotations (forward kinematics) "
+                        "instead of leaving the sequence unconverted (docs/data.md)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     return p
 
@@ -62,7 +67,7 @@ def main(argv=None) -> int:
     if args.penalize_distance <= args.contact_distance:
         raise UserError(f"--penalize-distance {args.penalize_distance}: expected more than --contact-distance "
                         f"{args.contact_distance}")  # fmt: skip
-    from intermimic.assets.object_registry import ObjectRegistry
+    from intermimic.assets.object_registry import ObjectRegistry, describe_mesh_problems
     from intermimic.motion.clip_io import save_clip_file
     from intermimic.motion.convert.smplx_sequence import (  # fmt: skip
         ConvertOptions,
@@ -71,7 +76,7 @@ def main(argv=None) -> int:
         pose_smplx,
         read_sequences,
     )
-    from intermimic.motion.validation import check_clip
+    from intermimic.motion.validation import ClipError, check_clip
     from intermimic.utils.progress import progress
 
     with as_user_error(FileNotFoundError, KeyError, ValueError):
@@ -84,21 +89,30 @@ def main(argv=None) -> int:
         if missing:
             raise KeyError(f"objects {missing} have no mesh in {args.objects_dir or 'the built-in objects'}; "
                            f"known: {registry.names()}")  # fmt: skip
+    mesh_problems = registry.mesh_problems({s.object for s in sequences})
 
     options = ConvertOptions(
         up_axis=args.up_axis, object_frame=args.object_frame, floor=not args.no_floor,
         contact_distance=args.contact_distance, penalize_distance=args.penalize_distance,
     )  # fmt: skip
     out = Path(args.out).expanduser()
-    written, skipped = 0, 0
+    written, skipped, mesh_skipped, failed = 0, 0, 0, []
     for seq in progress(sequences, desc="converting", unit="sequence"):
         target = out / f"{seq.name}.pt"
         if target.exists() and not args.overwrite:
             skipped += 1
             continue
+        if seq.object in mesh_problems:
+            failed.append(f"{seq.name}: object '{seq.object}': its mesh cannot be read")
+            mesh_skipped += 1
+            continue
         body = pose_smplx(seq, args.smplx_models, device=args.device)
         clip = convert_sequence(seq, body, registry, options)
-        check_clip(clip, target, min_frames=1)
+        try:
+            clip = check_clip(clip, target, min_frames=1, repair_positions=args.repair_positions)
+        except ClipError as exc:
+            failed.append(str(exc))
+            continue
         try:  # complete or absent, never half-written; existing clips only replaced with --overwrite
             save_clip_file(target, clip, overwrite=args.overwrite)
         except FileExistsError:  # created meanwhile by another process
@@ -106,6 +120,13 @@ def main(argv=None) -> int:
             continue
         written += 1
     print(f"wrote {written} clip(s) to {out}" + (f"; {skipped} existing file(s) kept (use --overwrite)" if skipped else ""))
+    for line in failed:
+        log(f"not converted: {line}", file=sys.stderr)
+    if mesh_skipped:
+        raise UserError(f"{describe_mesh_problems(mesh_problems)} ({len(failed)} sequence(s) not converted, "
+                        f"{written} written)")  # fmt: skip
+    if failed:
+        raise UserError(f"{len(failed)} sequence(s) not converted (reasons above), {written} written")
     return 0
 
 

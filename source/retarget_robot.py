@@ -1,7 +1,7 @@
 """Retarget SMPL-X human-object interaction clips onto a robot: one robot reference clip per clip.
 
     ./intermimic.sh retarget-robot --robot g1_dex3 --urdf PATH DATA_DIR OUT_DIR [--clips NAME ...]
-        [--scale S] [--objects-dir DIR] [--max-frames N] [--max-error-cm E] [--overwrite]
+        [--scale S] [--objects-dir DIR] [--max-frames N] [--max-error-cm E] [--repair-positions] [--overwrite]
 
 DATA_DIR is a folder of InterMimic clips (.pt, e.g. OMOMO_new/), one clip file, or ``demo`` for
 the built-in demo clips. The URDF is the user's Unitree G1 (29 DOF) + Dex3-1 description
@@ -11,7 +11,11 @@ differential IK (mink on the MuJoCo model of the URDF) and written as OUT_DIR/<c
 hand-object distances and penetration) come from --objects-dir, by default an 'objects' folder
 in or next to DATA_DIR. A table is printed and written to OUT_DIR/retarget_robot.json; clips that
 cannot be read or whose IK does not converge are reported one line each and the rest converted.
-Exit status: 0 when a clip was converted (or all were already there), 2 when none could be.
+Clips whose body positions do not follow their joint rotations (docs/data.md) are not converted
+unless --repair-positions recomputes the positions. Clips of an object whose mesh cannot be read
+are skipped, the rest converted, and the command ends with one error line naming the mesh file.
+Exit status: 0 when a clip was converted (or all were already there), 2 when none could be or an
+object's mesh could not be read.
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ def build_parser():
     p.add_argument("--max-error-cm", "--max_error_cm", dest="max_error_cm", type=float_above(0),
                    default=DEFAULT_MAX_ERROR_CM, help="a clip whose mean key-body error exceeds this is reported "
                    "as not converged (default: %(default)s)")  # fmt: skip
+    p.add_argument("--repair-positions", "--repair_positions", dest="repair_positions", action="store_true",
+                   help="recompute body positions that do not follow the joint rotations (forward kinematics) "
+                        "instead of leaving those clips unconverted (docs/data.md)")  # fmt: skip
     p.add_argument("--overwrite", action="store_true", help="replace robot clips that already exist in OUT_DIR")
     return p
 
@@ -116,9 +123,10 @@ def objects_folder(data: str, given: str | None) -> str | None:
     return None
 
 
-def read_source(src: Source):
+def read_source(src: Source, repair_positions: bool = False, repaired: list | None = None):
     """The clip tensor, validated, without leading placeholder rows (all body positions zero, as
-    row 0 of teacher-corrected clips), and how many rows were dropped."""
+    row 0 of teacher-corrected clips), and how many rows were dropped. With ``repair_positions``
+    body positions off forward kinematics are recomputed (the faults go to ``repaired``)."""
     from intermimic.motion import clip_format as cf
     from intermimic.motion.validation import ClipError, check_clip
 
@@ -131,7 +139,9 @@ def read_source(src: Source):
         clip = clip[first:]
         if clip.shape[0] == 0:
             raise ClipError(src.path, "every row is a zero placeholder (no body positions)")
-    return check_clip(clip, src.path, min_frames=2, row_offset=0), first
+    clip = check_clip(clip, src.path, min_frames=2, row_offset=first, repair_positions=repair_positions,
+                      repaired=repaired)  # fmt: skip
+    return clip, first
 
 
 # -------------------------------------------------------------------------------------------------
@@ -165,7 +175,8 @@ def convert_clip(robot, src: Source, out_path: Path, surfaces: Surfaces, args) -
     from intermimic.retarget.robot_ik import NotConverged, solve, to_robot_clip
     from intermimic.retarget.robot_targets import HumanClip
 
-    clip, dropped = read_source(src)
+    repaired: list = []
+    clip, dropped = read_source(src, args.repair_positions, repaired)
     human = HumanClip.from_clip(clip, CLIP_FPS)
     if args.max_frames:  # file rows, so that a raw and a corrected clip cut alike stay aligned
         human = human.take(max(2, args.max_frames - dropped))
@@ -180,6 +191,8 @@ def convert_clip(robot, src: Source, out_path: Path, surfaces: Surfaces, args) -
     save_robot_clip(out_path, to_robot_clip(robot, solution, kin, human, src.name, object_name), overwrite=True)
     row = {"clip": src.name, "status": "converted", "file": str(out_path), "object": object_name,
            "object_mesh": surface is not None, **quality.as_dict()}  # fmt: skip
+    if repaired:
+        row["positions_repaired"] = [f.body for f in repaired]
     return row
 
 
@@ -257,6 +270,7 @@ def write_manifest(out_dir: Path, robot: str, data: str, objects_dir: str | None
 @command
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
+    from intermimic.assets.object_registry import describe_mesh_problems
     from intermimic.motion.robot_clip import SUFFIX
     from intermimic.retarget.robot_model import load_robot
     from intermimic.retarget.robot_ik import NotConverged
@@ -276,18 +290,27 @@ def main(argv: list[str] | None = None) -> dict:
     with as_user_error(FileNotFoundError, ValueError, context="--objects-dir: "):
         surfaces = Surfaces(objects_dir)
     log(f"retargeting {len(sources)} clip(s) onto {args.robot} -> {out_dir}")
+    mesh_problems = surfaces.registry.mesh_problems({s.object for s in sources if s.object})
+    for name, problem in mesh_problems.items():
+        log(f"object {name}: {problem}; its clips are skipped", file=sys.stderr)
     unmeshed = sorted({s.object or "(unnamed)" for s in sources} - set(surfaces.registry.names()))
     if unmeshed:
         log(f"no mesh for object(s) {', '.join(unmeshed)} in {objects_dir or 'the built-in objects'} "
             "(--objects-dir): their hand-object distances and penetration are not measured")  # fmt: skip
 
     rows, failed, kept = [], [], []
+    mesh_skipped = 0
     start = time.perf_counter()
     with single_thread():
         for src in progress(sources, desc="retarget-robot", unit="clip", enabled=len(sources) > 1):
             out_path = out_dir / f"{src.name}{SUFFIX}"
             if out_path.exists() and not args.overwrite:
                 kept.append(src.name)
+                continue
+            if src.object in mesh_problems:
+                mesh_skipped += 1
+                failed.append({"clip": src.name, "path": src.path, "reason": f"object '{src.object}': its mesh cannot "
+                               f"be read: {mesh_problems[src.object]}"})  # fmt: skip
                 continue
             try:
                 rows.append(convert_clip(robot, src, out_path, surfaces, args))
@@ -296,6 +319,9 @@ def main(argv: list[str] | None = None) -> dict:
                 failed.append({"clip": src.name, "path": src.path, "reason": reason})
     if rows:
         print(format_table(rows), flush=True)
+    repaired = [f"{r['clip']} ({', '.join(r['positions_repaired'])})" for r in rows if r.get("positions_repaired")]
+    if repaired:
+        log(f"repaired body positions (--repair-positions) of {len(repaired)} clip(s): {', '.join(repaired)}")
     for f in failed:
         log(f"not converted: {f['path']}: {f['reason']}", file=sys.stderr)
     if kept:
@@ -303,12 +329,16 @@ def main(argv: list[str] | None = None) -> dict:
     settings = {"robot": args.robot, "urdf": str(Path(args.urdf).expanduser().resolve()), "data": args.data,
                 "objects_dir": objects_dir, "scale": args.scale or "per clip (leg length ratio)",
                 "max_frames": args.max_frames, "max_error_cm": args.max_error_cm,
+                "repair_positions": args.repair_positions,
                 "seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     path = write_report(out_dir, rows, failed, settings)
     if rows or kept:
         manifest = write_manifest(out_dir, args.robot, args.data, objects_dir)
         log(f"train on these clips with --motion {manifest}")
     log(f"{len(rows)} converted, {len(failed)} not converted, {len(kept)} kept; report: {path}")
+    if mesh_skipped:
+        raise UserError(f"{describe_mesh_problems(mesh_problems)} ({mesh_skipped} clip(s) skipped, "
+                        f"{len(rows)} converted; report: {path})")  # fmt: skip
     if not rows and failed:
         raise UserError(f"no clip converted ({len(failed)} could not be; reasons above and in {path})")
     return {"converted": rows, "failed": failed, "kept": kept, "report": str(path)}

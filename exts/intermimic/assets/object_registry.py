@@ -25,15 +25,47 @@ THIN_WALLED_OBJECTS = frozenset({"plasticbox", "trashcan"})
 """OMOMO objects with thin walls: they get the thin-walled contact rest offset (as in the release)."""
 
 
+LFS_POINTER_PREFIX = b"version https://git-lfs"
+
+
+class ObjectMeshError(ValueError):
+    """An object's mesh file (or the URDF naming it) that cannot be used; the message names the file."""
+
+    def __init__(self, path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def _empty_mesh_reason(path: str) -> str:
+    """Why a mesh file yields no triangles, in words a user can act on."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(LFS_POINTER_PREFIX))
+    except OSError:
+        head = b""
+    if head.startswith(LFS_POINTER_PREFIX):
+        return "mesh has no triangles: the file is a Git LFS pointer, not the mesh (fetch it: git lfs pull)"
+    if not head:
+        return "mesh has no triangles: the file is empty (a broken download or copy?)"
+    return "mesh has no triangles (expected a triangle mesh: .obj, .stl or .ply)"
+
+
+def describe_mesh_problems(problems: dict[str, str]) -> str:
+    """One line for unreadable object meshes (``{object: problem}``, from :meth:`ObjectRegistry.mesh_problems`)."""
+    what = "the mesh of object" if len(problems) == 1 else "the meshes of objects"
+    return f"cannot read {what} {', '.join(sorted(problems))}: " + "; ".join(problems[n] for n in sorted(problems))
+
+
 def _mesh_from_urdf(urdf: Path) -> Path:
     """The mesh file a URDF names (its collision mesh, else its visual mesh)."""
     try:
         root = ET.parse(urdf).getroot()
     except ET.ParseError as exc:
-        raise ValueError(f"{urdf}: not a valid URDF file: {exc}") from exc
+        raise ObjectMeshError(urdf, f"not a valid URDF file: {exc}") from exc
     meshes = [m for tag in ("collision", "visual") for e in root.iter(tag) for m in e.iter("mesh")]
     if not meshes or not meshes[0].get("filename"):
-        raise ValueError(f"{urdf}: no <mesh filename=...> element found")
+        raise ObjectMeshError(urdf, "no <mesh filename=...> element found")
     filename = meshes[0].get("filename").removeprefix("package://")
     for base in (urdf.parent, urdf.parent.parent):
         for candidate in (base / filename, base / Path(filename).name, base / urdf.stem / Path(filename).name):
@@ -49,11 +81,11 @@ def _load_mesh_file(path: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         mesh = trimesh.load(path, force="mesh", process=False)
     except Exception as exc:
-        raise ValueError(f"{path}: cannot read mesh: {exc}") from exc
+        raise ObjectMeshError(path, f"cannot read mesh: {exc}") from exc
     vertices = np.asarray(mesh.vertices, dtype=np.float64)
     faces = np.asarray(mesh.faces, dtype=np.int64)
     if len(vertices) == 0 or len(faces) == 0:
-        raise ValueError(f"{path}: mesh has no triangles")
+        raise ObjectMeshError(path, _empty_mesh_reason(path))
     return vertices - vertices.mean(axis=0), faces
 
 
@@ -94,6 +126,20 @@ class ObjectRegistry:
         path = self.mesh_path(name)
         v, f = _load_mesh_file(str(path))
         return ObjectMesh(name, v, f, str(path))
+
+    def mesh_problem(self, name: str) -> str | None:
+        """None when the mesh of a known object reads, else one line naming the file and what is wrong."""
+        try:
+            self.mesh(name)
+        except (ObjectMeshError, FileNotFoundError) as exc:
+            return str(exc)
+        return None
+
+    def mesh_problems(self, names) -> dict[str, str]:
+        """:meth:`mesh_problem` of each known object in ``names`` that has one (unknown names are left out)."""
+        known = set(self.names())
+        problems = {n: self.mesh_problem(n) for n in sorted(set(names) & known)}
+        return {n: p for n, p in problems.items() if p}
 
     def surface_points(self, name: str) -> torch.Tensor:
         return self.mesh(name).surface_points()
