@@ -19,7 +19,8 @@ QUAT_NORM_TOL = 1.0e-3
 """Largest accepted deviation of a stored quaternion's norm from 1."""
 
 
-REPAIR_HINT = "dataset.repair_positions=true (train, play, evaluate), --repair-positions (data inspect, retarget-robot, convert)"
+REPAIR_HINT = ("dataset.repair_positions=true (train, play, evaluate, replay, retarget), --repair-positions (data inspect, "
+               "retarget-robot, convert)")
 """How to ask for the repair of body positions, in every command (for messages)."""
 
 
