@@ -333,15 +333,16 @@ def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
         try:
             if src.name in names:
                 raise val.ClipError(src.path, f"duplicate clip name '{src.name}' (also {names[src.name]})")
-            if obj in known and obj not in report.mesh_problems and obj not in meshes_read:
+            if obj in known and obj not in meshes_read:  # each object's mesh read once (the scene needs it)
+                meshes_read.add(obj)
                 problem = registry.mesh_problem(obj)
                 if problem:
                     report.mesh_problems[obj] = problem
-                meshes_read.add(obj)
             if obj in report.mesh_problems:
                 raise val.ClipError(src.path, f"object '{obj}': {report.mesh_problems[obj]}")
+            repaired: list = []
             clip = read_clip(src, known, objects_dir, min_frames, want_corrected, getattr(cfg, "embodiment", "smplx"),
-                             repair, report.repaired)  # fmt: skip
+                             repair, repaired)  # fmt: skip
         except val.ClipError as exc:
             if strict:
                 raise
@@ -351,6 +352,7 @@ def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
             continue
         names[src.name] = src.path
         report.clips.append(clip)
+        report.repaired += repaired
     return report
 
 
