@@ -156,3 +156,136 @@ def model_parameters(clip: torch.Tensor, model_type: str, rest_pelvis: np.ndarra
         root_pos = root_pos @ to_y.T
     pose = model_pose_from_humanoid(local, root_quat, kind)
     return pose, root_pos - torch.as_tensor(rest_pelvis, dtype=torch.float64)
+
+
+# -------------------------------------------------------------------------------------------------
+# Synthetic InterAct data sets
+# -------------------------------------------------------------------------------------------------
+BOX_HALF = (0.2, 0.15, 0.15)
+"""The demo box's half size: the synthetic sequences are demo clips, whose box this is."""
+BOX_FILE_OFFSET = np.array([0.05, -0.02, 0.03])
+"""Where the box's centre sits in its mesh file (InterAct's meshes need not be centred)."""
+SEQUENCE_IDS = {
+    "behave": ("Date01_Sub01_box_lift", "Date02_Sub02_box_lift"),
+    "omomo": ("sub10_box_000", "sub11_box_001"),
+    "neuraldome": ("subject01_box_0", "subject02_box_1"),
+    "imhd": ("20230825_box_0", "20230901_box_1"),
+    "intercap": ("Sub01_Object01_Seg_0_box", "Sub03_Object01_Seg_1_box"),
+    "grab": ("s1_box_lift_1", "s2_box_lift_1"),
+}
+GENDERS = {"behave": ("male", "female"), "intercap": ("male", "female"), "grab": ("male", "female")}
+FPS = {"grab": 120}
+
+
+def write_box_mesh(objects: Path, name: str = "box") -> Path:
+    import trimesh
+
+    mesh = trimesh.creation.box(extents=2 * np.asarray(BOX_HALF))
+    mesh.apply_translation(BOX_FILE_OFFSET)
+    path = objects / name / f"{name}.obj"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mesh.export(path)
+    return path
+
+
+def known_clip(frames: slice = slice(125, 165), finger_curl: float = 0.3) -> torch.Tensor:
+    """The known motion: part of the demo clip lift_and_place (squatting, grasping and lifting the
+    box), with fingers bent by random rotations of about ``finger_curl`` rad (the demo's are flat);
+    body positions and rotations recomputed by forward kinematics."""
+    from intermimic.motion.demo import demo_clips
+    from intermimic.motion.kinematics import forward_kinematics
+
+    clip = next(c for c in demo_clips() if c.info.name.endswith("lift_and_place")).raw[frames].double().clone()
+    dof = cf.field(clip, "dof_pos").reshape(-1, 51, 3).clone()
+    g = torch.Generator().manual_seed(7)
+    for b in range(1, spec.NUM_BODIES):
+        if spec.is_finger(spec.BODY_NAMES[b]):
+            dof[:, b - 1] = finger_curl * torch.randn(3, generator=g, dtype=torch.float64)
+    pos, quat = forward_kinematics(cf.field(clip, "root_pos"), cf.field(clip, "root_quat"), dof.reshape(-1, 153), "exp_map")
+    f = cf.COLUMNS
+    clip[:, f["dof_pos"].slice] = dof.reshape(-1, 153)
+    clip[:, f["body_pos"].slice] = pos.reshape(-1, 156)
+    clip[:, f["body_quat"].slice] = quat.reshape(-1, 208)
+    return clip
+
+
+def write_interact_sequence(folder: Path, dataset: str, model_root: Path, clip: torch.Tensor, gender: str,
+                            seed: int = 0, betas_scale: float = 1.0) -> dict:  # fmt: skip
+    """One InterAct sequence (``human.npz``, ``object.npz``, y-up) that poses the humanoid as ``clip``.
+    Returns what the test needs to know: betas/vtemp, the model file, the expected finger rotations."""
+    from intermimic.motion.convert.body_model import BodyModel, find_model_file
+    from intermimic.motion.convert.interact import DATASETS as CONVENTIONS
+    from intermimic.motion.kinematics import quat_to_matrix
+
+    conv = CONVENTIONS[dataset]
+    g = np.random.default_rng(seed)
+    model = BodyModel(find_model_file(model_root, conv.model_type, gender, conv.prefer), conv.model_type, gender)
+    if conv.num_betas is None:
+        vtemp = model.shaped_template(g.normal(size=16) * betas_scale)
+        template, betas = vtemp, None
+    else:
+        betas = g.normal(size=conv.num_betas) * betas_scale
+        template, vtemp = model.shaped_template(betas), None
+    pose, trans = model_parameters(clip, conv.model_type, model.rest_joints(template)[0], y_up=True)
+    T = pose.shape[0]
+    kind = model.kind
+    hands = pose[:, kind.first_finger : kind.first_finger + 30].reshape(T, 90).numpy()
+    mean = np.concatenate([model.hand_mean["l"], model.hand_mean["r"]])
+    stored = hands - mean if conv.hand_mean else hands
+    expected_hands = hands
+    if conv.pca_components:
+        k = conv.pca_components
+        coeffs = [stored[:, i * 45 : (i + 1) * 45] @ model.hand_components[s][:k].T for i, s in enumerate("lr")]
+        stored = np.concatenate(coeffs, axis=1)
+        expected_hands = np.concatenate([c @ model.hand_components[s][:k] for c, s in zip(coeffs, "lr")], axis=1)
+        expected_hands = expected_hands + (mean if conv.hand_mean else 0.0)
+    poses = np.concatenate([pose[:, :22].reshape(T, 66).numpy(), stored], axis=1)
+    # the object: the clip's box pose (centred) as the pose of the mesh file, y-up
+    to_y = Y_UP_TO_Z_UP.T
+    obj_rot = to_y @ quat_to_matrix(rot.normalize(cf.field(clip, "obj_quat").double()))
+    obj_pos = cf.field(clip, "obj_pos").double() @ to_y.T
+    obj_trans = obj_pos - obj_rot @ torch.as_tensor(BOX_FILE_OFFSET)
+    obj_angles = rot.to_exp_map(_quat_of(obj_rot)).numpy()
+    repeat = FPS.get(dataset, 30) // 30
+    human = {"poses": poses, "trans": trans.numpy(), "gender": gender}
+    human.update({"vtemp": vtemp} if vtemp is not None else {"betas": betas})
+    if repeat > 1:
+        human.update(poses=np.repeat(poses, repeat, 0), trans=np.repeat(human["trans"], repeat, 0), fps=30 * repeat)
+    obj = {"angles": np.repeat(obj_angles, repeat, 0), "trans": np.repeat(obj_trans.numpy(), repeat, 0), "name": "box"}
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "human.npz", **human)
+    np.savez(folder / "object.npz", **obj)
+    return {"betas": betas, "vtemp": vtemp, "model": model.path, "hands": expected_hands, "template": template,
+            "rest_joints": model.rest_joints(template), "kind": kind}  # fmt: skip
+
+
+def _quat_of(m: torch.Tensor) -> torch.Tensor:
+    from intermimic.motion.kinematics import matrix_to_quat
+
+    return matrix_to_quat(m)
+
+
+def write_interact_dataset(data_root: Path, dataset: str, model_root: Path, clip: torch.Tensor | None = None) -> dict:
+    """InterAct's layout for one data set, ``DATA_ROOT/<dataset>/sequences/<id>/`` plus ``objects/box/box.obj``;
+    returns per sequence id what :func:`write_interact_sequence` returns."""
+    clip = known_clip() if clip is None else clip
+    root = data_root / dataset
+    write_box_mesh(root / "objects")
+    genders = GENDERS.get(dataset, ("male", "neutral"))
+    return {sid: write_interact_sequence(root / "sequences" / sid, dataset, model_root, clip, genders[i], seed=i)
+            for i, sid in enumerate(SEQUENCE_IDS[dataset])}  # fmt: skip
+
+
+def humanoid_local_rotations(pose: torch.Tensor, kind) -> torch.Tensor:
+    """Humanoid local rotations ``[T, 51, 4]`` of a model pose ``[T, J, 3]``."""
+    from intermimic.motion.convert.posed_body import humanoid_rotations
+
+    return humanoid_rotations(pose, torch.as_tensor(parents(kind.name)), kind=kind)[0]
+
+
+def mjcf_body_offsets(path: Path) -> np.ndarray:
+    """The body offsets ``[52, 3]`` (canonical order) of a humanoid MJCF file."""
+    import xml.etree.ElementTree as ET
+
+    pos = {b.get("name"): [float(v) for v in (b.get("pos") or "0 0 0").split()] for b in ET.parse(path).iter("body")}
+    return np.asarray([pos[name] if i else [0.0, 0.0, 0.0] for i, name in enumerate(spec.BODY_NAMES)])

@@ -41,7 +41,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 CLIP_SUFFIXES = (".pt", ".npz")
 """SMPL-X clips (``.pt``, the 591-column format) and robot clips (``.npz``, from ``retarget-robot``)."""
 MANIFEST_KEYS = ("description", "data_root", "files", "corrected", "subjects", "objects", "objects_dir", "strict",
-                 "clips")  # fmt: skip
+                 "clips", "convert")  # fmt: skip
 
 
 @dataclass

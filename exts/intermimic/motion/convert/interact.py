@@ -118,6 +118,8 @@ class SequenceInfo:
     gender: str | None = None
     subject: int | None = None
     clip_name: str | None = None
+    clip_object: str | None = None
+    """The object's name in the clip name (the source name without characters a clip name cannot hold)."""
     problem: str | None = None
 
     @property
@@ -176,6 +178,7 @@ def scan_sequences(folder: Path, only: list[str] | None = None) -> list[Sequence
         if info.object is None:
             continue
         key = (info.subject, _clean_name(info.object))
+        info.clip_object = key[1]
         info.clip_name = f"sub{info.subject}_{key[1]}_{counters.get(key, 0):03d}"
         counters[key] = counters.get(key, 0) + 1
     if only is not None:
@@ -282,7 +285,7 @@ def read_sequence(info: SequenceInfo, convention: DatasetConvention, fps: float 
             raise SequenceError(f"{info.human}: field 'vtemp' has shape {list(vtemp.shape)}, expected [V, 3]")
     else:
         vtemp = None
-        betas = _array(human, info.human, "betas" if "betas" in human else "beta").reshape(-1)
+        betas = _array(human, info.human, "beta" if "beta" in human and "betas" not in human else "betas").reshape(-1)
     angles = _array(obj, info.object_file, "angles", 3)
     obj_trans = _array(obj, info.object_file, "trans", 3)
     lengths = {"human.npz 'poses'": poses.shape[0], "human.npz 'trans'": trans.shape[0],
