@@ -3,15 +3,16 @@
 Each frame is solved with differential IK (a quadratic program on MuJoCo's Jacobians, the
 library the robot retargeting uses) on a kinematic model of the humanoid's skeleton: the 52
 bodies at their offsets, a free root and a ball joint per body (no hinge-angle singularities).
-Tasks: the position of every body that has a target (cost 1 per metre), and a weak posture
-cost towards each joint's rest rotation. Frame 0 starts from the root pose estimated from the
-hips and the spine and iterates to convergence; every later frame starts from the previous
-solution.
+Tasks: the position of every body that has a target (cost 1 per metre), and a small cost on
+each step (a posture task towards the current configuration: damped least squares, the smallest
+step that reduces the position errors). Frame 0 starts from the rest pose at the root pose
+estimated from the hips and the spine and iterates to convergence; every later frame starts from
+the previous solution.
 
 Positions determine a body's rotation only up to its twist about the bone to its one child (and
-not at all for bodies without children: toes, head, finger tips): the posture cost keeps those
-twists at the rest rotation. Bodies with two or more children (pelvis, chest, wrists) are fully
-determined.
+not at all for bodies without children: toes, head, finger tips): smallest steps leave those
+twists where the rest pose had them. Bodies with two or more children (pelvis, chest, wrists)
+are fully determined.
 """
 
 from __future__ import annotations
@@ -106,7 +107,6 @@ def solve_positions(targets: np.ndarray, body_offsets: np.ndarray, mask: np.ndar
     rest[3] = 1.0
     for j in range(1, model.njnt):
         rest[model.jnt_qposadr[j]] = 1.0  # identity ball quaternions (wxyz)
-    posture.set_target(rest)
     config = mink.Configuration(model, rest.copy())
     root_pos, root_quat = np.zeros((T, 3)), np.zeros((T, 4))
     local = np.zeros((T, spec.NUM_BODIES - 1, 4))
@@ -124,6 +124,7 @@ def solve_positions(targets: np.ndarray, body_offsets: np.ndarray, mask: np.ndar
             task.set_target(mink.SE3.from_rotation_and_translation(mink.SO3(wxyz=identity), targets[t, i]))
         budget = FIRST_FRAME_ITERATIONS if t == 0 else FRAME_ITERATIONS
         for it in range(budget):
+            posture.set_target(config.q)  # a cost on each step (damped least squares): no pull towards rest
             v = mink.solve_ik(config, [*tasks, posture], 1.0, QP_SOLVER, damping=DAMPING, limits=[])
             config.integrate_inplace(v, 1.0)
             iterations[t] = it + 1
