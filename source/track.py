@@ -40,6 +40,9 @@ def build_parser():
     parser.add_argument("--attempts", type=int_at_least(1), default=1, help="Attempts per clip; the longest is kept.")
     parser.add_argument("--out", default=None, help="Output folder (default: <run>/track/<timestamp>).")
     parser.add_argument("--log_root", default="logs", help="Root folder of the logs (default: ./logs).")
+    parser.add_argument("--objects-dir", dest="objects_dir", default=None,
+                        help="Object meshes (default: the folder's objects/, as convert writes it, or an objects/ "
+                             "folder beside the clips' folder; a data set YAML names its own).")
     parser.add_argument("--videos", choices=("on", "off"), default="on",
                         help="A video per clip (its kept attempt) in <out>/videos/ (default: on).")
     add_run_settings_arg(parser)
@@ -115,6 +118,7 @@ def main(argv: list[str] | None = None) -> dict:
     check_video_args(args)
     env_cfg, agent_cfg, checkpoint, settings = resolve_policy_configs(args, overrides)
     data = env_cfg.commands.motion.motion
+    data.objects_dir = args.objects_dir or data.objects_dir or objects_folder(args.motion)
     if "corrected" in reference_sources(env_cfg) and not data.corrected:
         data.corrected = clip_folders(args.motion)
         data.load_corrected = True
@@ -148,6 +152,21 @@ def main(argv: list[str] | None = None) -> dict:
     print(format_report(report))
     log(f"report: {path} (+ .csv, clips.png, errors.png)")
     return report["summary"]
+
+
+def objects_folder(paths: list[str]) -> str | None:
+    """The object meshes of clips given as files or folders: an ``objects/`` folder in a clips
+    folder (convert's output) or beside it (the release's layout); None for data set YAML files,
+    which name their own."""
+    for item in paths:
+        path = Path(item)
+        if path.suffix in (".yaml", ".yml"):
+            continue
+        folder = path if path.is_dir() else path.parent
+        for candidate in (folder / "objects", folder.parent / "objects"):
+            if candidate.is_dir():
+                return str(candidate)
+    return None
 
 
 def clip_folders(paths: list[str]) -> list[str]:
