@@ -112,7 +112,7 @@ def apply_preset(args) -> None:
 
     def path(value):  # relative to the repository root, as data_root is
         p = Path(os.path.expanduser(str(value)))
-        return str(p if p.is_absolute() else REPO_ROOT / p)
+        return os.path.normpath(p if p.is_absolute() else REPO_ROOT / p)
 
     args.format = section.get("format", "interact") if args.format == "smplx-sequence" else args.format
     args.dataset = args.dataset or section.get("dataset")
@@ -120,6 +120,13 @@ def apply_preset(args) -> None:
     if not args.inputs and section.get("source"):
         args.inputs = [path(section["source"])]
     args.out = args.out or out
+    where = f"(set {{}} or edit config/datasets/{args.preset}.yaml)"
+    if args.inputs and not Path(args.inputs[0]).is_dir():
+        raise UserError(f"--preset {args.preset}: InterAct data folder {args.inputs[0]} not found "
+                        + where.format("INTERACT_DATA_ROOT"))  # fmt: skip
+    if args.body_models and not Path(args.body_models).is_dir():
+        raise UserError(f"--preset {args.preset}: body-model folder {args.body_models} not found "
+                        + where.format("INTERMIMIC_BODY_MODELS"))  # fmt: skip
 
 
 @command

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ...assets import humanoid_spec as spec
+from ...assets.smplx_subject import NUM_SMPLX_JOINTS, SMPLX_JOINT_OF_BODY, SMPLX_TO_HUMANOID
 
 MODEL_TYPES = ("smplh", "smplx")
 MODEL_NAMES = {"smplh": "SMPL-H", "smplx": "SMPL-X"}
@@ -60,25 +61,16 @@ class ModelKind:
     """Model joint of the first left finger joint (the right hand's 15 follow the left's)."""
 
 
-def _joint_of_body(first_finger: int) -> tuple[int, ...]:
-    body = {"Pelvis": 0, "L_Hip": 1, "R_Hip": 2, "Torso": 3, "L_Knee": 4, "R_Knee": 5, "Spine": 6, "L_Ankle": 7,
-            "R_Ankle": 8, "Chest": 9, "L_Toe": 10, "R_Toe": 11, "Neck": 12, "L_Thorax": 13, "R_Thorax": 14,
-            "Head": 15, "L_Shoulder": 16, "R_Shoulder": 17, "L_Elbow": 18, "R_Elbow": 19, "L_Wrist": 20,
-            "R_Wrist": 21}  # fmt: skip
-    fingers = ("Index", "Middle", "Pinky", "Ring", "Thumb")  # the model's (MANO's) finger order
-    out = []
-    for name in spec.BODY_NAMES:
-        if name in body:
-            out.append(body[name])
-            continue
-        side, rest = name.split("_", 1)
-        finger, link = rest[:-1], int(rest[-1])
-        out.append(first_finger + (0 if side == "L" else 15) + 3 * fingers.index(finger) + link - 1)
-    return tuple(out)
+SMPLX_FIRST_FINGER = 25
+SMPLX_HEAD_JOINTS = (22, 23, 24)
 
 
-SMPLH = ModelKind("smplh", 52, _joint_of_body(22), (), 22)
-SMPLX = ModelKind("smplx", 55, _joint_of_body(25), (22, 23, 24), 25)
+def _smplh_joint_of_body() -> tuple[int, ...]:
+    """SMPL-H's joints are SMPL-X's without jaw and eyes: its fingers start 3 joints earlier."""
+    return tuple(j - len(SMPLX_HEAD_JOINTS) if j >= SMPLX_FIRST_FINGER else j for j in SMPLX_JOINT_OF_BODY)
+
+SMPLH = ModelKind("smplh", 52, _smplh_joint_of_body(), (), SMPLX_FIRST_FINGER - len(SMPLX_HEAD_JOINTS))
+SMPLX = ModelKind("smplx", NUM_SMPLX_JOINTS, SMPLX_JOINT_OF_BODY, SMPLX_HEAD_JOINTS, SMPLX_FIRST_FINGER)
 KINDS = {"smplh": SMPLH, "smplx": SMPLX}
 
 
@@ -305,7 +297,7 @@ def vertex_bodies(lbs_weights: torch.Tensor, kind: ModelKind) -> torch.Tensor:
     return body_of_joint[joint]
 
 
-SMPL_TO_HUMANOID = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+SMPL_TO_HUMANOID = SMPLX_TO_HUMANOID
 """Maps vectors in the SMPL body frame (x left, y up, z forward; SMPL-H and SMPL-X alike) to the
 humanoid's (x forward, y left, z up)."""
 
