@@ -110,18 +110,13 @@ def main(argv: list[str] | None = None) -> dict:
     from intermimic.app.banner import startup_banner
     from intermimic.evaluation.evaluation_pictures import grid_clip_names, pictures_for
     from intermimic.tasks.evaluation_cfg import configure_for_evaluation
-    from intermimic.tasks.hoi_env import reference_sources
     from intermimic.evaluation.evaluator import evaluate_policy
     from intermimic.evaluation.report import format_report
     from intermimic.evaluation.video import check_video_args, video_for
 
     check_video_args(args)
     env_cfg, agent_cfg, checkpoint, settings = resolve_policy_configs(args, overrides)
-    data = env_cfg.commands.motion.motion
-    data.objects_dir = args.objects_dir or data.objects_dir or objects_folder(args.motion)
-    if "corrected" in reference_sources(env_cfg) and not data.corrected:
-        data.corrected = clip_folders(args.motion)
-        data.load_corrected = True
+    if use_clips_as_references(env_cfg, args.motion, args.objects_dir):
         log("the policy observes corrected references: each clip is its own reference (row 0 dropped)")
     if args.num_envs is None and env_cfg.sim.device == "cpu":
         env_cfg.scene.num_envs = 8
@@ -154,6 +149,21 @@ def main(argv: list[str] | None = None) -> dict:
     return report["summary"]
 
 
+def use_clips_as_references(env_cfg, clips: list[str], objects_dir: str | None = None) -> bool:
+    """Point the env's data at ``clips`` (with their objects folder); for a task that observes
+    teacher-corrected references, read each clip as its own corrected reference. Returns whether it did."""
+    from intermimic.tasks.hoi_env import reference_sources
+
+    data = env_cfg.commands.motion.motion
+    data.files = list(clips)
+    data.objects_dir = objects_dir or data.objects_dir or objects_folder(clips)
+    if "corrected" not in reference_sources(env_cfg) or data.corrected:
+        return False
+    data.corrected = clip_folders(clips, data.objects_dir)
+    data.load_corrected = True
+    return True
+
+
 def objects_folder(paths: list[str]) -> str | None:
     """The object meshes of clips given as files or folders: an ``objects/`` folder in a clips
     folder (convert's output) or beside it (the release's layout); None for data set YAML files,
@@ -169,14 +179,14 @@ def objects_folder(paths: list[str]) -> str | None:
     return None
 
 
-def clip_folders(paths: list[str]) -> list[str]:
+def clip_folders(paths: list[str], objects_dir: str | None = None) -> list[str]:
     """The folders that hold the clips ``paths`` name (files, folders, manifests), for reading
     each clip as its own corrected reference."""
     from intermimic.motion.config import MotionDataCfg
     from intermimic.motion.reader import read_dataset_report
 
     with as_user_error(FileNotFoundError, ValueError, KeyError, context="CLIPS: "):
-        report = read_dataset_report(MotionDataCfg(files=list(paths)), progress=False)
+        report = read_dataset_report(MotionDataCfg(files=list(paths), objects_dir=objects_dir), progress=False)
     return sorted({str(Path(c.info.path).parent) for c in report.clips})
 
 

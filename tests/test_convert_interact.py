@@ -282,3 +282,32 @@ def test_a_converted_folder_is_a_data_set(body_models, known, convert, tmp_path)
     selection = select_clips(MotionDataCfg(files=[str(out / "dataset.yaml")]), verbose=False)
     assert sorted(c.info.name for c in selection.clips) == ["sub1_box_000", "sub3_box_000"]
     assert str(selection.objects_dir) == str(out / "objects")
+
+
+def test_track_reads_unseen_clips_as_the_students_reference(body_models, known, convert, tmp_path):
+    """A student observes teacher-corrected references: track gives it each unseen clip as its own
+    (the two sources then hold the same frames); a teacher's data is left with the raw clips only."""
+    from intermimic.app.configure import resolve_configs
+    from intermimic.motion.loader import select_clips
+    from intermimic.tasks.hoi_env import task_motion_data
+
+    h.write_interact_dataset(tmp_path / "data", "behave", body_models, known)
+    out = tmp_path / "clips"
+    assert convert(["--format", "interact", str(tmp_path / "data"), "--dataset", "behave", "--body-models",
+                    str(body_models), "--out", str(out)]) == 0  # fmt: skip
+    track = load_script("track")
+    for task, reads_corrected in (("InterMimic-Student-v0", True), ("InterMimic-Teacher-v0", False)):
+        args = track.build_parser().parse_args(["--checkpoint", "x", "--task", task, "--device", "cpu", str(out)])
+        args.motion = [str(out)]
+        env_cfg, _ = resolve_configs(args, [])
+        assert track.use_clips_as_references(env_cfg, [str(out)]) == reads_corrected
+        data = env_cfg.commands.motion.motion
+        assert data.objects_dir == str(out / "objects") and list(data.corrected) == ([str(out)] if reads_corrected else [])
+        selection = select_clips(task_motion_data(env_cfg), verbose=False)
+        assert sorted(c.info.name for c in selection.clips) == ["sub1_box_000", "sub2_box_000"]
+        for c in selection.clips:
+            if reads_corrected:
+                assert c.info.corrected_path == c.info.path and c.info.first_row == 1 and torch.equal(c.raw, c.corrected)
+                assert c.info.num_frames == known.shape[0] - 1
+            else:
+                assert c.corrected is None and c.info.num_frames == known.shape[0]

@@ -94,6 +94,8 @@ def solve_positions(targets: np.ndarray, body_offsets: np.ndarray, mask: np.ndar
     start = time.perf_counter()
     targets = np.asarray(targets, dtype=np.float64)
     T = targets.shape[0]
+    if not np.all(np.isfinite(targets[:, np.asarray(mask, dtype=bool) if mask is not None else slice(None)])):
+        raise ValueError("inverse kinematics: the target positions are not all finite")
     mask = np.ones(spec.NUM_BODIES, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     for name in ("Pelvis", "L_Hip", "R_Hip", "Torso"):
         if not mask[spec.body_index(name)]:
@@ -125,7 +127,12 @@ def solve_positions(targets: np.ndarray, body_offsets: np.ndarray, mask: np.ndar
         budget = FIRST_FRAME_ITERATIONS if t == 0 else FRAME_ITERATIONS
         for it in range(budget):
             posture.set_target(config.q)  # a cost on each step (damped least squares): no pull towards rest
-            v = mink.solve_ik(config, [*tasks, posture], 1.0, QP_SOLVER, damping=DAMPING, limits=[])
+            try:
+                v = mink.solve_ik(config, [*tasks, posture], 1.0, QP_SOLVER, damping=DAMPING, limits=[])
+            except mink.NoSolutionFound as exc:
+                raise ValueError(f"frame {t}: the inverse kinematics found no solution ({exc})") from None
+            if not np.all(np.isfinite(v)):
+                raise ValueError(f"frame {t}: the inverse kinematics step is not finite")
             config.integrate_inplace(v, 1.0)
             iterations[t] = it + 1
             if np.max(np.abs(v)) < STEP_TOLERANCE:

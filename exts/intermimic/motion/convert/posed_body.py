@@ -140,8 +140,14 @@ def mesh_centre(registry, name: str) -> torch.Tensor:
     """Vertex mean of an object's mesh as stored in its file (the origin of the centred mesh)."""
     import trimesh
 
-    mesh = trimesh.load(str(registry.mesh_path(name)), force="mesh", process=False)
-    return torch.as_tensor(np.asarray(mesh.vertices, dtype=np.float64).mean(axis=0))
+    path = registry.mesh_path(name)
+    try:
+        vertices = np.asarray(trimesh.load(str(path), force="mesh", process=False).vertices, dtype=np.float64)
+    except Exception as exc:  # a broken or foreign file
+        raise ValueError(f"{path}: cannot read mesh: {exc}") from None
+    if vertices.ndim != 2 or len(vertices) == 0:
+        raise ValueError(f"{path}: mesh has no vertices")
+    return torch.as_tensor(vertices.mean(axis=0))
 
 
 def convert_posed(body: PosedBody, obj_trans: torch.Tensor, obj_rot: torch.Tensor, object_name: str, registry,
