@@ -76,6 +76,9 @@ def build_parser():
                    help="joints: bone lengths measured in the input (fit, default) or the humanoid's own")
     p.add_argument("--contact-distance", type=float_above(0), default=0.02, help="body-object distance for label +1 (m)")
     p.add_argument("--penalize-distance", type=float_above(0), default=0.10, help="body-object distance for label -1 (m)")
+    p.add_argument("--contact-rule", choices=("distance", "interact"), default="distance",
+                   help="contact labels by the package's distance rule (default) or as InterAct's converter derives "
+                        "them (docs/data.md compares them)")  # fmt: skip
     p.add_argument("--device", default="cpu", help="where the body model runs (cpu, cuda)")
     p.add_argument("--overwrite", action="store_true", help="convert again sequences whose clip exists and is valid")
     return p
@@ -193,7 +196,7 @@ def interact_jobs(args):
         raise UserError(next(iter(missing.values())))
     options = interact_options(
         floor=not args.no_floor, contact_distance=args.contact_distance, penalize_distance=args.penalize_distance,
-        **({"up_axis": args.up_axis} if args.up_axis else {}),
+        contact_rule=args.contact_rule, **({"up_axis": args.up_axis} if args.up_axis else {}),
     )  # fmt: skip
 
     def make(info):
@@ -237,7 +240,7 @@ def smplx_jobs(args):
                            f"known: {registry.names()}")  # fmt: skip
     options = ConvertOptions(
         up_axis=args.up_axis or "z", object_frame=args.object_frame, floor=not args.no_floor,
-        contact_distance=args.contact_distance, penalize_distance=args.penalize_distance,
+        contact_distance=args.contact_distance, penalize_distance=args.penalize_distance, contact_rule=args.contact_rule,
     )  # fmt: skip
     models = ModelCache(args.body_models, args.device)
 
@@ -268,7 +271,7 @@ def joints_jobs(args):
                      "fps": args.fps}  # fmt: skip
         sequences = [s for f in _input_files(args.inputs) for s in read_sequences(f, **overrides)]
         registry = ObjectRegistry(args.objects_dir)
-    options = ConvertOptions(object_frame=args.object_frame, floor=not args.no_floor,
+    options = ConvertOptions(object_frame=args.object_frame, floor=not args.no_floor, contact_rule=args.contact_rule,
                              contact_distance=args.contact_distance, penalize_distance=args.penalize_distance)  # fmt: skip
 
     def make(seq):
@@ -296,7 +299,7 @@ def run_jobs(jobs, registry, out: Path, args, meta: dict) -> int:
     from intermimic.utils.progress import progress
 
     writer = DatasetWriter(out, registry, out_format=args.format_out, overwrite=args.overwrite)
-    meta = {**meta, "format_out": args.format_out}
+    meta = {**meta, "format_out": args.format_out, "contact_rule": args.contact_rule}
     log(f"converting {len(jobs)} sequence(s) ({args.format}) -> {out}")
     with single_thread():
         for sequence_id, clip_name, subject, object_name, make in progress(jobs, desc="convert", unit="sequence",

@@ -311,3 +311,44 @@ def test_track_reads_unseen_clips_as_the_students_reference(body_models, known, 
                 assert c.info.num_frames == known.shape[0] - 1
             else:
                 assert c.corrected is None and c.info.num_frames == known.shape[0]
+
+
+def test_interact_contact_rule():
+    """InterAct's rule, frame by frame: contact within 2 cm, or the object off the ground and not
+    falling; +1 within 5 mm of the closest body (1 cm without contact), -1 beyond 10 cm; feet on
+    the ground and still are never -1."""
+    from intermimic.motion.convert.contacts import interact_labels
+
+    T = 5
+    lw, rw, la, lt = (spec.body_index(n) for n in ("L_Wrist", "R_Wrist", "L_Ankle", "L_Toe"))
+    d = torch.full((T, 52), 0.5)
+    d[0, lw], d[0, rw] = 0.015, 0.018  # touching: both within 5 mm of the closest
+    d[1, lw], d[1, rw] = 0.05, 0.057  # 5 cm: the object is off the ground and still -> in contact
+    d[2, lw] = 0.15  # off the ground but nothing within 10 cm -> not in contact
+    d[3, lw] = 0.05  # on the ground, 5 cm: no contact
+    d[4, lw] = 0.05  # off the ground, but accelerating at +g: "falling" in the release converter's test
+    lowest = torch.full((T, 52), 1.0)
+    lowest[:, [la, lt]] = 0.0  # the left foot stands on the ground; the right one is lifted
+    obj_lowest = torch.tensor([0.5, 0.5, 0.5, 0.0, 0.5], dtype=torch.float64)
+    obj_pos = torch.zeros(T, 3, dtype=torch.float64)
+    obj_pos[4, 2] = 9.8 / 30**2  # frames 2-4: accelerating upwards at g (frames 0 and 1 copy frames 2 and 3, as there)
+    toes = torch.zeros(T, 2, 3, dtype=torch.float64)
+    labels, flag = interact_labels(d.double(), lowest.double(), 0.0, obj_lowest, obj_pos, toes)
+    assert flag.tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
+    assert labels[0, lw] == 1 and labels[0, rw] == 1 and labels[1, lw] == 1 and labels[1, rw] == 0
+    assert labels[2, lw] == -1 and (labels[3:, lw] == 0).all() and labels[3, rw] == -1
+    assert (labels[:, [la, lt]] == 0).all()  # on the ground and still: never -1
+    assert (labels[:, spec.body_indices(("R_Ankle", "R_Toe"))] == -1).all()  # lifted: -1 like other far bodies
+
+
+def test_converting_with_interacts_contact_rule(body_models, known, convert, tmp_path):
+    h.write_interact_dataset(tmp_path / "data", "neuraldome", body_models, known)
+    for rule in ("distance", "interact"):
+        out = tmp_path / rule
+        assert convert(["--format", "interact", str(tmp_path / "data"), "--dataset", "neuraldome", "--body-models",
+                        str(body_models), "--out", str(out), "--contact-rule", rule]) == 0  # fmt: skip
+        report = json.loads((out / "report.json").read_text())
+        assert report["meta"]["contact_rule"] == rule and report["summary"]["manipulated_share"] > 0.5
+        for row in report["sequences"]:
+            clip = check_clip(load_clip_file(out / f"{row['clip']}.pt"), row["clip"])
+            assert cf.field(clip, "contact")[:, spec.body_indices(("L_Wrist", "R_Wrist"))].max() == 1

@@ -219,11 +219,8 @@ def convert_joint_sequence(seq: JointSequence, registry, options: ConvertOptions
         for x in (body_pos, skin, obj_pos):
             x[..., 2] -= shift
         root_pos = body_pos[:, 0]
-    labels = contact_labels(skin, owner, obj_pos, obj_quat, registry.mesh(seq.object), options)
-    from .contacts import manipulated_from_labels
-
+    labels, manipulated = contact_labels(skin, owner, obj_pos, obj_quat, registry.mesh(seq.object), options, body_pos)
     clip = cf.assemble(root_pos=root_pos, root_quat=root_quat, dof_pos=dof, body_pos=body_pos, obj_pos=obj_pos,
-                       obj_quat=obj_quat, obj_manipulated=manipulated_from_labels(labels)[:, None], contact=labels,
-                       body_quat=body_quat)  # fmt: skip
+                       obj_quat=obj_quat, obj_manipulated=manipulated[:, None], contact=labels, body_quat=body_quat)  # fmt: skip
     res = ik.residual
     return JointsClip(clip, offsets, (100 * float(res.mean()), 100 * float(res.max())))

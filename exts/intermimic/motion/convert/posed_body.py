@@ -28,7 +28,7 @@ from .. import clip_format as cf
 from ..kinematics import matrix_to_quat
 from .body_model import SMPL_TO_HUMANOID as _SMPL_TO_HUMANOID_NP
 from .body_model import SMPLX, ModelKind
-from .contacts import body_distances, labels_from_distances, manipulated_from_labels
+from .contacts import INTERACT_OBJECT_POINTS, body_distances, interact_labels, labels_from_distances, manipulated_from_labels
 
 SMPL_TO_HUMANOID = torch.tensor(_SMPL_TO_HUMANOID_NP, dtype=torch.float64)
 """Maps vectors in the SMPL body frame (x left, y up, z forward) to the humanoid body frame
@@ -68,6 +68,9 @@ class ConvertOptions:
     penalize_distance: float = 0.10
     surface_points: int = 16384
     """Object surface samples for the skin-to-object distances."""
+    contact_rule: str = "distance"
+    """``distance``: the package's rule (:func:`~.contacts.labels_from_distances`); ``interact``: InterAct's
+    converter's (:func:`~.contacts.interact_labels`, with its 1024 object samples)."""
 
 
 def humanoid_rotations(full_pose: torch.Tensor, parents: torch.Tensor, world: torch.Tensor | None = None,
@@ -122,17 +125,18 @@ def check_parents(parents: torch.Tensor, kind: ModelKind = SMPLX) -> None:
 def assemble_clip(
     joints: torch.Tensor, full_pose: torch.Tensor, parents: torch.Tensor, obj_pos: torch.Tensor,
     obj_quat: torch.Tensor, contact: torch.Tensor, world: torch.Tensor | None = None, kind: ModelKind = SMPLX,
+    manipulated: torch.Tensor | None = None,
 ) -> torch.Tensor:  # fmt: skip
     """A ``[T, 591]`` clip from posed model joints (world, already z-up), pose parameters, the
-    object pose (centred mesh, xyzw) and contact labels."""
+    object pose (centred mesh, xyzw), contact labels and the manipulated flag (default: from the labels)."""
     check_parents(parents, kind)
     local_h, global_h = humanoid_rotations(full_pose, parents, world, kind)
     body_pos = joints[:, list(kind.joint_of_body)]
     labels = contact.to(torch.float32)
+    manipulated = manipulated_from_labels(labels) if manipulated is None else manipulated.to(torch.float32)
     return cf.assemble(
         root_pos=body_pos[:, 0], root_quat=global_h[:, 0], dof_pos=rot.to_exp_map(local_h), body_pos=body_pos,
-        obj_pos=obj_pos, obj_quat=obj_quat, obj_manipulated=manipulated_from_labels(labels)[:, None],
-        contact=labels, body_quat=global_h,
+        obj_pos=obj_pos, obj_quat=obj_quat, obj_manipulated=manipulated[:, None], contact=labels, body_quat=global_h,
     )  # fmt: skip
 
 
@@ -181,20 +185,40 @@ def convert_posed(body: PosedBody, obj_trans: torch.Tensor, obj_rot: torch.Tenso
         joints[..., 2] -= shift
         vertices[..., 2] -= shift.to(vertices.dtype)
         obj_pos[:, 2] -= shift
-    labels = contact_labels(vertices, body.vertex_body, obj_pos, obj_quat, mesh, options)
-    return assemble_clip(joints, body.full_pose, body.parents, obj_pos, obj_quat, labels, world, body.kind)
+    body_pos = joints[:, list(body.kind.joint_of_body)]
+    labels, manipulated = contact_labels(vertices, body.vertex_body, obj_pos, obj_quat, mesh, options, body_pos)
+    return assemble_clip(joints, body.full_pose, body.parents, obj_pos, obj_quat, labels, world, body.kind, manipulated)
 
 
 def contact_labels(vertices: torch.Tensor, vertex_body: torch.Tensor, obj_pos: torch.Tensor, obj_quat: torch.Tensor,
-                   mesh, options: ConvertOptions = ConvertOptions()) -> torch.Tensor:  # fmt: skip
-    """``[T, 52]`` contact labels from skin points ``[T, V, 3]`` (body of each: ``vertex_body``) and
-    the object's mesh at ``obj_pos``/``obj_quat`` (its centred frame), a chunk of frames at a time."""
+                   mesh, options: ConvertOptions = ConvertOptions(), body_pos: torch.Tensor | None = None):  # fmt: skip
+    """``[T, 52]`` contact labels and the ``[T]`` manipulated flag from skin points ``[T, V, 3]``
+    (body of each: ``vertex_body``) and the object's mesh at ``obj_pos``/``obj_quat`` (its centred
+    frame), a chunk of frames at a time, by ``options.contact_rule`` (InterAct's needs the bodies'
+    positions ``body_pos`` ``[T, 52, 3]`` for its still-foot test)."""
     from ...assets.primitives import sample_surface
 
-    points = sample_surface(mesh.vertices, mesh.faces, n=options.surface_points)
-    distance = torch.cat([
-        body_distances(vertices[s : s + DISTANCE_CHUNK], vertex_body, obj_pos[s : s + DISTANCE_CHUNK],
-                       obj_quat[s : s + DISTANCE_CHUNK], points)
-        for s in range(0, vertices.shape[0], DISTANCE_CHUNK)
+    if options.contact_rule not in ("distance", "interact"):
+        raise ValueError(f"contact_rule must be 'distance' or 'interact', got '{options.contact_rule}'")
+    interact = options.contact_rule == "interact"
+    points = sample_surface(mesh.vertices, mesh.faces, n=INTERACT_OBJECT_POINTS if interact else options.surface_points)
+    chunks = range(0, vertices.shape[0], DISTANCE_CHUNK)
+    part = lambda x, s: x[s : s + DISTANCE_CHUNK]  # noqa: E731
+    distance = torch.cat([body_distances(part(vertices, s), vertex_body, part(obj_pos, s), part(obj_quat, s), points)
+                          for s in chunks])  # fmt: skip
+    if not interact:
+        labels = labels_from_distances(distance, options.contact_distance, options.penalize_distance)
+        return labels, manipulated_from_labels(labels)
+    owner = vertex_body.long().cpu()
+    lowest = torch.cat([
+        torch.full((min(DISTANCE_CHUNK, vertices.shape[0] - s), spec.NUM_BODIES), float("inf")).scatter_reduce(
+            1, owner[None].expand(min(DISTANCE_CHUNK, vertices.shape[0] - s), -1), part(vertices, s)[..., 2].float().cpu(),
+            reduce="amin", include_self=True)
+        for s in chunks
     ])  # fmt: skip
-    return labels_from_distances(distance, options.contact_distance, options.penalize_distance)
+    obj_points = obj_pos[:, None].double() + rot.rotate(obj_quat[:, None].double().expand(-1, points.shape[0], -1),
+                                                        points[None].double().expand(obj_pos.shape[0], -1, -1))  # fmt: skip
+    obj_lowest = obj_points[..., 2].min(dim=1).values
+    ground = float(min(vertices[..., 2].min(), obj_lowest.min()))
+    toes = body_pos[:, spec.body_indices(("L_Toe", "R_Toe"))]
+    return interact_labels(distance, lowest.double(), ground, obj_lowest, obj_pos.double(), toes.double())
