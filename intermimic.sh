@@ -5,6 +5,8 @@
 #   ./intermimic.sh train [ARGS...]       source/train.py (--nproc N: N ranks on this node via torchrun)
 #   ./intermimic.sh play [ARGS...]        source/play.py
 #   ./intermimic.sh evaluate [ARGS...]    source/evaluate.py
+#   ./intermimic.sh track --checkpoint RUN CLIPS... [ARGS...]
+#                                         source/track.py (a policy follows clips it never saw, zero-shot)
 #   ./intermimic.sh plot [RUN]            training curves of a run as PNG files (RUN/plots/)
 #   ./intermimic.sh tensorboard [ARGS...] TensorBoard on logs/rsl_rl (http://localhost:6006)
 #   ./intermimic.sh pipeline [ARGS...]    teacher per subject -> student -> evaluation (source/pipeline.py)
@@ -13,7 +15,7 @@
 #   ./intermimic.sh retarget-robot --robot g1_dex3 --urdf PATH DATA_DIR OUT_DIR [ARGS...]
 #                                         source/retarget_robot.py (SMPL-X clips -> G1 + Dex3 clips)
 #   ./intermimic.sh data inspect PATH [--json]
-#   ./intermimic.sh convert [ARGS...]     source/convert.py
+#   ./intermimic.sh convert [ARGS...]     source/convert.py (InterAct data sets, SMPL-X sequences, joint positions -> clips)
 #   ./intermimic.sh benchmark [ARGS...]   source/benchmark.py
 #   ./intermimic.sh test [PYTEST ARGS...] run the test suite
 #
@@ -123,7 +125,7 @@ run_train() {
 }
 
 usage() {
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -133,6 +135,7 @@ case "$cmd" in
     train) run_train "$@" ;;
     play) run_script play.py "$@" ;;
     evaluate) run_script evaluate.py "$@" ;;
+    track) run_script track.py "$@" ;;
     plot) run_script plot.py "$@" ;;
     tensorboard) run_script tensorboard_server.py "$@" ;;
     pipeline) run_script pipeline.py "$@" ;;

@@ -53,3 +53,11 @@ def load_script(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def body_models(tmp_path_factory) -> Path:
+    """Synthetic SMPL-H / SMPL-X model files in both layouts (tests/body_model_helpers.py)."""
+    from body_model_helpers import write_model_folder
+
+    return write_model_folder(tmp_path_factory.mktemp("body_models"))

@@ -20,7 +20,7 @@ def _run(*args):
 def test_help_lists_the_commands():
     out = _run("help")
     assert out.returncode == 0
-    for command in ("setup", "train", "play", "evaluate", "replay", "retarget", "data inspect", "test"):
+    for command in ("setup", "train", "play", "evaluate", "track", "replay", "retarget", "data inspect", "convert", "test"):
         assert command in out.stdout
 
 

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 
 from intermimic.assets.object_registry import ObjectMeshError, ObjectRegistry
 from intermimic.assets.primitives import box_mesh
@@ -130,35 +129,27 @@ def test_data_inspect_reports_the_mesh(data, capsys):
     assert "sub1_chair_000.pt: object 'chair': its mesh cannot be read" in out
 
 
-def test_convert_skips_that_objects_sequences(data, tmp_path, monkeypatch, capsys):
-    """SMPL-X sequences of the good and the broken object; the body model is a stand-in (no model
-    files here): the good sequence is converted and written, the other named, status 2."""
-    from intermimic.motion.convert import smplx_sequence as smplx
-    from intermimic.motion.convert.smplx_sequence import SMPLX_JOINT_OF_BODY, PosedBody
+def test_convert_skips_that_objects_sequences(data, tmp_path, capsys):
+    """Joint-position sequences (no body model needed) of the good and the broken object: the good
+    one is converted and written, the other named, status 2."""
+    from intermimic.motion import clip_format as cf
 
-    from test_motion_convert import _synthetic_smplx
-
-    joints, pose, parents = _synthetic_smplx(T=20)
-    T = joints.shape[0]
-    skin = joints[:, list(SMPLX_JOINT_OF_BODY)]  # one skin vertex at each body origin
-    body = PosedBody(joints, skin, pose, parents, torch.arange(skin.shape[1]))
-    monkeypatch.setattr(smplx, "find_model_file", lambda folder, gender: folder)
-    monkeypatch.setattr(smplx, "pose_smplx", lambda seq, folder, device="cpu": body)
     inputs = tmp_path / "seqs"
     inputs.mkdir()
-    for name in ("sub1_box_000", "sub1_chair_000"):
-        np.savez(inputs / f"{name}.npz", seq_name=name, betas=np.zeros(16), gender="neutral", trans=np.zeros((T, 3)),
-                 root_orient=pose[:, 0].numpy(), pose_body=pose[:, 1:22].reshape(T, 63).numpy(),
+    for i, name in enumerate(("sub1_box_000", "sub1_chair_000")):
+        clip = synthetic_clip(20, seed=i)
+        T = clip.shape[0]
+        np.savez(inputs / f"{name}.npz", seq_name=name, joints=cf.field(clip, "body_pos").reshape(T, 52, 3).numpy(),
                  obj_trans=np.zeros((T, 3)), obj_rot=np.tile(np.eye(3), (T, 1, 1)))  # fmt: skip
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as stopped:
-        load_script("convert").main([str(inputs), "--smplx-models", str(tmp_path), "--objects-dir", str(data.objects),
+        load_script("convert").main(["--format", "joints", str(inputs), "--objects-dir", str(data.objects),
                                      "--object-frame", "centred", "--out", str(out)])  # fmt: skip
     assert stopped.value.code == 2
     message = _one_error(capsys.readouterr().err)
     assert message.startswith(f"cannot read the mesh of object chair: {data.chair}: ") and "1 written" in message
-    assert sorted(p.name for p in out.iterdir()) == ["sub1_box_000.pt"]
-    assert load_clip_file(out / "sub1_box_000.pt").shape == (T, 591)
+    assert (out / "sub1_box_000.pt").is_file() and not (out / "sub1_chair_000.pt").exists()
+    assert load_clip_file(out / "sub1_box_000.pt").shape == (20, 591)
 
 
 def test_retarget_robot_converts_the_rest(tmp_path, capsys):

@@ -55,7 +55,7 @@ def dataset_overrides(name: str | None, dotlist: list[str]) -> dict:
     if dotlist:
         cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(dotlist))
     data = OmegaConf.to_container(cfg, resolve=True)
-    unknown = set(data) - set(_DATASET_FIELDS) - {"data_root", "description"}
+    unknown = set(data) - set(_DATASET_FIELDS) - {"data_root", "description", "convert"}
     if unknown:
         where = f"dataset preset '{name}'" if name and not set(OmegaConf.from_dotlist(dotlist)) & unknown else "dataset.<field>"
         raise KeyError(f"{where}: unknown field(s) {sorted(unknown)}; expected {', '.join(_DATASET_FIELDS)}")

@@ -1,9 +1,10 @@
-"""What ``evaluate`` draws from the kept attempts: the grid video (``--video_grid K``) and the
-contact sheets (``--contact_sheets on|off``).
+"""What ``evaluate`` and ``track`` draw from the kept attempts: the grid video (``--video_grid K``),
+the contact sheets (``--contact_sheets on|off``) and a video per clip (``track --videos on``).
 
 :class:`EvaluationPictures` records the kept attempts during the evaluation
 (:class:`~intermimic.evaluation.kept_attempts.KeptAttempts`) and afterwards renders, with one
-renderer, the grid video of K clips and one contact sheet per evaluated clip.
+renderer, the grid video of K clips, one contact sheet per evaluated clip and, when asked, one
+video per evaluated clip (its kept attempt, with the success/failure badge).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from ..utils.errors import UserError
 from ..utils.arguments import int_at_least
 from .contact_sheet import SHEETS_FOLDER, write_contact_sheets
 from .kept_attempts import KeptAttempts
+
+CLIP_VIDEOS_FOLDER = "videos"
 from .video import clip_ids_from_names, command_embodiment, make_renderer, renderer_options
 
 
@@ -56,15 +59,20 @@ class EvaluationPictures:
         video: the grid video's file (with ``grid_clips``).
         sheets: write a contact sheet per evaluated clip.
         fps: frame rate of the grid video.
+        clip_videos: write a video per evaluated clip into ``<folder>/videos/<clip>.mp4`` (every
+            frame of every clip's kept attempt is held until the end: about 3 KB a frame).
         options: :func:`~intermimic.evaluation.video.make_renderer` keyword arguments (renderer kind as ``renderer``).
     """
 
-    def __init__(self, cmd, grid_clips: list[int], video: str | None, sheets: bool, fps: float, **options):
+    def __init__(self, cmd, grid_clips: list[int], video: str | None, sheets: bool, fps: float,
+                 clip_videos: bool = False, **options):  # fmt: skip
         self.library = cmd.library
         self.embodiment = command_embodiment(cmd)
         self.grid_clips, self.video, self.sheets, self.fps = list(grid_clips), video, sheets, fps
+        self.clip_videos = clip_videos
         self.options = options
-        self.recorder = KeptAttempts(cmd, full=self.grid_clips, sheets=None if sheets else [],
+        full = list(range(len(self.library.clips))) if clip_videos else self.grid_clips
+        self.recorder = KeptAttempts(cmd, full=full, sheets=None if sheets else [],
                                      points=options.get("renderer") == "skeleton")  # fmt: skip
 
     def write(self, folder: str | Path) -> list[str]:
@@ -82,22 +90,30 @@ class EvaluationPictures:
             if tiles:
                 path = write_grid_video(self.video, tiles, renderer, self.fps)
                 lines.append(f"grid video ({len(tiles)} clips): {path}")
+            names = [c.name for c in self.library.clips]
             if self.sheets:
-                names = [c.name for c in self.library.clips]
                 files = write_contact_sheets(folder, kept, names, renderer)
                 lines.append(f"contact sheets ({len(files)} clips): {Path(folder) / SHEETS_FOLDER}/")
+            if self.clip_videos:
+                for clip_id, attempt in sorted(kept.items()):
+                    write_grid_video(Path(folder) / CLIP_VIDEOS_FOLDER / f"{names[clip_id]}.mp4", [attempt], renderer,
+                                     self.fps, progress=False)  # fmt: skip
+                lines.append(f"videos ({len(kept)} clips): {Path(folder) / CLIP_VIDEOS_FOLDER}/")
         finally:
             renderer.close()
         return lines
 
 
 def pictures_for(args, env) -> EvaluationPictures | None:
-    """The :class:`EvaluationPictures` that ``--video_grid`` / ``--contact_sheets`` ask for (None: neither)."""
+    """The :class:`EvaluationPictures` that ``--video_grid`` / ``--contact_sheets`` / ``--videos``
+    ask for (None: none of them)."""
     sheets = getattr(args, "contact_sheets", "off") == "on"
-    if not (args.video_grid or sheets):
+    clip_videos = getattr(args, "videos", "off") == "on"
+    if not (getattr(args, "video_grid", None) or sheets or clip_videos):
         return None
     base = env.unwrapped
     cmd = base.command_manager.get_term("motion")
     names = [c.name for c in cmd.library.clips]
     grid = clip_ids_from_names(cmd.library, grid_clip_names(args, names)) or []
-    return EvaluationPictures(cmd, grid, args.video, sheets, 1.0 / base.step_dt, **renderer_options(args))
+    return EvaluationPictures(cmd, grid, getattr(args, "video", None), sheets, 1.0 / base.step_dt, clip_videos=clip_videos,
+                              **renderer_options(args))  # fmt: skip

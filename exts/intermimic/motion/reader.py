@@ -42,7 +42,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 CLIP_SUFFIXES = (".pt", ".npz")
 """SMPL-X clips (``.pt``, the 591-column format) and robot clips (``.npz``, from ``retarget-robot``)."""
 MANIFEST_KEYS = ("description", "data_root", "files", "corrected", "subjects", "objects", "objects_dir", "strict",
-                 "repair_positions", "clips")  # fmt: skip
+                 "repair_positions", "clips", "convert")  # fmt: skip
 
 
 @dataclass

@@ -70,3 +70,73 @@ def body_distances(
     out = torch.full((vertices.shape[0], spec.NUM_BODIES), float("inf"))
     index = vertex_body.long().cpu()[None].expand_as(d)
     return out.scatter_reduce(1, index, d, reduce="amin", include_self=True)
+
+
+# -------------------------------------------------------------------------------------------------
+# InterAct's rule (``convert --contact-rule interact``)
+# -------------------------------------------------------------------------------------------------
+INTERACT_OBJECT_POINTS = 1024
+"""Object surface samples InterAct's converter measures distances to."""
+INTERACT_CONTACT = 0.02
+INTERACT_MARGIN = 0.005
+INTERACT_IDLE_THRESHOLD = 0.01
+INTERACT_FAR = 0.10
+INTERACT_OFF_GROUND = 0.10
+INTERACT_STILL_FOOT = 0.02
+INTERACT_FALL_TOLERANCE = 6.0
+GRAVITY = 9.8
+FEET = {"L": ("L_Ankle", "L_Toe"), "R": ("R_Ankle", "R_Toe")}
+
+
+def interact_labels(distance: torch.Tensor, body_lowest: torch.Tensor, ground: float, obj_lowest: torch.Tensor,
+                    obj_pos: torch.Tensor, toe_pos: torch.Tensor, fps: float = 30.0):  # fmt: skip
+    """Contact labels and the manipulated flag as InterAct's converter (``simulation/interact2mimic.py``)
+    derives them, in the z-up world.
+
+    Args:
+        distance: ``[T, 52]`` each body's smallest skin distance to the object's surface samples.
+        body_lowest: ``[T, 52]`` height of each body's lowest skin point.
+        ground: the lowest point of body and object over the whole sequence.
+        obj_lowest: ``[T]`` height of the object's lowest surface sample.
+        obj_pos: ``[T, 3]`` object position (for "falling": acceleration within 6 m/s^2 of
+            +9.8 m/s^2 upwards, the release converter's test).
+        toe_pos: ``[T, 2, 3]`` left and right toe positions (a foot moving more than 2 cm between
+            frames is off the ground; of two moving feet the slower counts as still).
+    Returns:
+        ``([T, 52] labels, [T] manipulated flag)``. The object is in contact in a frame (the flag)
+        when the closest body is within 2 cm, or when the object is off the ground (its lowest
+        point more than 10 cm above the sequence's lowest point) and not falling; never when the
+        closest body is farther than 10 cm. A body is +1 when within 5 mm of the closest body's
+        distance in a frame with contact (1 cm without), -1 when farther than 10 cm; the ankle and
+        toe of a foot on the ground (lowest point within 10 cm of the ground, and still) or
+        touching the object are never -1.
+    """
+    T = distance.shape[0]
+    closest = distance.min(dim=1).values
+    on_ground = (obj_lowest - ground) < INTERACT_OFF_GROUND
+    falling = torch.zeros(T, dtype=torch.bool)
+    if T >= 3:
+        acc = (obj_pos[2:] - 2 * obj_pos[1:-1] + obj_pos[:-2]) * fps * fps
+        up = torch.tensor([0.0, 0.0, GRAVITY], dtype=acc.dtype)
+        f = (acc - up).norm(dim=-1) < INTERACT_FALL_TOLERANCE
+        falling = torch.cat([f[0:2], f])
+    in_contact = ((closest < INTERACT_CONTACT) | (~on_ground & ~falling)) & ~(closest > INTERACT_FAR)
+    threshold = torch.where(in_contact, closest + INTERACT_MARGIN, torch.full_like(closest, INTERACT_IDLE_THRESHOLD))
+    contact = distance < threshold[:, None]
+    far = distance > INTERACT_FAR
+    off_ground = (body_lowest - ground) > INTERACT_OFF_GROUND
+    step = torch.zeros(T, 2)
+    step[1:] = (toe_pos[1:, :, :2] - toe_pos[:-1, :, :2]).norm(dim=-1).to(step.dtype)
+    still = step < INTERACT_STILL_FOOT
+    both_moving = ~still[:, 0] & ~still[:, 1]
+    still[:, 0] |= both_moving & (step[:, 0] <= step[:, 1])
+    still[:, 1] |= both_moving & (step[:, 0] > step[:, 1])
+    still[0] = True
+    for k, side in enumerate("LR"):
+        ids = spec.body_indices(FEET[side])
+        lifted = off_ground[:, ids] | ~still[:, k : k + 1]
+        keep = (~lifted).any(dim=1) | contact[:, ids].any(dim=1)
+        far[:, ids] &= ~keep[:, None]
+    labels = contact.to(distance.dtype)
+    labels[far] = -1.0
+    return labels, in_contact.to(distance.dtype)
