@@ -12,6 +12,8 @@ a CPU-only machine can count what a training step would cost a GPU, and where ea
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from collections import Counter
 from contextlib import contextmanager
@@ -22,15 +24,16 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from ..utils.paths import EXT_DIR
 
-def _both_spellings(path: str) -> tuple[str, ...]:
-    """A path as given and with links resolved (code objects keep the path they were imported by)."""
-    return tuple({str(Path(path).absolute()), str(Path(path).resolve())})
+@functools.lru_cache(maxsize=4096)
+def _real(path: str) -> str:
+    """A code object's file with ``..`` and links resolved (scripts put ``source/../exts`` on the path)."""
+    return path if path.startswith("<") else os.path.realpath(path)
 
 
-PACKAGE_DIRS = _both_spellings(EXT_DIR)
-_TORCH_DIRS = _both_spellings(str(Path(torch.__file__).parent))
+PACKAGE_DIRS = (os.path.realpath(EXT_DIR),)
+_TORCH_DIRS = (os.path.realpath(Path(torch.__file__).parent),)
 _OPTIM_DIRS = tuple(str(Path(d) / "optim") for d in _TORCH_DIRS)
-_THIS_FILES = _both_spellings(__file__)
+_THIS_FILES = (os.path.realpath(__file__),)
 
 _SCALAR_READS = {"_local_scalar_dense"}
 _DATA_DEPENDENT = {"nonzero", "_unique", "_unique2", "unique_dim", "unique_consecutive", "masked_select"}
@@ -76,7 +79,7 @@ def caller(frame=None) -> str:
     them waits for nothing."""
     frame = frame or sys._getframe(1)
     while frame is not None:
-        path = frame.f_code.co_filename
+        path = _real(frame.f_code.co_filename)
         if path.startswith(_OPTIM_DIRS):
             return "torch.optim"
         if not (path.startswith(_TORCH_DIRS) or path in _THIS_FILES or path.startswith("<")):
