@@ -179,7 +179,7 @@ def run(args, overrides: list[str]) -> int:
         shapes[task] = result
     columns = []
     for task, s in shapes.items():
-        short = task.replace("InterMimic-", "").replace("-v0", "")
+        short = {TEACHER_TASK: "teacher", STUDENT_TASK: "MLP student", STUDENT_TRANSFORMER_TASK: "Transformer"}[task]
         for n in args.num_envs:
             columns.append((f"{short} {n}", component_bytes(s, n, args.hours, args.teachers, args.longest_clip_s)))
     print()
