@@ -7,6 +7,8 @@
     ./intermimic.sh benchmark distributed [--ranks 1 2] [--num_envs N] [--iterations K] [--device cpu|cuda]
     ./intermimic.sh benchmark learning [--num_envs N] [--iterations K] [--eval_interval K] [--out DIR] ...
     ./intermimic.sh benchmark render
+    ./intermimic.sh benchmark memory [--num_envs 4096 8192] [--hours 1] [--teachers 15] [--json FILE]
+    ./intermimic.sh benchmark gpu [--device cuda:0] [--out logs/gpu_checks] [--only CHECK ...]
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -21,6 +23,12 @@ Subcommands:
   render   frames/s of each video renderer (MuJoCo offscreen, skeleton) at 640x480 and 1280x720.
   learning the learning check: a bounded training run with fixed-start evaluations next to two
            baselines (zero actions, PD targets on the reference pose); JSON and PNG of the curves.
+  memory   device memory per component of teacher and student training at 4096 and 8192 envs,
+           computed from the shapes the code makes (not measured).
+  gpu      the first checks on a GPU in order, each bounded in time: simulator tests on the device,
+           host syncs per step, benchmark env, a teacher past step 300 and resumed, both students,
+           evaluation during training, play --export, evaluate --video; JSON + Markdown report
+           (toy size on the CPU).
 
 Each subcommand is one module of ``intermimic.benchmarks`` with ``HELP``, ``add_args(parser)``
 and ``run(args, overrides) -> int``; add one by writing such a module and listing it in
@@ -46,6 +54,8 @@ SUBCOMMANDS = {
     "student": "student",
     "distributed": "distributed",
     "learning": "learning_check",
+    "memory": "memory",
+    "gpu": "gpu_checks",
 }
 """Subcommand -> its module in ``intermimic.benchmarks``."""
 TAKES_OVERRIDES = {"env", "student", "distributed", "learning"}

@@ -125,6 +125,7 @@ def _train(args, overrides, job) -> str:
                          iterations=f"{agent_cfg.max_iterations} x {agent_cfg.num_steps_per_env} steps per env",
                          resume=f"{resume.checkpoint} (iteration {resume.iteration})" if resume else "",
                          logs=log_dir), flush=True)  # fmt: skip
+    del selection  # the env packs the clips read here; their host copies go once it has
 
     checkpoint = resume.checkpoint if resume else None
     with env_and_runner(args, env_cfg, agent_cfg, log_dir=log_dir, checkpoint=checkpoint) as (_, runner):

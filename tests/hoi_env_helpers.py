@@ -3,11 +3,15 @@ running the command-line scripts."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+TEST_DEVICE = os.environ.get("INTERMIMIC_TEST_DEVICE", "cpu")
+"""Device of the environments these helpers build (``INTERMIMIC_TEST_DEVICE=cuda:0`` runs the
+simulator tests that use them on a GPU; the CPU by default)."""
 
 
 def run_script(script: str, *args, cwd, timeout: int = 900) -> str:
@@ -52,7 +56,7 @@ def build_hoi_env(num_envs: int = 2, files: list[str] | None = None, objects_dir
 
     cfg = resolve_presets((cfg_class or HOIEnvCfg)())
     cfg.scene.num_envs = num_envs
-    cfg.sim.device = "cpu"
+    cfg.sim.device = TEST_DEVICE
     cfg.seed = 0
     motion = cfg.commands.motion.motion
     if files:
@@ -72,7 +76,7 @@ def newton_sim(dt: float, **sim_kwargs):
 
     from intermimic.tasks.physics import HOIPhysicsCfg
 
-    cfg = sim_utils.SimulationCfg(dt=dt, device="cpu", physics=HOIPhysicsCfg().newton, **sim_kwargs)
+    cfg = sim_utils.SimulationCfg(dt=dt, device=TEST_DEVICE, physics=HOIPhysicsCfg().newton, **sim_kwargs)
     return sim_utils.SimulationContext(cfg)
 
 

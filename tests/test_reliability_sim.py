@@ -229,9 +229,15 @@ def test_a_corrupted_observation_resets_only_that_env(env, monkeypatch):
 
     monkeypatch.setattr(manager, "compute", corrupt_once)
     obs, _, dones, extras = env.step(_zero_actions(env))
+    # the step returns finite observations (env 1's zeroed) and marks env 1, without a host sync
+    assert dones.tolist() == [0, 0] and all(torch.isfinite(v).all() for v in obs.values())
+    assert float(extras["log"]["Guard/non_finite_observation_resets"]) == 1.0
+    assert obs["policy"][1].abs().sum() > 0  # only the non-finite value became 0
+    obs, _, dones, extras = env.step(_zero_actions(env))  # its next step ends that env's episode
     assert dones.tolist() == [0, 1]
-    assert base.episode_length_buf.tolist() == [lengths[0] + 1, 0]
-    assert extras["log"]["Guard/non_finite_observation_resets"] == 1.0
+    assert base.episode_length_buf.tolist() == [lengths[0] + 2, 0]
+    assert base.termination_manager.get_term("non_finite_state").tolist() == [False, True]
+    assert float(extras["log"]["Guard/non_finite_observation_resets"]) == 0.0
     assert all(torch.isfinite(v).all() for v in obs.values())
 
 

@@ -10,6 +10,7 @@ from ..learning.checkpointing import CheckpointError
 from ..learning.release_checkpoint import load_checkpoint
 from ..learning.runners import create_runner
 from ..motion.validation import DataMismatchError
+from ..tasks.student_env_cfg import share_identical_critic
 from ..utils.errors import UserError, as_user_error
 
 
@@ -62,6 +63,7 @@ def env_and_runner(args, env_cfg, agent_cfg, log_dir: str | None = None, checkpo
     """Launch the simulation, create the task's env wrapped for rsl_rl and the runner named by
     ``agent_cfg`` (loading ``checkpoint`` when given: this project's or the release's format);
     the env is closed on exit."""
+    share_identical_critic(env_cfg, agent_cfg)
     with wrapped_env(args, env_cfg, clip_actions=agent_cfg.clip_actions) as env:
         runner = create_runner(env, agent_cfg, log_dir)
         if checkpoint is not None:

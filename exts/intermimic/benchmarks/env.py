@@ -325,7 +325,7 @@ def median_of_runs(runs: list[dict]) -> dict:
     return out
 
 
-def _measure_in_child(args, overrides: list[str], num_envs: int, log_path: str | None) -> dict:
+def _measure_in_child(args, overrides: list[str], num_envs: int, log_path: str | None, target=None) -> dict:
     """Runs in a fresh process: the simulator's output goes to ``log_path`` unless verbose."""
     if log_path is not None:
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -333,23 +333,23 @@ def _measure_in_child(args, overrides: list[str], num_envs: int, log_path: str |
         sys.stderr.flush()
         os.dup2(fd, 1)
         os.dup2(fd, 2)
-    from .env import measure_env
-
     try:
-        return measure_env(args, overrides, num_envs)
+        return (target or measure_env)(args, overrides, num_envs)
     except Exception:
         traceback.print_exc()  # into the log; the parent reports the error in one line
         raise
 
 
-def run_in_fresh_process(args, overrides: list[str], num_envs: int, log_path: str | None) -> dict:
+def run_in_fresh_process(args, overrides: list[str], num_envs: int, log_path: str | None, target=None) -> dict:
+    """``target(args, overrides, num_envs)`` (default :func:`measure_env`) in a fresh process; its
+    result, or ``{"num_envs", "error"}`` when it failed or the process died."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
-            return pool.submit(_measure_in_child, args, overrides, num_envs, log_path).result()
+            return pool.submit(_measure_in_child, args, overrides, num_envs, log_path, target).result()
         except BrokenProcessPool:
             return {"num_envs": num_envs, "error": "the process died (out of memory?)"}
         except Exception as exc:  # noqa: BLE001  (a failure at one env count must not lose the others)

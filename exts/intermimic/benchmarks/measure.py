@@ -35,24 +35,25 @@ def gigabytes(n: float) -> str:
 
 
 class GpuMemory:
-    """Peak torch-allocated CUDA memory and the most device memory seen in use (which also
-    counts Warp's and the CUDA context's memory), sampled at phase ends."""
+    """Peak torch-allocated CUDA memory on ``device`` and the most device memory seen in use there
+    (which also counts Warp's and the CUDA context's memory), sampled at phase ends."""
 
     def __init__(self, device: str):
-        self.enabled = torch.device(device).type == "cuda"
+        self.device = torch.device(device)
+        self.enabled = self.device.type == "cuda"
         self.device_used_mb = 0.0
         if self.enabled:
-            torch.cuda.reset_peak_memory_stats()
+            torch.cuda.reset_peak_memory_stats(self.device)
 
     def sample(self) -> None:
         if self.enabled:
-            torch.cuda.synchronize()
-            free, total = torch.cuda.mem_get_info()
+            torch.cuda.synchronize(self.device)
+            free, total = torch.cuda.mem_get_info(self.device)
             self.device_used_mb = max(self.device_used_mb, (total - free) / BYTES_PER_MB)
 
     def report(self) -> dict[str, float | None]:
         self.sample()
         if not self.enabled:
             return {"gpu_peak_allocated_mb": None, "gpu_device_used_mb": None}
-        return {"gpu_peak_allocated_mb": torch.cuda.max_memory_allocated() / BYTES_PER_MB,
+        return {"gpu_peak_allocated_mb": torch.cuda.max_memory_allocated(self.device) / BYTES_PER_MB,
                 "gpu_device_used_mb": self.device_used_mb}  # fmt: skip

@@ -7,7 +7,8 @@ import torch
 
 from ..tasks.evaluation_cfg import RECORDING_TERMS
 from ..tasks.step_probe import PROBE_TERM, step_probe
-from .metrics import ClipTable, EpisodeAccumulator
+from .attempt_log import AttemptLog, cause_index, cause_names
+from .metrics import ClipTable
 
 
 def clip_queues(library, clip_ids: list[int]) -> dict[int, list[int]]:
@@ -21,16 +22,14 @@ def clip_queues(library, clip_ids: list[int]) -> dict[int, list[int]]:
 def termination_causes(base_env, env_ids: list[int]) -> list[str]:
     """Per env, the termination term that ended its episode on the last step: the first failure
     term that fired, else the first time-out term that fired ("" when none did)."""
-    manager = base_env.termination_manager
-    names = [n for n in manager.active_terms if n not in (*RECORDING_TERMS, PROBE_TERM)]
-    fired = {n: manager.get_term(n) for n in names}
-    failures = [n for n in names if not manager.get_term_cfg(n).time_out]
-    time_outs = [n for n in names if manager.get_term_cfg(n).time_out]
-    causes = []
-    for e in env_ids:
-        cause = next((n for n in failures if bool(fired[n][e])), None)
-        causes.append(cause or next((n for n in time_outs if bool(fired[n][e])), ""))
-    return causes
+    names = cause_names(base_env.termination_manager, (*RECORDING_TERMS, PROBE_TERM))
+    index = cause_index(base_env.termination_manager, names)[env_ids].tolist()
+    return [names[i] if i >= 0 else "" for i in index]
+
+
+READ_INTERVAL = 30
+"""Steps between the host's reads of ended attempts when no observer needs each attempt at once
+(one host sync per read instead of one per step)."""
 
 
 def evaluate_policy(env, policy, attempts: int = 1, max_steps: int | None = None, progress: bool = True,
@@ -55,33 +54,31 @@ def evaluate_policy(env, policy, attempts: int = 1, max_steps: int | None = None
     if probe is not None:
         probe.listeners[:] = step_observers
     obs, _ = env.reset()
-    acc = EpisodeAccumulator(base.num_envs, base.device)
+    names = cause_names(base.termination_manager, (*RECORDING_TERMS, PROBE_TERM))
+    attempt_observers = [o.on_attempt for o in observers if hasattr(o, "on_attempt")]
+    log = AttemptLog(base.num_envs, base.device, int(lib.clip_length.max()) + 1,
+                     interval=1 if attempt_observers else READ_INTERVAL)  # fmt: skip
     budget = max_steps or int(lib.clip_length.max()) * (attempts * len(wanted) // max(1, base.num_envs) + 2)
     bar = _progress(len(wanted) * attempts, progress)
     try:
-        for _ in range(budget):
+        for step in range(budget):
             clips = cmd.clip_ids.clone()
             scheduled = cmd.scheduled.clone()
             with torch.inference_mode():
                 obs, _, dones, _ = env.step(policy(obs))
             e_h, e_o = cmd.step_errors
-            acc.add(e_h, e_o)
-            finished = torch.nonzero(dones > 0).flatten()
-            if len(finished):
-                ids = finished.tolist()
-                steps, mean_h, mean_o, traces = acc.take(finished)
-                failed = base.termination_manager.terminated[finished]
-                causes = termination_causes(base, ids)
-                for i, e in enumerate(ids):
-                    if not scheduled[e]:
-                        continue
-                    success = not bool(failed[i])
-                    kept = table.offer(int(clips[e]), int(steps[i]), success, float(mean_h[i]), float(mean_o[i]),
-                                       causes[i], traces[i])  # fmt: skip
-                    for o in observers:
-                        if hasattr(o, "on_attempt"):
-                            o.on_attempt(e, int(clips[e]), int(steps[i]), success, kept)
-                    bar.update(1)
+            manager = base.termination_manager
+            log.add(e_h, e_o, dones > 0, clips, manager.terminated, cause_index(manager, names), scheduled)
+            if not (log.due or step == budget - 1):
+                continue
+            for a in log.read():
+                if not a.scheduled:
+                    continue
+                kept = table.offer(a.clip, a.steps, not a.failed, a.mean_h, a.mean_o,
+                                   names[a.cause] if a.cause >= 0 else "", a.trace)  # fmt: skip
+                for on_attempt in attempt_observers:
+                    on_attempt(a.env, a.clip, a.steps, not a.failed, kept)
+                bar.update(1)
             if table.done(attempts):
                 break
     finally:

@@ -39,6 +39,7 @@ def kinematic_replay(env, clip_ids: list[int], source: str | None = None, video=
             queue = queues.get(int(cmd.env_object[e]))
             if queue:
                 cmd.clip_ids[e] = queue.pop(0)
+                cmd.clip_version += 1
                 active[e] = True
         if not active.any():
             raise ValueError("no environment holds the object of the remaining clips; use more --num_envs")

@@ -38,19 +38,19 @@ TEACHER_MEAN = "teacher_mean"
 """Key of the stored behaviour-cloning target in the rollout's observations."""
 
 
-def explained_variance(returns: torch.Tensor, values: torch.Tensor) -> float:
-    """``1 - Var(returns - values) / Var(returns)`` of a batch; in a job of several ranks, of all
-    ranks' mini-batches together (so every rank takes the same schedule decision)."""
+def explained_variance(returns: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """``1 - Var(returns - values) / Var(returns)`` of a batch, a 0-d tensor on the batch's device
+    (no host sync); in a job of several ranks, of all ranks' mini-batches together (so every rank
+    takes the same schedule decision)."""
     if not distributed.active():
         var_returns = returns.var(unbiased=False) + 1.0e-8
-        return float(1.0 - (returns - values).var(unbiased=False) / var_returns)
+        return 1.0 - (returns - values).var(unbiased=False) / var_returns
     r, e = returns.double().flatten(), (returns - values).double().flatten()
-    n, r1, r2, e1, e2 = distributed.sum_over_ranks(
-        torch.stack([torch.tensor(float(r.numel()), dtype=torch.float64, device=r.device), r.sum(), r.square().sum(),
-                     e.sum(), e.square().sum()])
-    ).tolist()  # fmt: skip
+    count = torch.full((), r.numel(), dtype=torch.float64, device=r.device)
+    n, r1, r2, e1, e2 = distributed.sum_over_ranks(torch.stack([count, r.sum(), r.square().sum(), e.sum(),
+                                                                e.square().sum()])).unbind()  # fmt: skip
     var_returns = r2 / n - (r1 / n) ** 2 + 1.0e-8
-    return float(1.0 - (e2 / n - (e1 / n) ** 2) / var_returns)
+    return (1.0 - (e2 / n - (e1 / n) ** 2) / var_returns).to(returns.dtype)
 
 
 class InterMimicDistillation(InterMimicPPO):
@@ -64,21 +64,28 @@ class InterMimicDistillation(InterMimicPPO):
         self.schedule = StudentSchedule(settings)
         self.teachers: TeacherBank | None = None
         self._teacher_ids: Callable[[], torch.Tensor] | None = None
+        self._teacher_version: Callable[[], int] | None = None
         self.rollout_stats = {"teacher_action_share": 0.0}
         self._teacher_steps = 0.0
         self._steps = 0
 
     # ----------------------------------------------------------------------------------
-    def bind_teachers(self, teachers: TeacherBank, teacher_ids: Callable[[], torch.Tensor]) -> None:
-        """Use ``teachers``; ``teacher_ids()`` gives each environment's teacher index now."""
+    def bind_teachers(self, teachers: TeacherBank, teacher_ids: Callable[[], torch.Tensor],
+                      teacher_version: Callable[[], int] | None = None) -> None:  # fmt: skip
+        """Use ``teachers``; ``teacher_ids()`` gives each environment's teacher index now;
+        ``teacher_version()`` a number that changes whenever some environment's teacher may have
+        changed (the teacher bank then groups the environments by teacher once per change, not
+        every step; without it, every step)."""
         self.teachers = teachers
         self._teacher_ids = teacher_ids
+        self._teacher_version = teacher_version
 
     def act(self, obs: TensorDict) -> torch.Tensor:
         if self.teachers is None:
             raise TeacherConfigError("the student's teachers are not loaded (set teachers=<preset>)")
         student_actions = self.actor(obs, stochastic_output=True).detach()
-        teacher_mean, teacher_actions = self.teachers.act(obs[TEACHER_GROUP], self._teacher_ids())
+        version = self._teacher_version() if self._teacher_version is not None else None
+        teacher_mean, teacher_actions = self.teachers.act(obs[TEACHER_GROUP], self._teacher_ids(), version)
         beta = self.schedule.beta()
         use_teacher = torch.rand(student_actions.shape[0], device=student_actions.device) < beta
         actions = torch.where(use_teacher[:, None], teacher_actions.to(student_actions), student_actions)
@@ -91,7 +98,7 @@ class InterMimicDistillation(InterMimicPPO):
         stored = obs.exclude(TEACHER_GROUP)
         stored[TEACHER_MEAN] = teacher_mean.to(student_actions)
         t.observations = stored
-        self._teacher_steps += float(use_teacher.float().sum())
+        self._teacher_steps = self._teacher_steps + use_teacher.sum()  # read once per iteration, in the log
         self._steps += use_teacher.numel()
         return actions
 
@@ -100,8 +107,12 @@ class InterMimicDistillation(InterMimicPPO):
         values = self.critic(batch.observations)
         value_loss = self._value_loss(values, batch)
         ev = explained_variance(batch.returns, values.detach())
-        if math.isfinite(ev):  # a non-finite batch is skipped by the update; keep it out of the average
-            self.schedule.observe_explained_variance(ev)
+        if self.schedule.tracks_explained_variance:
+            # the release's rule re-decides PPO on every update from the running explained
+            # variance: one read per mini-batch, from ev_start on (none before)
+            ev_value = float(ev)
+            if math.isfinite(ev_value):  # a non-finite batch is skipped by the update; keep it out of the average
+                self.schedule.observe_explained_variance(ev_value)
         w = self.schedule.weights()
         stats: dict[str, torch.Tensor | float] = {"value": value_loss, "schedule/explained_variance": ev}
         if w.ppo:  # the surrogate needs the student's own actions, which PPO-phase rollouts are
@@ -125,7 +136,7 @@ class InterMimicDistillation(InterMimicPPO):
     def update(self) -> dict[str, float]:
         losses = super().update()
         share = self._teacher_steps / max(self._steps, 1)
-        self._teacher_steps, self._steps = 0.0, 0
+        self._teacher_steps, self._steps = 0, 0
         schedule = self.schedule.log_values()  # the weights the iteration's last update used
         self.schedule.end_iteration()
         return {**losses, **{f"schedule/{k}": v for k, v in schedule.items()}, "schedule/teacher_action_share": share}

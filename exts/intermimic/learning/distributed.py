@@ -101,6 +101,13 @@ def start(device: str, ranks_: Ranks) -> None:
         torch.cuda.set_device(torch.device(device))
     backend = "nccl" if device.startswith("cuda") else "gloo"
     dist.init_process_group(backend=backend, rank=ranks_.rank, world_size=ranks_.world_size)
+    global _HOST_GROUP
+    # Python objects (training states, digests, folders) travel through host memory, not the GPUs
+    _HOST_GROUP = dist.new_group(backend="gloo") if backend == "nccl" else None
+
+
+_HOST_GROUP = None
+"""A gloo group over the same ranks when the job's backend is NCCL (None: the default group)."""
 
 
 def stop() -> None:
@@ -115,6 +122,16 @@ def _device_for_collectives() -> torch.device:
     if dist.get_backend() == "nccl":
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")
+
+
+def all_ranks_on_device(flag: torch.Tensor) -> torch.Tensor:
+    """``flag`` (a 0-d bool tensor) and-ed over the ranks, on the device (no host sync: the
+    collective runs in the device's stream; the flag itself without a job)."""
+    if not active():
+        return flag
+    buffer = flag.to(_device_for_collectives(), dtype=torch.int32).clone()
+    dist.all_reduce(buffer, op=dist.ReduceOp.MIN)
+    return buffer.to(flag.device).bool()
 
 
 def sum_over_ranks(values: torch.Tensor) -> torch.Tensor:
@@ -150,11 +167,21 @@ def main_rank_says(flag: bool) -> bool:
 
 
 def gather_objects(obj) -> list:
-    """``obj`` of every rank, in rank order (``[obj]`` without a job)."""
+    """``obj`` of every rank, in rank order, on every rank (``[obj]`` without a job)."""
     if not active():
         return [obj]
     out = [None] * dist.get_world_size()
-    dist.all_gather_object(out, obj)
+    dist.all_gather_object(out, obj, group=_HOST_GROUP)
+    return out
+
+
+def gather_objects_to_main(obj) -> list | None:
+    """``obj`` of every rank, in rank order, on rank 0 only (None on the others; ``[obj]`` without a
+    job): what only rank 0 writes, e.g. the ranks' training states in a checkpoint."""
+    if not active():
+        return [obj]
+    out = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
+    dist.gather_object(obj, out, dst=0, group=_HOST_GROUP)
     return out
 
 
@@ -163,5 +190,5 @@ def broadcast_object(obj):
     if not active():
         return obj
     box = [obj]
-    dist.broadcast_object_list(box, src=0)
+    dist.broadcast_object_list(box, src=0, group=_HOST_GROUP)
     return box[0]

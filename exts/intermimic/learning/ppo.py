@@ -112,30 +112,37 @@ class InterMimicPPO(PPO):
         return loss, {"surrogate": surrogate, "value": value_loss, "entropy": entropy.mean(), "bound": bound,
                       "explained_variance": local_explained_variance(batch.returns, values.detach())}  # fmt: skip
 
-    def apply_gradients(self, loss: torch.Tensor) -> bool:
+    def apply_gradients(self, loss: torch.Tensor) -> torch.Tensor:
         """One optimiser step on ``loss`` (gradient-norm clipping when ``max_grad_norm`` is set).
 
-        A non-finite loss or gradient skips the step (the parameters stay as they were);
-        returns whether the step was taken."""
+        A non-finite loss or gradient (on any rank) takes no step: the parameters and the
+        optimiser's moment estimates stay as they were (Adam's step count, kept on the host, still
+        advances). The decision is made on the device, so nothing waits for the host; returns it
+        as a 0-d bool tensor (whether the step was taken)."""
         self.optimizer.zero_grad()
-        # every rank takes the same decision (a rank skipping alone would leave the others
-        # waiting in the gradient all-reduce)
-        if not distributed.all_ranks(bool(torch.isfinite(loss))):
-            return False
         loss.backward()
         if self.is_multi_gpu:
             self.reduce_parameters()
         actor_norm = _gradient_norm(self.actor)
         critic_norm = _gradient_norm(self.critic)
-        if not torch.isfinite(actor_norm + critic_norm):
-            self.optimizer.zero_grad()
-            return False
+        # every rank takes the same decision (gradients are already reduced; the loss is not)
+        ok = distributed.all_ranks_on_device(torch.isfinite(loss) & torch.isfinite(actor_norm + critic_norm))
         self.gradient_norms = {"grad_norm/actor": actor_norm, "grad_norm/critic": critic_norm}
         if self.max_grad_norm:
             nn.utils.clip_grad_norm_(self.actor.parameters(), self.max_grad_norm)
             nn.utils.clip_grad_norm_(self.critic.parameters(), self.max_grad_norm)
+        with torch.no_grad():  # a skipped step sees zero gradients: no NaN enters a fresh optimiser state
+            for group in self.optimizer.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.grad.copy_(torch.where(ok, p.grad, 0.0))
+        kept = _optimiser_tensors(self.optimizer)
+        before = [t.detach().clone() for t in kept]
         self.optimizer.step()
-        return True
+        with torch.no_grad():
+            for now, old in zip(kept, before):
+                now.copy_(torch.where(ok, now, old))
+        return ok
 
     def compute_returns(self, obs) -> None:
         """rsl_rl's returns and advantages; in a job of several ranks the advantages are
@@ -157,12 +164,14 @@ class InterMimicPPO(PPO):
         std = max((squares - n * mean * mean) / max(n - 1.0, 1.0), 0.0) ** 0.5
         self.storage.advantages = (adv - mean) / (std + 1e-8)
 
-    def update(self) -> dict[str, float]:
+    def update(self) -> dict[str, torch.Tensor]:
         """PPO epochs over the rollout. Mini-batches with a non-finite loss or gradient are
-        skipped and counted in ``skipped_updates`` (read by the runner's guard)."""
-        totals: dict[str, float] = {}
-        counts: dict[str, int] = {}
-        self.skipped_updates = 0
+        skipped and counted in ``skipped_updates`` (a device tensor, read by the runner's guard
+        once per iteration). The returned losses are means over the mini-batches taken, as 0-d
+        tensors (read when the log is written)."""
+        totals: dict[str, torch.Tensor] = {}
+        counts: dict[str, torch.Tensor] = {}
+        skipped = None
         per_batch = self.normalizer_update == "mini_batch"
         for batch in self.storage.mini_batch_generator(self.num_mini_batches, self.num_learning_epochs):
             if per_batch:  # the release: the running statistics learn from each mini-batch first
@@ -170,19 +179,45 @@ class InterMimicPPO(PPO):
                 self.critic.update_normalization(batch.observations)
             self._last_kl = None
             loss, stats = self.mini_batch_loss(batch)
-            if not self.apply_gradients(loss):
-                self.skipped_updates += 1
-                continue
+            ok = self.apply_gradients(loss)
+            skipped = (~ok).long() if skipped is None else skipped + (~ok).long()
             stats.update(self.gradient_norms)  # logged whether or not max_grad_norm clips them
             if self._last_kl is not None:  # mini-batches with a surrogate (all of PPO's)
                 stats["kl"] = self._last_kl
+            taken = ok.to(torch.float32)
             for k, v in stats.items():  # a part may be missing from some mini-batches
-                totals[k] = totals.get(k, 0.0) + float(v.detach() if torch.is_tensor(v) else v)
-                counts[k] = counts.get(k, 0) + 1
+                v = v.detach().to(taken) if torch.is_tensor(v) else torch.as_tensor(float(v), device=taken.device)
+                totals[k] = totals.get(k, 0.0) + torch.where(ok, v, 0.0)
+                counts[k] = counts.get(k, 0.0) + taken
+        self.skipped_updates = skipped if skipped is not None else 0
 
         if not per_batch:
-            observations = self.storage.observations.flatten(0, 1)
-            self.actor.update_normalization(observations)
-            self.critic.update_normalization(observations)
+            self._update_normalization_over_rollout()
         self.storage.clear()
-        return {k: v / counts[k] for k, v in totals.items()}
+        return {k: v / counts[k].clamp_min(1.0) for k, v in totals.items()}
+
+    def _update_normalization_over_rollout(self, budget_bytes: int = 256 * 2**20) -> None:
+        """The observation normalisers learn the whole rollout, a few time steps at a time (at most
+        ``budget_bytes`` of observations concatenated at once): the running statistics merge
+        batches exactly, so the result is that of one update over the rollout, without a copy of it."""
+        observations = self.storage.observations
+        steps, envs = observations.batch_size[:2]
+        row_bytes = sum(v[0, 0].numel() * v.element_size() for v in observations.values())
+        chunk = max(1, budget_bytes // max(1, envs * row_bytes))
+        for start in range(0, steps, chunk):
+            part = observations[start : start + chunk].flatten(0, 1)
+            self.actor.update_normalization(part)
+            self.critic.update_normalization(part)
+
+
+def _optimiser_tensors(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
+    """Every tensor an optimiser step changes on the parameters' device: the parameters and their
+    per-parameter state (e.g. Adam's moment estimates), not host-side step counters."""
+    out = []
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            out.append(p)
+            for value in optimizer.state.get(p, {}).values():
+                if torch.is_tensor(value) and value.device == p.device and value.shape == p.shape:
+                    out.append(value)
+    return out

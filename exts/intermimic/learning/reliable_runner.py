@@ -57,17 +57,16 @@ class TrainingStopped(SystemExit):
     signal, 1 with a message after repeated non-finite updates."""
 
 
-def zero_non_finite(obs, rewards: torch.Tensor) -> int:
+def zero_non_finite(obs, rewards: torch.Tensor) -> torch.Tensor:
     """Replace non-finite values of the observation groups and rewards by 0, in place; returns
-    the number of environments that had some."""
+    the number of environments that had some, as a 0-d tensor (no host sync: read it once per
+    iteration)."""
     bad = ~torch.isfinite(rewards.reshape(rewards.shape[0], -1)).all(dim=-1)
     for value in obs.values():
         bad |= ~torch.isfinite(value.reshape(value.shape[0], -1)).all(dim=-1)
-    if bool(bad.any()):
-        for value in obs.values():
-            torch.nan_to_num_(value, nan=0.0, posinf=0.0, neginf=0.0)
-        torch.nan_to_num_(rewards, nan=0.0, posinf=0.0, neginf=0.0)
-    return int(bad.sum())
+        torch.nan_to_num_(value, nan=0.0, posinf=0.0, neginf=0.0)
+    torch.nan_to_num_(rewards, nan=0.0, posinf=0.0, neginf=0.0)
+    return bad.sum()
 
 
 def _on_cpu(obj):
@@ -179,7 +178,7 @@ class ReliableRunnerMixin:
         if not self.is_distributed:
             self.cfg["multi_gpu"] = None
             return
-        expected = f"cuda:{job.local_rank}" if str(self.device).startswith("cuda") else "cpu"
+        expected = distributed.rank_device(str(self.device), job)
         if str(self.device) != expected:
             raise ValueError(f"rank {job.rank}: the learner runs on {self.device}, expected {expected}")
         self.cfg["multi_gpu"] = {"global_rank": job.rank, "local_rank": job.local_rank, "world_size": job.world_size}
@@ -259,7 +258,7 @@ class ReliableRunnerMixin:
                     rnd_weight=self.alg.rnd.weight if uses_rnd else None,
                 )  # fmt: skip
                 skipped = int(getattr(self.alg, "skipped_updates", 0))
-                self._log_guard(it, skipped, zeroed)
+                self._log_guard(it, skipped, int(zeroed))  # the iteration's one read of the count
                 if self._evaluation_due(it):
                     self.evaluate_fixed_starts(it)
                     obs = self.env.get_observations().to(self.device)
@@ -320,7 +319,7 @@ class ReliableRunnerMixin:
         iteration (``iter``), the training state and the log totals; updates ``latest.txt``.
         In a job of several ranks every rank calls it (their training states are gathered) and
         rank 0 writes."""
-        states = distributed.gather_objects(_on_cpu(training_state(self.env)))
+        states = distributed.gather_objects_to_main(_on_cpu(training_state(self.env)))
         if not self._is_main:
             self._last_save = time.monotonic()
             return

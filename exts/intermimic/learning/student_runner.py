@@ -69,7 +69,8 @@ class StudentRunner(ReliableRunnerMixin, OnPolicyRunner):
         self.teachers.check_fits(obs[TEACHER_GROUP].shape[-1], self.env.num_actions, list(library.subjects))
         self.teachers.to(self.device)
         lookup = self.teachers.index_lookup(list(library.subjects), device=cmd.device)
-        self.alg.bind_teachers(self.teachers, lambda: lookup[library.clip_subject[cmd.clip_ids]].to(self.device))
+        self.alg.bind_teachers(self.teachers, lambda: lookup[library.clip_subject[cmd.clip_ids]].to(self.device),
+                               lambda: cmd.clip_version)  # fmt: skip
         served = ", ".join(f"subject {s}: {f}" for s, f in sorted(self.teachers.files.items()))
         print(f"[intermimic] {len(self.teachers)} teacher(s) loaded ({served})", flush=True)
 

@@ -151,24 +151,45 @@ class TeacherBank:
         return torch.tensor([self.subjects.index(s) for s in data_subjects], dtype=torch.long, device=device)
 
     @torch.no_grad()
-    def mean(self, obs: torch.Tensor, teacher_ids: torch.Tensor) -> torch.Tensor:
-        """Each row's teacher mean action ``mu``: ``[E, D]`` observations, ``[E]`` teacher indices."""
+    def mean(self, obs: torch.Tensor, teacher_ids: torch.Tensor, version: int | None = None) -> torch.Tensor:
+        """Each row's teacher mean action ``mu``: ``[E, D]`` observations, ``[E]`` teacher indices.
+
+        The rows are grouped by teacher once per ``version`` (a number that changes whenever some
+        row's teacher may have changed, e.g. at episode starts; None: group now): one host sync
+        per grouping, none while the version stays."""
+        groups = self._groups(teacher_ids, version)
         out = torch.empty(obs.shape[0], self.num_actions, device=obs.device, dtype=obs.dtype)
-        for t in torch.unique(teacher_ids).tolist():
-            rows = torch.nonzero(teacher_ids == t).flatten()
-            model = self.models[t]
-            out[rows] = model(TensorDict({"teacher": obs[rows]}, batch_size=[len(rows)]))
+        for t, rows in groups:
+            out.index_copy_(0, rows, self.models[t](TensorDict({"teacher": obs.index_select(0, rows)},
+                                                               batch_size=[rows.shape[0]])))  # fmt: skip
         return out
+
+    def _groups(self, teacher_ids: torch.Tensor, version: int | None) -> list[tuple[int, torch.Tensor]]:
+        """``[(teacher, rows served by it)]`` for the teachers with rows, cached per ``version``."""
+        cached = getattr(self, "_grouping", None)
+        if version is not None and cached is not None and cached[0] == version and cached[1] == teacher_ids.shape[0]:
+            return cached[2]
+        order = torch.argsort(teacher_ids, stable=True)
+        counts = torch.bincount(teacher_ids, minlength=len(self.models)).tolist()
+        groups, start = [], 0
+        for t, n in enumerate(counts):
+            if n:
+                groups.append((t, order[start : start + n]))
+            start += n
+        self._grouping = (version, teacher_ids.shape[0], groups)
+        return groups
 
     def std(self, teacher_ids: torch.Tensor) -> torch.Tensor:
         """Each row's teacher action standard deviation, ``[E, A]``."""
-        table = torch.stack([m.distribution.std_param.detach() for m in self.models]).to(teacher_ids.device)
-        return table[teacher_ids]
+        table = torch.stack([m.distribution.std_param.detach() for m in self.models])
+        return table.to(teacher_ids.device)[teacher_ids]
 
     @torch.no_grad()
-    def act(self, obs: torch.Tensor, teacher_ids: torch.Tensor, bound: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mean ``mu``, sampled action ``clip(N(mu, std), -bound, bound)``) per row."""
-        mu = self.mean(obs, teacher_ids)
+    def act(self, obs: torch.Tensor, teacher_ids: torch.Tensor, version: int | None = None,
+            bound: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+        """(mean ``mu``, sampled action ``clip(N(mu, std), -bound, bound)``) per row (``version``:
+        see :meth:`mean`)."""
+        mu = self.mean(obs, teacher_ids, version)
         sample = mu + self.std(teacher_ids).to(mu) * torch.randn_like(mu)
         return mu, sample.clamp(-bound, bound)
 

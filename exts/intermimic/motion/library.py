@@ -160,8 +160,15 @@ class MotionLibrary:
         self, clip_ids: torch.Tensor, frames: torch.Tensor, offsets: Sequence[int], source: str = "raw"
     ) -> ReferenceFrames:
         """References at ``frames + k`` for each offset k: leading shape ``[E, K]``, clamped to clip ends."""
-        k = torch.as_tensor(list(offsets), dtype=torch.long, device=self.device)
-        return self.state(clip_ids, frames.long()[:, None] + k[None, :], source)
+        return self.state(clip_ids, frames.long()[:, None] + self._offsets(tuple(offsets))[None, :], source)
+
+    def _offsets(self, offsets: tuple[int, ...]) -> torch.Tensor:
+        """``offsets`` as a tensor on the library's device, made once per tuple (no copy from the
+        host in the step)."""
+        cache = self.__dict__.setdefault("_offset_tensors", {})
+        if offsets not in cache:
+            cache[offsets] = torch.tensor(offsets, dtype=torch.long, device=self.device)
+        return cache[offsets]
 
     def state_at_time(self, clip_ids: torch.Tensor, times: torch.Tensor, source: str = "raw") -> ReferenceFrames:
         """Reference at continuous ``times`` (seconds from the clip start), interpolated between frames.

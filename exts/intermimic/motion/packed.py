@@ -32,8 +32,9 @@ from .reference import ReferenceFrames
 from .robot_clip import RobotClip
 from .validation import DataMismatchError
 
-NEAREST_CHUNK_ROWS = 1 << 17
-"""Body positions per batch in the nearest-point search (bounds its temporary memory)."""
+NEAREST_PAIRS_PER_CHUNK = 1 << 25
+"""(body position, object point) pairs per batch of the nearest-point search (bounds its
+temporary memory: 4 bytes each)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,12 +69,13 @@ def nearest_surface_point(
     T, B = body_pos.shape[:2]
     local = rot.rotate_inverse(obj_quat[:, None, :], body_pos - obj_pos[:, None, :]).reshape(-1, 3)
     pts = points.to(local)
-    sq = (pts * pts).sum(-1)  # |p|^2
+    rows = max(1, NEAREST_PAIRS_PER_CHUNK // max(1, pts.shape[0]))
     out = torch.empty(local.shape[0], dtype=torch.long, device=local.device)
-    for s in range(0, local.shape[0], NEAREST_CHUNK_ROWS):
-        x = local[s : s + NEAREST_CHUNK_ROWS]
-        # argmin_p |x - p|^2 = argmin_p (|p|^2 - 2 x.p)
-        out[s : s + NEAREST_CHUNK_ROWS] = torch.addmm(sq[None, :], x, pts.T, alpha=-2.0).argmin(dim=-1)
+    for s in range(0, local.shape[0], rows):
+        # distances by differences, not by matrix products: exact in float32 whatever the matmul
+        # precision (TF32) a launcher chose, so the nearest points agree on every device
+        d = torch.cdist(local[s : s + rows], pts, compute_mode="donot_use_mm_for_euclid_dist")
+        out[s : s + rows] = d.argmin(dim=-1)
     return out.reshape(T, B)
 
 

@@ -23,7 +23,7 @@ from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
 from ..motion.threads import torch_threads
 from .mdp.observation_layout import OffsetMajorObservationManager
-from .non_finite_guard import guard_step
+from .non_finite_guard import NON_FINITE_OBSERVATION, guard_step
 
 
 RAW_ROW0_RULES = ("aligned", "release")
@@ -136,3 +136,9 @@ class HOIEnv(ManagerBasedRLEnv):
         self._log_term_values(extras)
         guard_step(self, obs, reward, terminated, truncated, extras)
         return obs, reward, terminated, truncated, extras
+
+    def reset(self, *args, **kwargs):
+        """Isaac Lab's reset; every env starts afresh, so no env is marked for a non-finite observation."""
+        out = super().reset(*args, **kwargs)
+        setattr(self, NON_FINITE_OBSERVATION, None)
+        return out

@@ -1,14 +1,17 @@
-"""Keeping NaN and infinity out of what an environment step returns.
+"""Keeping NaN and infinity out of what an environment step returns, without a host sync.
 
 Two layers (docs/reliability.md):
 
 * the termination term ``non_finite_state`` ends (as a failure) every episode whose simulated
   state became non-finite, so Isaac Lab's own reset writes a fresh start before the
-  observations are computed;
-* :func:`guard_step`, run at the end of each step, resets the environments whose observation is
-  still non-finite (a finite state can give a non-finite observation), zeroes non-finite
-  rewards (an env's last step before that reset) and drops non-finite entries from the step's
-  log. The counts go to the log under ``Guard/``.
+  observations are computed; it also ends the episodes whose previous step returned a
+  non-finite observation;
+* :func:`guard_step`, run at the end of each step, replaces non-finite observation values and
+  rewards by 0 in place (nothing non-finite leaves the step), marks the environments whose
+  observation was non-finite (a finite state can give a non-finite observation) so that
+  ``non_finite_state`` ends their episode at the next step, and zeroes non-finite entries of the
+  step's log. The counts go to the log under ``Guard/`` as device tensors, read when the log
+  is written (once per learning iteration), never within the step.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from __future__ import annotations
 import math
 
 import torch
+
+NON_FINITE_OBSERVATION = "non_finite_observation"
+"""Env attribute: per env, whether its last returned observation held a non-finite value."""
 
 
 def _non_finite_rows(obs: dict) -> torch.Tensor | None:
@@ -29,36 +35,34 @@ def _non_finite_rows(obs: dict) -> torch.Tensor | None:
 
 
 def _finite_log(log: dict) -> dict:
-    def finite(v) -> bool:
-        if torch.is_tensor(v):
-            return bool(torch.isfinite(v).all())
-        return not isinstance(v, float) or math.isfinite(v)
+    """The log with non-finite numbers dropped and non-finite tensor entries set to 0."""
+    out = {}
+    for key, value in log.items():
+        if torch.is_tensor(value):
+            out[key] = torch.nan_to_num(value.float(), nan=0.0, posinf=0.0, neginf=0.0)
+        elif not isinstance(value, float) or math.isfinite(value):
+            out[key] = value
+    return out
 
-    return {k: v for k, v in log.items() if finite(v)}
+
+def observation_was_non_finite(env) -> torch.Tensor:
+    """Per env whether the observation its last step returned held NaN or infinity."""
+    flags = getattr(env, NON_FINITE_OBSERVATION, None)
+    return flags if flags is not None else torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
 
 
 def guard_step(env, obs: dict, reward: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor,
                extras: dict) -> None:  # fmt: skip
-    """Make a finished step's outputs finite, in place (see the module docstring). Costs one
-    device synchronisation per step when everything is finite."""
+    """Make a finished step's outputs finite, in place (see the module docstring). No host sync."""
     bad_reward = ~torch.isfinite(reward)
+    torch.nan_to_num_(reward, nan=0.0, posinf=0.0, neginf=0.0)
     bad_obs = _non_finite_rows(obs)
-    bad = bad_reward if bad_obs is None else bad_reward | bad_obs
-    counts = {"Guard/non_finite_observation_resets": 0.0, "Guard/non_finite_rewards": 0.0}
-    if bool(bad.any()):
-        counts["Guard/non_finite_rewards"] = float(bad_reward.sum())
-        reward[bad_reward] = 0.0
-        ids = torch.nonzero(bad_obs).flatten() if bad_obs is not None else bad_obs
-        if ids is not None and len(ids):
-            counts["Guard/non_finite_observation_resets"] = float(len(ids))
-            terminated[ids] = True
-            truncated[ids] = False
-            log = dict(extras.get("log", {}))
-            env._reset_idx(ids)  # Isaac Lab's reset path, as its own manual resets use it
-            extras["log"] = {**log, **extras.get("log", {})}
-            fresh = env.observation_manager.compute()
-            for group, value in obs.items():
-                if torch.is_tensor(value):
-                    value[ids] = torch.nan_to_num(fresh[group][ids], nan=0.0, posinf=0.0, neginf=0.0)
-        extras["log"] = _finite_log(extras.get("log", {}))
-    extras.setdefault("log", {}).update(counts)
+    counts = {"Guard/non_finite_rewards": bad_reward.sum().float()}
+    if bad_obs is not None:
+        for value in obs.values():
+            if torch.is_tensor(value):
+                torch.nan_to_num_(value, nan=0.0, posinf=0.0, neginf=0.0)
+        setattr(env, NON_FINITE_OBSERVATION, bad_obs)
+        counts["Guard/non_finite_observation_resets"] = bad_obs.sum().float()
+    extras["log"] = _finite_log(extras.get("log", {}))
+    extras["log"].update(counts)

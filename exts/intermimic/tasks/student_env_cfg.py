@@ -79,6 +79,24 @@ def critic_follows_policy(cfg, keep: set[str] | frozenset = frozenset()) -> list
     return changed
 
 
+def share_identical_critic(env_cfg, agent_cfg) -> bool:
+    """When the critic observation group equals the policy group term by term, drop it and let
+    the critic read the policy group (``agent_cfg.obs_groups``): the same observations are then
+    computed and stored once, not twice. Returns whether it did."""
+    from isaaclab.utils import to_dict
+
+    observations = getattr(env_cfg, "observations", None)
+    policy, critic = getattr(observations, "policy", None), getattr(observations, "critic", None)
+    groups = getattr(agent_cfg, "obs_groups", None)
+    if policy is None or critic is None or not isinstance(groups, dict) or list(groups.get("critic", [])) != ["critic"]:
+        return False
+    if to_dict(policy) != to_dict(critic):
+        return False
+    observations.critic = None
+    agent_cfg.obs_groups = {**groups, "critic": ["policy"]}
+    return True
+
+
 def _for_play(cfg: HOIStudentEnvCfg) -> None:
     """Watching a student: few envs, starts at clip beginnings, no teachers needed."""
     cfg.scene.num_envs = 4

@@ -12,6 +12,7 @@ skeleton renderer. A value the user set is never changed.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 HEADLESS_BACKENDS = ("egl", "osmesa")
@@ -25,6 +26,30 @@ def _has_nvidia_egl() -> bool:
     return Path("/dev/nvidia0").exists() and ctypes.util.find_library("EGL") is not None
 
 
+def _egl_starts() -> str | None:
+    """Why an EGL display cannot be initialised here (None: it can), tried through libEGL itself
+    before MuJoCo (which reads its backend once, on import) is loaded."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        egl = ctypes.CDLL(ctypes.util.find_library("EGL"))
+        egl.eglGetDisplay.restype = ctypes.c_void_p
+        egl.eglGetDisplay.argtypes = [ctypes.c_void_p]
+        egl.eglInitialize.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int)]
+        egl.eglTerminate.argtypes = [ctypes.c_void_p]
+        display = egl.eglGetDisplay(None)  # EGL_DEFAULT_DISPLAY
+        if not display:
+            return "no EGL display"
+        major, minor = ctypes.c_int(), ctypes.c_int()
+        if not egl.eglInitialize(display, ctypes.byref(major), ctypes.byref(minor)):
+            return "eglInitialize failed"
+        egl.eglTerminate(display)
+    except (OSError, AttributeError) as exc:
+        return f"libEGL cannot be used ({exc})"
+    return None
+
+
 def choose_headless_gl() -> str | None:
     """Set ``MUJOCO_GL``/``PYOPENGL_PLATFORM`` for a machine without a display; returns the backend
     in use (None: MuJoCo's own default, a window system)."""
@@ -35,10 +60,14 @@ def choose_headless_gl() -> str | None:
     if not chosen:
         if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
             return None
-        if _has_nvidia_egl():
+        egl_problem = _egl_starts() if _has_nvidia_egl() else "no NVIDIA GPU with libEGL"
+        if egl_problem is None:
             chosen = "egl"
         elif ctypes.util.find_library("OSMesa"):
             chosen = "osmesa"
+            if _has_nvidia_egl():
+                print(f"[intermimic] warning: EGL does not start here ({egl_problem}); videos render with OSMesa "
+                      "on the CPU", file=sys.stderr, flush=True)  # fmt: skip
         else:
             os.environ["MUJOCO_GL"] = "disable"
             _disabled_because = NO_OSMESA

@@ -83,11 +83,18 @@ def angle_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return angle(multiply(conjugate(a), b))
 
 
-_UNIT = {
-    "x": (1.0, 0.0, 0.0),
-    "y": (0.0, 1.0, 0.0),
-    "z": (0.0, 0.0, 1.0),
-}
+_AXIS_INDEX = {"x": 0, "y": 1, "z": 2}
+
+
+def about_axis(angle: torch.Tensor, axis: str) -> torch.Tensor:
+    """Rotation by ``angle`` about the unit axis ``x``, ``y`` or ``z`` (no tensor is made from Python
+    data, so nothing is copied from the host)."""
+    half = 0.5 * angle
+    sin = torch.sin(half)
+    zero = torch.zeros_like(sin)
+    parts = [zero, zero, zero, torch.cos(half)]
+    parts[_AXIS_INDEX[axis]] = sin
+    return torch.stack(parts, dim=-1)
 
 
 def from_hinges(angles: torch.Tensor, order: str = "xyz") -> torch.Tensor:
@@ -98,8 +105,7 @@ def from_hinges(angles: torch.Tensor, order: str = "xyz") -> torch.Tensor:
     """
     q = None
     for i, axis_name in enumerate(order):
-        axis = angles.new_tensor(_UNIT[axis_name]).expand(*angles.shape[:-1], 3)
-        qi = from_axis_angle(axis, angles[..., i])
+        qi = about_axis(angles[..., i], axis_name)
         q = qi if q is None else multiply(q, qi)
     return q
 
@@ -120,9 +126,21 @@ def to_hinges(q: torch.Tensor) -> torch.Tensor:
     return torch.stack((a0, a1, a2), dim=-1)
 
 
+def rotated_x(q: torch.Tensor) -> torch.Tensor:
+    """The x axis rotated by q (equal to ``rotate(q, (1, 0, 0))``, written out)."""
+    x, y, z, w = q.unbind(-1)
+    return torch.stack((1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + w * z), 2.0 * (x * z - w * y)), dim=-1)
+
+
+def rotated_z(q: torch.Tensor) -> torch.Tensor:
+    """The z axis rotated by q (equal to ``rotate(q, (0, 0, 1))``, written out)."""
+    x, y, z, w = q.unbind(-1)
+    return torch.stack((2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)), dim=-1)
+
+
 def yaw(q: torch.Tensor) -> torch.Tensor:
     """Heading angle about world z of the rotated x axis."""
-    fwd = rotate(q, q.new_tensor((1.0, 0.0, 0.0)).expand(*q.shape[:-1], 3))
+    fwd = rotated_x(q)
     return torch.atan2(fwd[..., 1], fwd[..., 0])
 
 
@@ -139,10 +157,7 @@ def heading_inverse(q: torch.Tensor) -> torch.Tensor:
 
 def tangent_normal(q: torch.Tensor) -> torch.Tensor:
     """6-d encoding of a rotation: its rotated x (tangent) and z (normal) axes."""
-    shape = (*q.shape[:-1], 3)
-    t = rotate(q, q.new_tensor((1.0, 0.0, 0.0)).expand(shape))
-    n = rotate(q, q.new_tensor((0.0, 0.0, 1.0)).expand(shape))
-    return torch.cat([t, n], dim=-1)
+    return torch.cat([rotated_x(q), rotated_z(q)], dim=-1)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

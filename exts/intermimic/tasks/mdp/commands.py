@@ -92,10 +92,18 @@ class HOIReferenceCommand(CommandTerm):
 
         # which object each env holds, and the clips it may play
         self.env_object = self._assign_objects()
+        self._object_clips, self._object_clip_count = _clips_by_object(self.library.clip_object, len(self.library.object_names))
+        """Per object its clip ids (padded with its first clip) and how many it has: a clip is drawn
+        for any number of envs at once."""
         self.clip_ids = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
+        self.clip_version = 0
+        """Counts the changes of ``clip_ids`` made here (episode starts): who caches something per
+        env's clip (the student's teacher grouping) recomputes it when the number changes. Code
+        that writes ``clip_ids`` itself increments it too."""
         self.start_frame = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
         self.start_slot = torch.zeros(self.num_envs, dtype=torch.long, device=self.device)
-        self._schedule: dict[int, list[int]] | None = None
+        self._schedule: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        """Clip queues per object, their lengths and the next item of each (see :meth:`set_clip_schedule`)."""
         self.scheduled = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
         """Whether each env's running clip came from the clip schedule."""
         self.fixed_starts = False
@@ -104,6 +112,9 @@ class HOIReferenceCommand(CommandTerm):
         self.curriculum_paused = False
         """Finished episodes teach the start-frame statistics and PSI nothing while set."""
         self._started = torch.zeros(4, device=self.device)
+        self._unit_quat = torch.zeros(self.num_envs, 4, device=self.device)
+        self._unit_quat[:, 3] = 1.0
+        self._default_joint_pos = torch.tensor(self.embodiment.default_joint_pos, device=self.device)
         """Starts since the last log: count, at frame 0, from a simulated PSI slot, sum of start
         frame / clip length."""
 
@@ -327,7 +338,7 @@ class HOIReferenceCommand(CommandTerm):
     def sim_state(self) -> SimState:
         has_obj = self.object is not None
         zeros3 = torch.zeros(self.num_envs, 3, device=self.device)
-        unit_q = torch.tensor([0.0, 0.0, 0.0, 1.0], device=self.device).expand(self.num_envs, 4)
+        unit_q = self._unit_quat
         return SimState(
             root_pos=self.root_pos, root_quat=self.root_quat,
             root_lin_vel=self.robot.data.root_link_lin_vel_w.torch, root_ang_vel=self.robot.data.root_link_ang_vel_w.torch,
@@ -366,24 +377,38 @@ class HOIReferenceCommand(CommandTerm):
     # ---------------------------------------------------------------------------------
     def set_clip_schedule(self, schedule: dict[int, list[int]] | None) -> None:
         """Play given clips in order: ``{object id: [clip ids]}``; envs holding that object take
-        the next scheduled clip at each start (random clips once a queue is empty). None: random."""
-        self._schedule = {k: list(v) for k, v in schedule.items()} if schedule is not None else None
+        the next scheduled clip at each start (random clips once a queue is empty). None: random.
+        The queues live on the device, so taking clips from them waits for nothing."""
+        if not schedule:
+            self._schedule = None
+            return
+        num_objects = len(self.library.object_names)
+        longest = max(len(v) for v in schedule.values())
+        queues = torch.zeros(num_objects, max(longest, 1), dtype=torch.long)
+        lengths = torch.zeros(num_objects, dtype=torch.long)
+        for obj, clips in schedule.items():
+            queues[obj, : len(clips)] = torch.as_tensor(list(clips), dtype=torch.long)
+            lengths[obj] = len(clips)
+        self._schedule = (queues.to(self.device), lengths.to(self.device), torch.zeros_like(lengths, device=self.device))
 
     def sample_clips(self, env_ids: torch.Tensor) -> torch.Tensor:
-        """A clip per env among the clips using the env's object (uniform, or the schedule)."""
-        out = torch.empty(len(env_ids), dtype=torch.long, device=self.device)
-        self.scheduled[env_ids] = False
+        """A clip per env among the clips using the env's object: the next clips of the schedule
+        while its queue lasts, else uniform. No host sync."""
         objects = self.env_object[env_ids]
-        for obj in torch.unique(objects).tolist():
-            rows = torch.nonzero(objects == obj).flatten()
-            candidates = torch.nonzero(self.library.clip_object == obj).flatten()
-            out[rows] = candidates[torch.randint(0, len(candidates), (len(rows),), device=self.device)]
-            queue = (self._schedule or {}).get(obj)
-            if queue:
-                take = min(len(queue), len(rows))
-                out[rows[:take]] = torch.tensor(queue[:take], device=self.device)
-                self.scheduled[env_ids[rows[:take]]] = True
-                del queue[:take]
+        draw = torch.rand(len(env_ids), device=self.device)
+        count = self._object_clip_count[objects]
+        out = self._object_clips[objects, (draw * count).long().clamp_max(count - 1)]
+        taken = torch.zeros(len(env_ids), dtype=torch.bool, device=self.device)
+        if self._schedule is not None:
+            queues, lengths, next_item = self._schedule
+            # the k-th of these envs holding object o takes o's queue item next_item[o] + k
+            same = torch.nn.functional.one_hot(objects, len(lengths))
+            position = next_item[objects] + (same.cumsum(0) * same).sum(-1) - 1
+            taken = position < lengths[objects]
+            out = torch.where(taken, queues[objects, position.clamp_max(queues.shape[1] - 1)], out)
+            next_item += same.sum(0)
+            next_item.clamp_(max=lengths)
+        self.scheduled[env_ids] = taken
         return out
 
     def start_episodes(self, env_ids: torch.Tensor, from_frame_zero: bool = False) -> None:
@@ -394,25 +419,23 @@ class HOIReferenceCommand(CommandTerm):
         clips = self.sample_clips(env_ids)
         frames = torch.zeros_like(clips) if from_frame_zero else self.start_sampler.sample(clips)
         self.clip_ids[env_ids] = clips
+        self.clip_version += 1
         self.start_frame[env_ids] = frames
         state = reference_to_state(self.library.state(clips, frames, self.cfg.init_source))
         slots = torch.zeros_like(clips)
         if self.psi is not None and not from_frame_zero:
             flat = self.library.flat_index(clips, frames)
             slots = self.psi.sample_slots(flat)
-            simulated = torch.nonzero(slots > 0).flatten()
-            if len(simulated):
-                packed = state.pack()
-                packed[simulated] = self.psi.stored_state(flat[simulated], slots[simulated])
-                state = SimState.unpack(packed)
+            stored = self.psi.stored_state(flat, slots.clamp_min(1))
+            state = SimState.unpack(torch.where((slots > 0)[:, None], stored, state.pack()))
         if self.cfg.state_init.default_pose_starts:
             state = self.default_pose_state(state)
         self.start_slot[env_ids] = slots
         self.write_state(env_ids, state)
         if not self.curriculum_paused:
             fraction = frames.float() / self.library.clip_length[clips].float()
-            self._started += torch.stack([torch.tensor(float(len(clips)), device=self.device),
-                                          (frames == 0).sum().float(), (slots > 0).sum().float(), fraction.sum()])  # fmt: skip
+            self._started[0] += len(clips)
+            self._started[1:] += torch.stack([(frames == 0).sum().float(), (slots > 0).sum().float(), fraction.sum()])
 
     def default_pose_state(self, state: SimState) -> SimState:
         """``state`` with the robot in the embodiment's default pose at rest, at the default root
@@ -422,7 +445,7 @@ class HOIReferenceCommand(CommandTerm):
         root_pos = state.root_pos.clone()
         root_pos[:, 2] = emb.default_root_height
         heading = rot.yaw_quat(rot.yaw(state.root_quat))
-        dof = torch.tensor(emb.default_joint_pos, device=self.device).expand(n, -1)
+        dof = self._default_joint_pos.expand(n, -1)
         zeros3 = torch.zeros_like(state.root_lin_vel)
         return SimState(
             root_pos=root_pos, root_quat=heading, root_lin_vel=zeros3, root_ang_vel=zeros3, dof_pos=dof,
@@ -430,46 +453,46 @@ class HOIReferenceCommand(CommandTerm):
             obj_lin_vel=state.obj_lin_vel, obj_ang_vel=state.obj_ang_vel,
         )  # fmt: skip
 
-    def start_statistics(self) -> dict[str, float]:
+    def start_statistics(self) -> dict[str, torch.Tensor]:
         """The start-frame distribution: what the sampler's weights imply now (``frame0_share``,
         ``start_fraction``: mean start frame / clip length, averaged over the clips alike) and
-        what the starts since the last call took (``started_*``, absent when none started)."""
+        what the starts since the last call took (``started_*``; 0 when none started). 0-d
+        tensors, read when the log is written (no host sync here)."""
         stats = self.start_sampler.start_statistics()
-        n, at_zero, from_psi, fraction = self._started.tolist()
-        if n > 0:
-            stats.update({"started_frame0_share": at_zero / n, "started_psi_share": from_psi / n,
-                          "started_fraction": fraction / n})  # fmt: skip
+        n = self._started[0].clamp_min(1.0)
+        stats.update({"started_frame0_share": self._started[1] / n, "started_psi_share": self._started[2] / n,
+                      "started_fraction": self._started[3] / n})  # fmt: skip
         self._started.zero_()
         return stats
 
-    def end_episodes(self, env_ids: torch.Tensor, failed: torch.Tensor) -> dict[str, float]:
-        """Book-keeping for finished episodes: failure statistics and PSI insertions."""
+    def end_episodes(self, env_ids: torch.Tensor, failed: torch.Tensor) -> dict[str, torch.Tensor | float]:
+        """Book-keeping for finished episodes: failure statistics and PSI insertions. Two host
+        syncs with PSI (the buffer's offers), none without, whatever the number of envs."""
         if len(env_ids) == 0:
             return {}
         steps = self._env.episode_length_buf[env_ids]
         end_frame = self.start_frame[env_ids] + steps
         clips = self.clip_ids[env_ids]
-        self.start_sampler.record_failures(clips[failed], end_frame[failed])
-        stats = {"failure_rate": float(failed.float().mean()), **self.start_statistics()}
+        self.start_sampler.record_failures(clips, end_frame, failed)
+        stats = {"failure_rate": failed.float().mean(), **self.start_statistics()}
         if self.psi is None:
             return stats
         self.psi.decay()
-        planned_end = torch.minimum(self.start_frame[env_ids] + self.max_episode_steps, self.library.clip_length[clips] - 1)
-        margin = self.cfg.state_init.psi_margin
-        survived = torch.nonzero(steps > self.cfg.state_init.psi_min_survival).flatten()
-        stored = 0
-        if len(survived):
-            envs = env_ids[survived]
-            step_idx = torch.arange(self.recorder.max_steps, device=self.device)[None, :]
-            valid = (step_idx >= margin) & (step_idx < steps[survived, None] - margin)
-            frames = self.start_frame[envs, None] + step_idx
-            if self.cfg.state_init.release_starts:
-                lengths = self.library.clip_length[clips[survived], None]
-                valid &= release_psi_frames(frames, lengths, self.max_episode_steps)
-            scores = psi_scores(frames, end_frame[survived, None], planned_end[survived, None])
-            flat = self.library.flat_index(clips[survived], frames)
-            stored = self.psi.insert(flat[valid], self.recorder.states[envs][valid], scores[valid])
-        stats.update({"psi_stored": float(stored), "psi_fill": self.psi.fill_ratio()})
+        init = self.cfg.state_init
+        start = self.start_frame[env_ids, None]
+        planned_end = torch.minimum(start + self.max_episode_steps, self.library.clip_length[clips, None] - 1)
+        step_idx = torch.arange(self.recorder.max_steps, device=self.device)[None, :]
+        frames = start + step_idx
+        usable = ((steps[:, None] > init.psi_min_survival) & (step_idx >= init.psi_margin)
+                  & (step_idx < steps[:, None] - init.psi_margin) & self.recorder.finite[env_ids])  # fmt: skip
+        if init.release_starts:
+            usable &= release_psi_frames(frames, self.library.clip_length[clips, None], self.max_episode_steps)
+        scores = psi_scores(frames, end_frame[:, None], planned_end)
+        flat = self.library.flat_index(clips[:, None].expand_as(frames), frames)
+        winners = self.psi.select_offers(flat.flatten(), scores.flatten(), usable.flatten())
+        env_row, step = winners // frames.shape[1], winners % frames.shape[1]
+        self.psi.store(flat.flatten()[winners], self.recorder.states[env_ids[env_row], step], scores.flatten()[winners])
+        stats.update({"psi_stored": float(len(winners)), "psi_fill": self.psi.fill_ratio()})
         return stats
 
     def state_dict(self) -> dict:
@@ -598,3 +621,15 @@ class HOIReferenceCommandCfg(CommandTermCfg):
     """Starts come from the ``reset_to_start_state`` event (else from this term, at the reference)."""
     resampling_time_range: tuple[float, float] = (1.0e9, 1.0e9)
     """Clips are only chosen at episode starts."""
+
+
+def _clips_by_object(clip_object: torch.Tensor, num_objects: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``[O, max clips]`` clip ids per object (rows padded with the object's first clip) and
+    ``[O]`` clip counts (made once)."""
+    lists = [torch.nonzero(clip_object == o).flatten() for o in range(num_objects)]
+    count = torch.tensor([len(c) for c in lists], device=clip_object.device)
+    table = torch.zeros(num_objects, max(len(c) for c in lists), dtype=torch.long, device=clip_object.device)
+    for o, c in enumerate(lists):
+        if len(c):
+            table[o] = torch.cat([c, c[:1].expand(table.shape[1] - len(c))])
+    return table, count

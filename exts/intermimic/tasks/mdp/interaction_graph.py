@@ -118,6 +118,8 @@ def nearest_point_offsets(body_pos: torch.Tensor, points: torch.Tensor, pairs_pe
     out = torch.empty_like(body_pos)
     for start in range(0, num_envs, rows):
         body, pts = body_pos[start : start + rows], points[start : start + rows]
-        nearest = torch.cdist(body, pts).argmin(dim=-1)
+        # distances by differences, not by matrix products: exact in float32 whatever the
+        # matmul precision (TF32) a launcher chose, so nearest points agree on every device
+        nearest = torch.cdist(body, pts, compute_mode="donot_use_mm_for_euclid_dist").argmin(dim=-1)
         out[start : start + rows] = body - torch.gather(pts, 1, nearest[..., None].expand(-1, -1, 3))
     return out

@@ -65,8 +65,7 @@ def human_errors(
     groups = groups or default_groups()
     key = groups.ids("key", body_pos.device)
     w = interaction_weights(ref.interaction_field, scale)
-    w_key = w[:, key].clone()
-    w_key[:, groups.ids("full_weight_in_key", w.device, release_leg_weights)] = 1.0
+    w_key = w[:, key].masked_fill(groups.ids("full_weight_in_key", w.device, release_leg_weights), 1.0)
     pos_err = ((ref.body_pos[:, key] - body_pos[:, key]) ** 2).sum(-1)
     angle = rot.angle_between(ref.body_quat, body_quat)
     return {

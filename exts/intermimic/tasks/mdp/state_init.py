@@ -90,14 +90,16 @@ class StartFrameSampler:
         self._frame_in_clip = torch.arange(len(self._clip_of_frame), device=clip_start.device) - clip_start[self._clip_of_frame]
         """Per flat frame, its index in its clip."""
 
-    def record_failures(self, clip_ids: torch.Tensor, frames: torch.Tensor) -> None:
-        """Rollouts of ``clip_ids`` failed at ``frames``."""
+    def record_failures(self, clip_ids: torch.Tensor, frames: torch.Tensor, failed: torch.Tensor | None = None) -> None:
+        """Rollouts of ``clip_ids`` failed at ``frames`` (only those with ``failed`` set, when given).
+        The statistics decay once per call that records a failure. No host sync."""
         if len(clip_ids) == 0:
             return
         last = self.clip_length[clip_ids] - 1
         idx = self.clip_start[clip_ids] + torch.minimum(frames.clamp_min(0), last)
-        self.failures.mul_(self.decay)
-        self.failures.index_add_(0, idx, torch.ones_like(idx, dtype=self.failures.dtype))
+        counts = torch.ones_like(idx, dtype=self.failures.dtype) if failed is None else failed.to(self.failures.dtype)
+        self.failures.mul_(torch.where(counts.sum() > 0, self.decay, 1.0))
+        self.failures.index_add_(0, idx, counts)
 
     def _span(self) -> torch.Tensor:
         """Per clip, how many of its first frames a start may take."""
@@ -107,39 +109,46 @@ class StartFrameSampler:
         """Unnormalised start weight of every frame, flat (frames beyond a clip's span included)."""
         return 1.0 + self.priority * self.failures
 
+    def _start_weights(self) -> torch.Tensor:
+        """Start weight of every flat frame, 0 beyond its clip's span."""
+        in_span = self._frame_in_clip < self._span()[self._clip_of_frame]
+        return self._weights_of_all_frames() * in_span
+
     def frame_weights(self, clip: int) -> torch.Tensor:
         """Unnormalised weights of the frames a start of ``clip`` may take (its first
         :meth:`_span` frames)."""
-        return self._clip_weights(self._weights_of_all_frames(), self._span().tolist(), clip)
+        start, span = int(self.clip_start[clip]), int(self._span()[clip])
+        return self._weights_of_all_frames()[start : start + span]
 
-    def _clip_weights(self, weights: torch.Tensor, spans: list[int], clip: int) -> torch.Tensor:
-        start = int(self.clip_start[clip])
-        return weights[start : start + spans[clip]]
-
-    def start_statistics(self, clip_ids: torch.Tensor | None = None) -> dict[str, float]:
+    def start_statistics(self, clip_ids: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """What the current weights imply for starts (averaged over ``clip_ids``, one entry per
         start, or over every clip alike): the expected share of frame-0 starts and the expected
-        start frame as a fraction of the clip."""
+        start frame as a fraction of the clip (0-d tensors: read them when logging)."""
         lengths, clip_of_frame, local = self.clip_length, self._clip_of_frame, self._frame_in_clip
-        w = self._weights_of_all_frames() * (local < self._span()[clip_of_frame])
+        w = self._start_weights()
         total = torch.zeros(len(lengths), device=w.device, dtype=w.dtype).index_add_(0, clip_of_frame, w)
         moment = torch.zeros_like(total).index_add_(0, clip_of_frame, w * local)
         zero = self.p_zero + (1.0 - self.p_zero) * w[self.clip_start] / total
         fraction = (1.0 - self.p_zero) * moment / total / lengths
-        if clip_ids is None:
-            return {"frame0_share": float(zero.mean()), "start_fraction": float(fraction.mean())}
-        return {"frame0_share": float(zero[clip_ids].mean()), "start_fraction": float(fraction[clip_ids].mean())}
+        if clip_ids is not None:
+            zero, fraction = zero[clip_ids], fraction[clip_ids]
+        return {"frame0_share": zero.mean(), "start_fraction": fraction.mean()}
 
     def sample(self, clip_ids: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Start frame for each of ``clip_ids``."""
+        """Start frame for each of ``clip_ids``: frame 0 with probability ``p_zero``, else a frame of
+        the clip's span in proportion to its weight, drawn for all envs at once (the inverse of the
+        cumulative weights at a uniform draw, in float64 so a frame of weight 1 keeps its share
+        among millions). No host sync."""
         n = len(clip_ids)
         device = clip_ids.device
-        frames = torch.zeros(n, dtype=torch.long, device=device)
-        all_weights, spans = self._weights_of_all_frames(), self._span().tolist()
-        for clip in torch.unique(clip_ids).tolist():
-            rows = torch.nonzero(clip_ids == clip).flatten()
-            weights = self._clip_weights(all_weights, spans, clip)
-            frames[rows] = torch.multinomial(weights, len(rows), replacement=True, generator=generator)
+        cumulative = torch.cumsum(self._start_weights().double(), dim=0)
+        start = self.clip_start[clip_ids]
+        end = start + self._span()[clip_ids] - 1
+        before = torch.where(start > 0, cumulative[(start - 1).clamp_min(0)], torch.zeros_like(start, dtype=torch.float64))
+        total = cumulative[end] - before
+        u = before + (1.0 - torch.rand(n, device=device, generator=generator, dtype=torch.float64)) * total
+        picked = torch.searchsorted(cumulative, u).clamp(min=start, max=end)
+        frames = picked - start
         at_zero = torch.rand(n, device=device, generator=generator) < self.p_zero
         return torch.where(at_zero, torch.zeros_like(frames), frames)
 
@@ -205,19 +214,29 @@ class PhysicalStateBuffer:
         above the threshold it replaces the lowest-scored simulated slot of that frame (the first
         of equal ones), whatever that slot's score. A non-finite state is never stored. Returns
         how many were stored."""
-        keep = (scores > self.replace_threshold) & torch.isfinite(states).all(dim=-1)  # never a non-finite start
-        frame_idx, states, scores = frame_idx[keep], states[keep], scores[keep]
-        if len(frame_idx) == 0:
-            return 0
-        # one offer per frame: the best
-        order = torch.argsort(scores, descending=True, stable=True)
-        frame_idx, states, scores = frame_idx[order], states[order], scores[order]
-        uniq, first = _first_occurrence(frame_idx)
-        frame_idx, states, scores = uniq, states[first], scores[first]
+        winners = self.select_offers(frame_idx, scores, torch.isfinite(states).all(dim=-1))
+        self.store(frame_idx[winners], states[winners], scores[winners])
+        return len(winners)
+
+    def select_offers(self, frame_idx: torch.Tensor, scores: torch.Tensor, usable: torch.Tensor) -> torch.Tensor:
+        """Indices of the offers :meth:`insert` would store (``usable``: finite states), per frame
+        the best one above the threshold. Two host syncs (the candidates' and the winners'
+        count), whatever the number of offers; nothing of the size of the offers' states is made."""
+        candidates = torch.nonzero((scores > self.replace_threshold) & usable).squeeze(-1)
+        frames, offered = frame_idx[candidates], scores[candidates]
+        num_frames = self.scores.shape[0]
+        best = torch.full((num_frames,), -torch.inf, device=offered.device, dtype=offered.dtype)
+        best.scatter_reduce_(0, frames, offered, reduce="amax")
+        order = torch.arange(len(candidates), device=offered.device)
+        first_best = torch.full((num_frames,), len(candidates), device=offered.device, dtype=torch.long)
+        first_best.scatter_reduce_(0, frames, torch.where(offered == best[frames], order, len(candidates)), reduce="amin")
+        return candidates[torch.nonzero(first_best[frames] == order).squeeze(-1)]
+
+    def store(self, frame_idx: torch.Tensor, states: torch.Tensor, scores: torch.Tensor) -> None:
+        """Write states (one per frame) into each frame's lowest-scored simulated slot."""
         worst = self.scores[frame_idx].argmin(dim=-1)
         self.states[frame_idx, worst] = states
         self.scores[frame_idx, worst] = scores
-        return len(frame_idx)
 
     def sample_slots(self, frame_idx: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Slot per frame, drawn in proportion to the scores (slot 0 has score 1)."""
@@ -228,8 +247,9 @@ class PhysicalStateBuffer:
         """Packed states of simulated slots (``slots >= 1``)."""
         return self.states[frame_idx, slots - 1]
 
-    def fill_ratio(self) -> float:
-        return float((self.scores > 0).float().mean())
+    def fill_ratio(self) -> torch.Tensor:
+        """Share of simulated slots holding a state (a 0-d tensor)."""
+        return (self.scores > 0).float().mean()
 
     def state_dict(self) -> dict:
         """The stored simulated slots (only the filled ones: index ``[n, 2]`` of (frame, slot),
@@ -252,15 +272,6 @@ class PhysicalStateBuffer:
         self.scores[index[:, 0], index[:, 1]] = state["scores"].to(self.scores)
 
 
-def _first_occurrence(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Unique values of ``x`` and the index of each one's first occurrence."""
-    uniq, inverse = torch.unique(x, return_inverse=True)
-    positions = torch.arange(len(x), device=x.device)
-    first = torch.full((len(uniq),), len(x), dtype=torch.long, device=x.device)
-    first.scatter_reduce_(0, inverse, positions, reduce="amin")
-    return uniq, first
-
-
 def psi_scores(frames: torch.Tensor, end_frame: torch.Tensor, planned_end: torch.Tensor) -> torch.Tensor:
     """Score of a state recorded at ``frames`` of an episode that ended at ``end_frame`` but
     was planned to run until ``planned_end``: the share of the remaining plan it survived."""
@@ -268,14 +279,29 @@ def psi_scores(frames: torch.Tensor, end_frame: torch.Tensor, planned_end: torch
 
 
 class EpisodeRecorder:
-    """Ring of the running episode's packed states per env (``[E, max_steps, D]``)."""
+    """Ring of the running episode's packed states per env (``[E, max_steps, D]``), and whether
+    each recorded state is finite."""
 
     def __init__(self, num_envs: int, max_steps: int, state_dim: int = STATE_DIM, device="cpu"):
-        self.states = torch.zeros(num_envs, max_steps, state_dim, device=device)
+        # one spare row per env takes the steps beyond the buffer, so recording never masks
+        self._buffer = torch.zeros(num_envs, max_steps + 1, state_dim, device=device)
+        self._finite = torch.ones(num_envs, max_steps + 1, dtype=torch.bool, device=device)
+        self._envs = torch.arange(num_envs, device=device)
         self.max_steps = max_steps
 
+    @property
+    def states(self) -> torch.Tensor:
+        """``[E, max_steps, D]``: each env's state at each episode step (a view)."""
+        return self._buffer[:, : self.max_steps]
+
+    @property
+    def finite(self) -> torch.Tensor:
+        """``[E, max_steps]``: whether the state recorded there holds no NaN or infinity."""
+        return self._finite[:, : self.max_steps]
+
     def record(self, step: torch.Tensor, state: torch.Tensor) -> None:
-        """Store each env's state at its episode step (steps beyond the buffer are dropped)."""
-        ok = step < self.max_steps
-        envs = torch.nonzero(ok).flatten()
-        self.states[envs, step[ok]] = state[ok]
+        """Store each env's state at its episode step (steps beyond the buffer are dropped). No
+        host sync."""
+        row = step.clamp(0, self.max_steps)  # max_steps: the spare row
+        self._buffer[self._envs, row] = state
+        self._finite[self._envs, row] = torch.isfinite(state).all(dim=-1)

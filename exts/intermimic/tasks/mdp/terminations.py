@@ -7,6 +7,7 @@ import torch
 
 from isaaclab.managers import ManagerTermBase
 
+from ..non_finite_guard import observation_was_non_finite
 from .body_groups import body_groups
 from .commands import HOIReferenceCommand
 
@@ -60,7 +61,10 @@ class hand_contact_lost(ManagerTermBase):
         self.missing = torch.zeros(env.num_envs, 2, dtype=torch.long, device=env.device)
 
     def reset(self, env_ids=None):
-        self.missing[slice(None) if env_ids is None else env_ids] = 0
+        if env_ids is None or isinstance(env_ids, slice):
+            self.missing[env_ids if env_ids is not None else slice(None)] = torch.zeros_like(self.missing[0])
+        else:
+            self.missing.index_fill_(0, torch.as_tensor(env_ids, device=self.missing.device).long(), 0)
 
     def __call__(self, env, command_name: str = "motion", max_steps: int = 10, min_steps: int = 2) -> torch.Tensor:
         cmd = _cmd(env, command_name)
@@ -78,9 +82,11 @@ class hand_contact_lost(ManagerTermBase):
 
 def non_finite_state(env, command_name: str = "motion") -> torch.Tensor:
     """Failure guard: the simulated humanoid or object state holds NaN or infinity (the physics
-    diverged). The environment is reset to a fresh start like any failure, so the non-finite
-    state never reaches the networks; the count is logged as ``Episode_Termination/non_finite_state``."""
-    return ~torch.isfinite(_cmd(env, command_name).sim_state().pack()).all(dim=-1)
+    diverged), or the observation the last step returned did (zeroed by the step's guard). The
+    environment is reset to a fresh start like any failure, so the non-finite state never reaches
+    the networks; the count is logged as ``Episode_Termination/non_finite_state``."""
+    state_bad = ~torch.isfinite(_cmd(env, command_name).sim_state().pack()).all(dim=-1)
+    return state_bad | observation_was_non_finite(env)
 
 
 def record_tracking_errors(env, command_name: str = "motion") -> torch.Tensor:
