@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exts"))
@@ -82,8 +81,6 @@ def task_of_run(checkpoint: Path) -> str | None:
 def main(argv: list[str] | None = None) -> dict:
     quiet_startup()
     from intermimic.app.command_line import split_arguments
-    from intermimic.app.configure import check_data, resolve_policy_configs
-    from intermimic.app.session import env_and_runner
     from intermimic.learning.checkpointing import resolve_checkpoint
     from intermimic.tasks import TEACHER_TASK
 
@@ -107,46 +104,14 @@ def main(argv: list[str] | None = None) -> dict:
     args.motion = [str(Path(c).expanduser()) for c in args.clips]
     args.checkpoint = str(checkpoint)
 
-    from intermimic.app.banner import startup_banner
-    from intermimic.evaluation.evaluation_pictures import grid_clip_names, pictures_for
-    from intermimic.tasks.evaluation_cfg import configure_for_evaluation
-    from intermimic.evaluation.evaluator import evaluate_policy
-    from intermimic.evaluation.report import format_report
-    from intermimic.evaluation.video import check_video_args, video_for
+    from intermimic.app.evaluation_run import evaluate_checkpoint
 
-    check_video_args(args)
-    env_cfg, agent_cfg, checkpoint, settings = resolve_policy_configs(args, overrides)
-    if use_clips_as_references(env_cfg, args.motion, args.objects_dir):
-        log("the policy observes corrected references: each clip is its own reference (row 0 dropped)")
-    if args.num_envs is None and env_cfg.sim.device == "cpu":
-        env_cfg.scene.num_envs = 8
-    configure_for_evaluation(env_cfg)
-    selection = check_data(env_cfg)
-    grid_clip_names(args, [c.info.name for c in selection.clips])
-    out = Path(args.out) if args.out else checkpoint.parent / "track" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    print(startup_banner("track", args, env_cfg, agent_cfg, selection, overrides, checkpoint=str(checkpoint),
-                         settings=settings, attempts=str(args.attempts), report=str(out)), flush=True)  # fmt: skip
+    def use_the_clips(env_cfg):
+        if use_clips_as_references(env_cfg, args.motion, args.objects_dir):
+            log("the policy observes corrected references: each clip is its own reference (row 0 dropped)")
 
-    with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
-        policy = runner.get_inference_policy(device=env.unwrapped.device)
-        video = None if args.video_grid else video_for(args, env)
-        pictures = pictures_for(args, env)
-        observers = [video] if video is not None else []
-        if pictures is not None:
-            observers.append(pictures.recorder)
-        table = evaluate_policy(env, policy, attempts=args.attempts, observers=observers)
-        fps = 1.0 / env.unwrapped.step_dt
-        meta = {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts, "zero_shot": True,
-                "clips": args.motion}  # fmt: skip
-        path = table.write(out, fps, meta)
-        if video is not None:
-            log(f"video: {video.close()}")
-        for line in pictures.write(out) if pictures is not None else []:
-            log(line)
-    report = table.report(fps, meta)
-    print(format_report(report))
-    log(f"report: {path} (+ .csv, clips.png, errors.png)")
-    return report["summary"]
+    return evaluate_checkpoint(args, overrides, "track", "track", meta={"zero_shot": True, "clips": args.motion},
+                               prepare_env=use_the_clips)  # fmt: skip
 
 
 def use_clips_as_references(env_cfg, clips: list[str], objects_dir: str | None = None) -> bool:

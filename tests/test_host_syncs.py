@@ -162,17 +162,21 @@ def test_reset_syncs_do_not_grow_with_the_clip_count(synthetic_clips):
     assert counts[20][0] <= MAX_SYNCS_PER_RESET_STEP
 
 
+def _no_steady_syncs_and_few_at_resets(env) -> None:
+    """Steady steps make no package sync, a step resetting every env at most a few; the env is closed."""
+    try:
+        steady_step_syncs(env)
+        count, table = reset_step_syncs(env, env.num_envs)
+    finally:
+        env.close()
+    assert count <= MAX_SYNCS_PER_RESET_STEP, table
+
+
 @pytest.mark.sim
 def test_student_steps_make_no_sync():
     from intermimic.tasks.student_env_cfg import HOIStudentEnvCfg
 
-    env = _build(64, cfg_class=HOIStudentEnvCfg)
-    try:
-        steady_step_syncs(env)
-        count, table = reset_step_syncs(env, 64)
-    finally:
-        env.close()
-    assert count <= MAX_SYNCS_PER_RESET_STEP, table
+    _no_steady_syncs_and_few_at_resets(_build(64, cfg_class=HOIStudentEnvCfg))
 
 
 @pytest.mark.sim
@@ -186,10 +190,4 @@ def test_g1_steps_make_no_sync(tmp_path):
     def robot(cfg):
         cfg.robot_urdf = str(G1_URDF)
 
-    env = _build(64, files=[clips / "dataset.yaml"], cfg_class=G1HOIEnvCfg, edit=robot)
-    try:
-        steady_step_syncs(env)
-        count, table = reset_step_syncs(env, 64)
-    finally:
-        env.close()
-    assert count <= MAX_SYNCS_PER_RESET_STEP, table
+    _no_steady_syncs_and_few_at_resets(_build(64, files=[clips / "dataset.yaml"], cfg_class=G1HOIEnvCfg, edit=robot))

@@ -40,7 +40,7 @@ from .. import clip_format as cf
 from ..kinematics import forward_kinematics, matrix_to_quat, quat_to_matrix
 from .body_model import SMPLH, SMPLX
 from .posed_body import Y_UP_TO_Z_UP, ConvertOptions, contact_labels, mesh_centre
-from .smplx_sequence import _NAME
+from .smplx_sequence import sequence_identity
 
 BODY_JOINTS = 22
 """Joints of the body without the hands (SMPL-H / SMPL-X joints 0-21)."""
@@ -100,13 +100,7 @@ def body_targets(joints: torch.Tensor, source: str = "") -> tuple[torch.Tensor, 
 def sequence_from_dict(data: dict, source: str, name: str | None = None, subject: int | None = None,
                        object_name: str | None = None, up_axis: str = "z", fps: float | None = None) -> JointSequence:  # fmt: skip
     """One sequence from a mapping of arrays (keys: see the module docstring)."""
-    name = name or str(data.get("seq_name") or Path(source).stem)
-    m = _NAME.match(name)
-    subject = subject if subject is not None else (int(m["subject"]) if m else None)
-    object_name = object_name or (m["object"] if m else data.get("object"))
-    if subject is None or not object_name:
-        raise ValueError(f"{source}: cannot tell subject and object from '{name}'; name it sub{{ID}}_{{object}}_{{index}} "
-                         "or pass --subject and --object")  # fmt: skip
+    name, subject, object_name = sequence_identity(data, source, name, subject, object_name)
     key = "joints" if "joints" in data else "positions" if "positions" in data else None
     if key is None:
         raise KeyError(f"{source}: missing field 'joints' (have: {', '.join(sorted(map(str, data)))})")

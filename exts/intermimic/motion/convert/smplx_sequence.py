@@ -99,6 +99,21 @@ class SmplxSequence:
 _NAME = re.compile(r"^sub(?P<subject>\d+)_(?P<object>[A-Za-z0-9]+)_(?P<index>\d+)")
 
 
+def sequence_identity(data: dict, source: str, name: str | None, subject: int | None,
+                      object_name: str | None) -> tuple[str, int, str]:  # fmt: skip
+    """(name, subject, object) of a sequence: given, else from its name ``sub{ID}_{object}_{index}``
+    (``seq_name`` in ``data``, else the file's stem) or ``data["object"]``; ValueError naming
+    ``source`` when neither tells."""
+    name = name or str(data.get("seq_name") or Path(source).stem)
+    m = _NAME.match(name)
+    subject = subject if subject is not None else (int(m["subject"]) if m else None)
+    object_name = object_name or (m["object"] if m else data.get("object"))
+    if subject is None or not object_name:
+        raise ValueError(f"{source}: cannot tell subject and object from '{name}'; name it sub{{ID}}_{{object}}_{{index}} "
+                         "or pass --subject and --object")  # fmt: skip
+    return name, subject, object_name
+
+
 def _array(data: dict, key: str, source: str, shape_tail: tuple[int, ...] | None = None, optional=False):
     if key not in data or data[key] is None:
         if optional:
@@ -114,13 +129,7 @@ def sequence_from_dict(data: dict, source: str, name: str | None = None, subject
                        object_name: str | None = None) -> SmplxSequence:  # fmt: skip
     """Read one sequence from a mapping of arrays (keys as in :class:`SmplxSequence`; OMOMO's
     ``seq_name``, ``[T, 3, 1]`` object translations and per-frame ``obj_scale`` are accepted)."""
-    name = name or str(data.get("seq_name") or Path(source).stem)
-    m = _NAME.match(name)
-    subject = subject if subject is not None else (int(m["subject"]) if m else None)
-    object_name = object_name or (m["object"] if m else data.get("object"))
-    if subject is None or not object_name:
-        raise ValueError(f"{source}: cannot tell subject and object from '{name}'; name it sub{{ID}}_{{object}}_{{index}} "
-                         "or pass --subject and --object")  # fmt: skip
+    name, subject, object_name = sequence_identity(data, source, name, subject, object_name)
     trans = _array(data, "trans", source, (3,))
     T = trans.shape[0]
     obj_trans = _array(data, "obj_trans", source).reshape(T, 3)
