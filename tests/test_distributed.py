@@ -76,7 +76,7 @@ def test_explained_variance_and_advantages_are_of_all_ranks(two_ranks):
     data = shared_data(2 * N_PER_RANK)
     expected = explained_variance(data["returns"], data["advantages"])
     for rank in two_ranks:  # every rank sees the job's value, so the schedule decides alike
-        assert rank["explained_variance"] == pytest.approx(expected, abs=1e-6)
+        assert float(rank["explained_variance"]) == pytest.approx(float(expected), abs=1e-6)
     adv = data["advantages"]
     normalised = (adv - adv.mean()) / (adv.std() + 1e-8)
     torch.testing.assert_close(torch.cat([r["advantages"] for r in two_ranks]), normalised, atol=1e-6, rtol=1e-5)
@@ -84,7 +84,7 @@ def test_explained_variance_and_advantages_are_of_all_ranks(two_ranks):
 
 @pytest.mark.unit
 def test_a_non_finite_loss_on_one_rank_skips_the_step_on_all(two_ranks):
-    assert [r["step_taken"] for r in two_ranks] == [False, False]
+    assert [bool(r["step_taken"]) for r in two_ranks] == [False, False]
 
 
 @pytest.mark.unit
