@@ -15,7 +15,7 @@ import torch
 from isaaclab.envs import ManagerBasedRLEnv
 
 from ..assets.embodiment import get_embodiment, require_robot_urdf
-from ..assets.humanoid import humanoid_usd_path
+from ..assets.humanoid import USD_AT_ENV_CREATION, humanoid_usd_path
 from ..assets.robot_articulation import robot_articulation_cfg
 from ..assets.sim_indices import joint_name_patterns
 from ..assets.object_registry import ObjectRegistry
@@ -24,6 +24,7 @@ from ..motion.loader import load_library
 from ..motion.threads import torch_threads
 from .mdp.observation_layout import OffsetMajorObservationManager
 from .non_finite_guard import guard_step
+from .physics import prepare_physx
 
 
 RAW_ROW0_RULES = ("aligned", "release")
@@ -77,7 +78,7 @@ def prepare_scene(cfg) -> tuple[object, list, object]:
 
     Returns ``(library, object_assets, embodiment)``; the assets are empty when the task has no object.
     """
-    if cfg.humanoid_mjcf:
+    if cfg.humanoid_mjcf or cfg.scene.robot.spawn.usd_path == USD_AT_ENV_CREATION:
         cfg.scene.robot.spawn.usd_path = str(humanoid_usd_path(cfg.humanoid_mjcf))
     emb = task_embodiment(cfg)
     use_embodiment(cfg, emb)
@@ -109,6 +110,12 @@ class HOIEnv(ManagerBasedRLEnv):
         self.build_seconds = {"data": prepared - start, "scene": time.perf_counter() - prepared}
         """Construction time: motion data and object assets, then scene, simulation and managers."""
         self.step_threads = cfg.cpu_step_threads if torch.device(self.device).type == "cpu" else None
+
+    def _init_sim(self):
+        # between creating the simulation context and building the scene: PhysX's scene settings
+        # go onto the USD stage the PhysX runtime reads when the simulation starts
+        prepare_physx(self.sim, self.cfg.sim)
+        super()._init_sim()
 
     def load_managers(self):
         super().load_managers()
