@@ -116,7 +116,8 @@ def replay_through_physics(env, steps: int) -> list[dict[str, float]]:
             frame = cmd.frame.clone()
             now, nxt = lib.state(cmd.clip_ids, frame, source), lib.state(cmd.clip_ids, frame + 1, source)
             cmd.write_reference_state(ids, now)
-            cmd.robot.set_joint_velocity_target_index(target=(nxt.dof_pos - now.dof_pos) * lib.fps, joint_ids=cmd.joint_ids)
+            rates = cmd.joint_coords.to_sim_vel(nxt.dof_pos, (nxt.dof_pos - now.dof_pos) * lib.fps)
+            cmd.robot.set_joint_velocity_target_index(target=rates, joint_ids=cmd.joint_ids)
             _, _, terminated, truncated, _ = env.step((nxt.dof_pos - action._offset) / action._scale)
             assert not (terminated | truncated).any(), f"episode ended at step {step}"
             assert (cmd.frame == frame + 1).all()

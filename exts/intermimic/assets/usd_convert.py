@@ -66,7 +66,7 @@ def mjcf_to_usd(mjcf_text: str, name: str, joint_name: Callable[[str], str] | No
     import mujoco_usd_converter
 
     mjcf_text = strip_scene_elements(mjcf_text)
-    merge_tag = "hinges" if joint_name is None else f"one-joint-per-body-v1:{joint_name('<body>')}"
+    merge_tag = "hinges" if joint_name is None else f"one-joint-per-body-v2:{joint_name('<body>')}"
     key = content_hash(mjcf_text, mujoco_usd_converter.__version__, "usd-v1", merge_tag)
 
     def build(out: Path) -> None:

@@ -4,7 +4,8 @@ An MJCF body that turns about several axes holds one hinge per axis, applied in 
 MJCF -> USD converter writes them as revolute joints between the same two bodies. Newton merges
 such a stack into one joint, PhysX does not (it keeps the first hinge and skips the others).
 :func:`merge_hinge_stacks` rewrites every stack as one ``UsdPhysics`` joint with the three
-translations locked and one limited rotation axis per hinge, in the hinges' order (a D6 joint).
+translations locked and one limited, driven rotation axis per hinge, in the hinges' order (a D6
+joint).
 Newton reads it as the same three-axis joint it built from the hinges; PhysX makes it a
 spherical articulation joint. Both name its DOFs ``<joint>:0``, ``<joint>:1``, ``<joint>:2``.
 
@@ -75,6 +76,12 @@ def _merge(stage, hinges, name: str) -> None:
         limit = UsdPhysics.LimitAPI.Apply(prim, _ROT_AXES[axis])
         limit.CreateLowAttr(float(lo))  # degrees, as the hinges'
         limit.CreateHighAttr(float(hi))
+        # a drive per axis: PhysX drives only the axes that have one; its gains come from the
+        # articulation's actuator config, as the hinges' did
+        drive = UsdPhysics.DriveAPI.Apply(prim, _ROT_AXES[axis])
+        drive.CreateTypeAttr("force")
+        drive.CreateStiffnessAttr(0.0)
+        drive.CreateDampingAttr(0.0)
     for axis in set(_ROT_AXES) - set(axes):  # an axis no hinge turns about is locked too
         limit = UsdPhysics.LimitAPI.Apply(prim, _ROT_AXES[axis])
         limit.CreateLowAttr(1.0)
