@@ -72,7 +72,7 @@ def newton_sim(dt: float, **sim_kwargs):
 
     from intermimic.tasks.physics import HOIPhysicsCfg
 
-    cfg = sim_utils.SimulationCfg(dt=dt, device="cpu", physics=HOIPhysicsCfg().newton, **sim_kwargs)
+    cfg = sim_utils.SimulationCfg(dt=dt, device="cpu", physics=HOIPhysicsCfg().newton_mjwarp, **sim_kwargs)
     return sim_utils.SimulationContext(cfg)
 
 

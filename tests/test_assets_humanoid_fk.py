@@ -44,7 +44,7 @@ def _build_sim(mjcf_path, physics: str):
 
 
 @pytest.fixture(
-    scope="module", params=[("newton", "canonical"), ("newton", "omomo.xml"), ("ovphysx", "canonical"),
+    scope="module", params=[("newton_mjwarp", "canonical"), ("newton_mjwarp", "omomo.xml"), ("ovphysx", "canonical"),
                             ("ovphysx", "omomo.xml")], ids=lambda p: "-".join(p),
 )  # fmt: skip
 def humanoid_scene(request, sample_data):

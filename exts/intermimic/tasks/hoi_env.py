@@ -23,36 +23,9 @@ from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
 from ..motion.threads import torch_threads
 from .mdp.observation_layout import OffsetMajorObservationManager
+from .motion_data import task_motion_data
 from .non_finite_guard import guard_step
 from .physics import prepare_physx
-
-
-RAW_ROW0_RULES = ("aligned", "release")
-
-
-def reference_sources(cfg) -> set[str]:
-    """Reference sources a task reads: the motion command's and its observation terms' ``source``."""
-    motion = cfg.commands.motion
-    sources = {motion.teacher_source, motion.reward_source, motion.init_source}
-    for group in vars(cfg.observations).values():
-        for term in vars(group).values() if group is not None else ():
-            params = getattr(term, "params", None)
-            if isinstance(params, dict) and params.get("source"):
-                sources.add(params["source"])
-    return sources
-
-
-def task_motion_data(cfg):
-    """The motion data config the task loads (``cfg.commands.motion.raw_row0`` applied)."""
-    motion = cfg.commands.motion
-    if motion.raw_row0 not in RAW_ROW0_RULES:
-        raise ValueError(
-            f"env.commands.motion.raw_row0: unknown rule '{motion.raw_row0}', expected one of {RAW_ROW0_RULES}"
-        )
-    if motion.raw_row0 == "release" and "corrected" not in reference_sources(cfg):
-        return motion.motion.replace(load_corrected=False)
-    return motion.motion
-
 
 
 def task_embodiment(cfg):

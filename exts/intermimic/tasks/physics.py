@@ -1,6 +1,8 @@
 """Physics presets, chosen on the command line with ``physics=<name>``.
 
-* ``newton`` (default): Newton with the MuJoCo-Warp solver; kit-less, CPU or GPU.
+* ``newton_mjwarp`` (default; ``newton`` is accepted too): Newton with the MuJoCo-Warp solver;
+  kit-less, CPU or GPU. (Isaac Lab 3.0 calls this preset ``newton_mjwarp`` and reads ``newton``
+  as its old name.)
 * ``ovphysx``: PhysX without Isaac Sim, through Isaac Lab's ``isaaclab_ov`` backend (the
   ``ovphysx`` runtime, installed with the package); kit-less, CPU or GPU.
 * ``isaacsim_physx``: PhysX through Isaac Sim (GPU workstation, Isaac Sim installed separately).
@@ -74,7 +76,7 @@ _GPU_CAPACITIES = dict(
 
 @configclass
 class HOIPhysicsCfg(PresetCfg):
-    newton: NewtonCfg = NewtonCfg(
+    newton_mjwarp: NewtonCfg = NewtonCfg(
         solver_cfg=MJWarpSolverCfg(
             njmax=600,
             nconmax=150,
@@ -93,7 +95,7 @@ class HOIPhysicsCfg(PresetCfg):
         bounce_threshold_velocity=BOUNCE_THRESHOLD_VELOCITY,
         **_GPU_CAPACITIES,
     )
-    default: NewtonCfg = newton
+    default: NewtonCfg = newton_mjwarp
 
 
 def is_physx(physics) -> bool:
@@ -107,11 +109,20 @@ def physics_name(physics) -> str:
         return "ovphysx"
     if isinstance(physics, PhysxCfg):
         return "isaacsim_physx"
-    return "newton"
+    return "newton_mjwarp"
+
+
+PRESET_ALIASES = {"newton": "newton_mjwarp"}
+"""Other names ``physics=`` accepts (Isaac Lab's old name of the Newton preset)."""
 
 
 OVPHYSX_INSTALL = 'pip install "isaaclab[ovphysx]==3.0.0"'
-ISAACSIM_INSTALL = "the Isaac Sim install of docs/install.md"
+ISAACSIM_INSTALL = (
+    'uv pip install "isaaclab[isaacsim]==3.0.0" --overrides '
+    "https://raw.githubusercontent.com/isaac-sim/IsaacLab/v3.0.0/tools/wheel_builder/uv-overrides.txt "
+    "--extra-index-url https://pypi.nvidia.com --index-strategy unsafe-best-match"
+)
+"""Isaac Lab 3.0's own install of Isaac Sim with Isaac Lab's wheel (docs/install.md)."""
 
 
 def require_physics_backend(name: str) -> None:
@@ -123,8 +134,8 @@ def require_physics_backend(name: str) -> None:
         )
     if name == "isaacsim_physx" and importlib.util.find_spec("isaacsim") is None:
         raise UserError(
-            "physics=isaacsim_physx: Isaac Sim is not installed; install it as docs/install.md shows "
-            "(section 'PhysX under Isaac Sim'), or use physics=ovphysx for PhysX without Isaac Sim"
+            f"physics=isaacsim_physx: Isaac Sim is not installed; install it with {ISAACSIM_INSTALL} "
+            "(docs/install.md, 'PhysX under Isaac Sim'), or use physics=ovphysx for PhysX without Isaac Sim"
         )
 
 
