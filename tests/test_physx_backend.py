@@ -105,9 +105,11 @@ def test_hinge_stack_becomes_one_d6_joint(tmp_path, monkeypatch):
         limit = UsdPhysics.LimitAPI(prim, axis)
         assert (limit.GetLowAttr().Get(), limit.GetHighAttr().Get()) == pytest.approx((-57.29578, 57.29578))
         assert UsdPhysics.DriveAPI(prim, axis).GetTypeAttr().Get() == "force"
-    # without a joint name rule the converter's hinges stay (the G1's single hinges never merge)
+    # without a joint name rule the converter's hinges stay (a robot's single hinges), each driven
     plain = Usd.Stage.Open(str(mjcf_to_usd(_two_body_mjcf("xyz"), "two")))
-    assert sorted(p.GetName() for p in plain.Traverse() if p.IsA(UsdPhysics.RevoluteJoint)) == ["B_x", "B_y", "B_z"]
+    hinges = [p for p in plain.Traverse() if p.IsA(UsdPhysics.RevoluteJoint)]
+    assert sorted(p.GetName() for p in hinges) == ["B_x", "B_y", "B_z"]
+    assert all(UsdPhysics.DriveAPI(p, "angular").GetTypeAttr().Get() == "force" for p in hinges)
 
 
 def test_a_stack_that_is_not_x_y_z_is_refused(tmp_path, monkeypatch):

@@ -60,26 +60,26 @@ def strip_scene_elements(mjcf_text: str) -> str:
 def mjcf_to_usd(mjcf_text: str, name: str, joint_name: Callable[[str], str] | None = None) -> Path:
     """Convert an MJCF document to a single-layer USD file and return its path.
 
-    With ``joint_name``, each body's stack of hinges becomes one joint named
-    ``joint_name(<body>)`` (:func:`~.usd_joints.merge_hinge_stacks`), which PhysX accepts.
+    Every hinge gets a drive, which PhysX needs to drive it; with ``joint_name``, each body's stack
+    of hinges becomes one joint named ``joint_name(<body>)``, which PhysX accepts
+    (:mod:`.usd_joints`).
     """
     import mujoco_usd_converter
 
     mjcf_text = strip_scene_elements(mjcf_text)
-    merge_tag = "hinges" if joint_name is None else f"one-joint-per-body-v2:{joint_name('<body>')}"
-    key = content_hash(mjcf_text, mujoco_usd_converter.__version__, "usd-v1", merge_tag)
+    joints_tag = "hinges" if joint_name is None else f"one-joint-per-body:{joint_name('<body>')}"
+    key = content_hash(mjcf_text, mujoco_usd_converter.__version__, "usd-v2-driven", joints_tag)
 
     def build(out: Path) -> None:
+        from .usd_joints import prepare_joints
+
         _require_schemas()
         src = out / f"{name}.xml"
         src.write_text(mjcf_text)
         converter = mujoco_usd_converter.Converter(layer_structure=False, scene=False)
         converter.convert(str(src), str(out / "usd"))
-        if joint_name is not None:
-            from .usd_joints import merge_hinge_stacks
-
-            for usd_file in (out / "usd").glob("*.usd*"):
-                merge_hinge_stacks(usd_file, joint_name)
+        for usd_file in (out / "usd").glob("*.usd*"):
+            prepare_joints(usd_file, joint_name)
 
     folder = cached_dir("usd", key, build)
     files = sorted((folder / "usd").glob("*.usd*"))

@@ -1,4 +1,4 @@
-"""One joint per body in a converted USD: a body turned by a stack of hinges gets one D6 joint.
+"""Joints of a converted USD that PhysX simulates as Newton does: one joint per body, every axis driven.
 
 An MJCF body that turns about several axes holds one hinge per axis, applied in sequence; the
 MJCF -> USD converter writes them as revolute joints between the same two bodies. Newton merges
@@ -10,6 +10,10 @@ Newton reads it as the same three-axis joint it built from the hinges; PhysX mak
 spherical articulation joint. Both name its DOFs ``<joint>:0``, ``<joint>:1``, ``<joint>:2``.
 
 The two simulators parameterise such a joint differently (see :mod:`.joint_coordinates`).
+
+PhysX also drives only the joint axes that carry a ``UsdPhysics.DriveAPI``, which the converter
+writes only for MJCF actuators; :func:`drive_every_hinge` gives every remaining hinge one (zero
+gains: the articulation's actuator config sets them, on either simulator).
 """
 
 from __future__ import annotations
@@ -76,12 +80,7 @@ def _merge(stage, hinges, name: str) -> None:
         limit = UsdPhysics.LimitAPI.Apply(prim, _ROT_AXES[axis])
         limit.CreateLowAttr(float(lo))  # degrees, as the hinges'
         limit.CreateHighAttr(float(hi))
-        # a drive per axis: PhysX drives only the axes that have one; its gains come from the
-        # articulation's actuator config, as the hinges' did
-        drive = UsdPhysics.DriveAPI.Apply(prim, _ROT_AXES[axis])
-        drive.CreateTypeAttr("force")
-        drive.CreateStiffnessAttr(0.0)
-        drive.CreateDampingAttr(0.0)
+        _add_drive(prim, _ROT_AXES[axis])  # PhysX drives only the axes that have a drive
     for axis in set(_ROT_AXES) - set(axes):  # an axis no hinge turns about is locked too
         limit = UsdPhysics.LimitAPI.Apply(prim, _ROT_AXES[axis])
         limit.CreateLowAttr(1.0)
@@ -91,17 +90,48 @@ def _merge(stage, hinges, name: str) -> None:
         prim.CreateAttribute(ARMATURE_ATTR, Sdf.ValueTypeNames.Float).Set(float(armature))
 
 
-def merge_hinge_stacks(usd_file: str | Path, joint_name: Callable[[str], str]) -> list[str]:
-    """Rewrite ``usd_file`` in place: each stack of hinges between the same two bodies becomes one
-    D6 joint named ``joint_name(<child body name>)``. Returns the merged joints' names."""
-    from pxr import Sdf, Usd
+def _add_drive(prim, axis: str) -> None:
+    from pxr import UsdPhysics
 
-    stage = Usd.Stage.Open(str(usd_file))
+    drive = UsdPhysics.DriveAPI.Apply(prim, axis)
+    drive.CreateTypeAttr("force")
+    drive.CreateStiffnessAttr(0.0)
+    drive.CreateDampingAttr(0.0)
+
+
+def drive_every_hinge(stage) -> int:
+    """Give each revolute joint without a drive an angular drive (zero gains); returns how many."""
+    from pxr import UsdPhysics
+
+    added = 0
+    for prim in stage.Traverse():
+        if prim.IsA(UsdPhysics.RevoluteJoint) and not prim.HasAPI(UsdPhysics.DriveAPI, "angular"):
+            _add_drive(prim, "angular")
+            added += 1
+    return added
+
+
+def merge_hinge_stacks(stage, joint_name: Callable[[str], str]) -> list[str]:
+    """Each stack of hinges between the same two bodies becomes one D6 joint named
+    ``joint_name(<child body name>)``. Returns the merged joints' names."""
+    from pxr import Sdf
+
     merged = []
     for hinges in _hinge_stacks(stage):
         child = Sdf.Path(hinges[0].GetBody1Rel().GetTargets()[0]).name
         name = joint_name(child)
         _merge(stage, hinges, name)
         merged.append(name)
-    stage.GetRootLayer().Save()
     return merged
+
+
+def prepare_joints(usd_file: str | Path, joint_name: Callable[[str], str] | None = None) -> None:
+    """Rewrite ``usd_file`` in place for PhysX and Newton alike: hinge stacks merged into one joint
+    per body (when ``joint_name`` is given), then a drive on every remaining hinge."""
+    from pxr import Usd
+
+    stage = Usd.Stage.Open(str(usd_file))
+    if joint_name is not None:
+        merge_hinge_stacks(stage, joint_name)
+    drive_every_hinge(stage)
+    stage.GetRootLayer().Save()
