@@ -7,6 +7,8 @@
     ./intermimic.sh benchmark distributed [--ranks 1 2] [--num_envs N] [--iterations K] [--device cpu|cuda]
     ./intermimic.sh benchmark learning [--num_envs N] [--iterations K] [--eval_interval K] [--out DIR] ...
     ./intermimic.sh benchmark render
+    ./intermimic.sh benchmark backends [--backends newton_mjwarp ovphysx] [--clips NAME ...] [--source raw|corrected]
+        [--max_steps N] [--json FILE] [dataset=<name>] ...
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -21,6 +23,8 @@ Subcommands:
   render   frames/s of each video renderer (MuJoCo offscreen, skeleton) at 640x480 and 1280x720.
   learning the learning check: a bounded training run with fixed-start evaluations next to two
            baselines (zero actions, PD targets on the reference pose); JSON and PNG of the curves.
+  backends the same physics replay of the clips on each physics backend (Newton, kit-less PhysX),
+           each in a fresh process: E_h/E_o per clip side by side, contact-label agreement.
 
 Each subcommand is one module of ``intermimic.benchmarks`` with ``HELP``, ``add_args(parser)``
 and ``run(args, overrides) -> int``; add one by writing such a module and listing it in
@@ -46,9 +50,10 @@ SUBCOMMANDS = {
     "student": "student",
     "distributed": "distributed",
     "learning": "learning_check",
+    "backends": "backends",
 }
 """Subcommand -> its module in ``intermimic.benchmarks``."""
-TAKES_OVERRIDES = {"env", "student", "distributed", "learning"}
+TAKES_OVERRIDES = {"env", "student", "distributed", "learning", "backends"}
 """Subcommands that take a task's command line (Isaac Lab's launcher flags and key=value overrides)."""
 
 

@@ -86,6 +86,19 @@ def physics_presets() -> list[str]:
     return sorted(name for name in vars(HOIPhysicsCfg()) if name != "default")
 
 
+def physics_preset(tokens: list[str]) -> str:
+    """The physics preset ``physics=`` names among ``tokens`` (``newton_mjwarp`` when none), checked:
+    UserError for an unknown preset or one whose runtime is not installed."""
+    from ..tasks.physics import PRESET_ALIASES
+
+    chosen = "newton_mjwarp"
+    for token in tokens:
+        if token.startswith("physics="):
+            check_overrides([token], None, None)
+            chosen = PRESET_ALIASES.get(token[len("physics="):], token[len("physics="):])
+    return chosen
+
+
 def check_overrides(tokens: list[str], env_cfg, agent_cfg) -> None:
     """UserError for an override whose key is unknown or whose value has the wrong type, checked
     against the task's default configs (Isaac Lab's Hydra would accept and keep both)."""
