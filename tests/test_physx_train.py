@@ -1,6 +1,6 @@
 """The commands a user runs, on kit-less PhysX (``physics=ovphysx``), CPU: a teacher trains two
-PPO iterations, ``play`` loads it on PhysX, ``evaluate`` runs it on Newton (a sim-to-sim check),
-and a clip replays into a video under PhysX."""
+PPO iterations, ``evaluate`` runs it on PhysX and ``play`` on Newton (a sim-to-sim check), and a
+clip replays into a video under PhysX."""
 
 import json
 
@@ -34,15 +34,17 @@ def test_teacher_trains_two_iterations_on_physx(physx_run):
     assert any(not torch.equal(v, first["actor_state_dict"][k]) for k, v in last["actor_state_dict"].items())
 
 
-def test_play_on_physx_and_evaluate_on_newton_load_it(physx_run, tmp_path):
-    out = _run("play.py", "--task", "InterMimic-Teacher-Play-v0", "physics=ovphysx", "--num_envs", "2",
-               "--checkpoint", str(physx_run), "--max_steps", "5", cwd=tmp_path)  # fmt: skip
-    assert "model_1.pt" in out and "played 5 steps" in out and "PhysX kit-less (ovphysx)" in out
-    out = _run("evaluate.py", "physics=newton", "--num_envs", "2", "--checkpoint", str(physx_run),
+def test_evaluate_on_physx_and_play_on_newton_load_it(physx_run, tmp_path):
+    """``evaluate`` runs the PhysX-trained policy over every clip on PhysX; ``play`` runs it on
+    Newton (the sim-to-sim direction that needs no retraining)."""
+    out = _run("evaluate.py", "physics=ovphysx", "--num_envs", "2", "--checkpoint", str(physx_run),
                "--out", str(tmp_path / "eval"), cwd=tmp_path)  # fmt: skip
-    assert "Newton MuJoCo-Warp (newton_mjwarp)" in out
+    assert "PhysX kit-less (ovphysx)" in out
     report = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
     assert report["summary"]["clips"] == len(report["clips"]) > 0
+    out = _run("play.py", "--task", "InterMimic-Teacher-Play-v0", "physics=newton", "--num_envs", "2",
+               "--checkpoint", str(physx_run), "--max_steps", "5", cwd=tmp_path)  # fmt: skip
+    assert "model_1.pt" in out and "played 5 steps" in out and "Newton MuJoCo-Warp (newton_mjwarp)" in out
 
 
 def test_a_clip_replays_into_a_video_under_physx(tmp_path):

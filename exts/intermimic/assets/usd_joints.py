@@ -5,8 +5,7 @@ MJCF -> USD converter writes them as revolute joints between the same two bodies
 such a stack into one joint, PhysX does not (it keeps the first hinge and skips the others).
 :func:`merge_hinge_stacks` rewrites every stack as one ``UsdPhysics`` joint with the three
 translations locked and one limited, driven rotation axis per hinge, in the hinges' order (a D6
-joint).
-Newton reads it as the same three-axis joint it built from the hinges; PhysX makes it a
+joint). Newton reads it as the same three-axis joint it built from the hinges; PhysX makes it a
 spherical articulation joint. Both name its DOFs ``<joint>:0``, ``<joint>:1``, ``<joint>:2``.
 
 The two simulators parameterise such a joint differently (see :mod:`.joint_coordinates`).

@@ -1,10 +1,17 @@
 """The same physics replay on each physics backend (``./intermimic.sh benchmark backends``).
 
 Every clip is replayed through each backend (Newton and kit-less PhysX by default), each in a
-fresh process: every step the reference state is written, the joint drives aim at the next
-frame (position and rate, :class:`~intermimic.evaluation.drivers.ReferenceDriver`) and one
-policy step of physics runs, as ``replay --physics`` does. Per clip and backend it reports E_h
-and E_o (cm, the drift physics adds in one step, averaged over the clip's frames), and over all
+fresh process, with the joint drives aiming at the reference's next frame (position and rate,
+:class:`~intermimic.evaluation.drivers.ReferenceDriver`), failures off:
+
+* by default every step starts from the reference state, as ``replay --physics`` does: E_h and
+  E_o measure the drift physics adds in one policy step;
+* ``--free``: the reference state is written once, at the clip's first frame, and the drives
+  alone carry humanoid and object through the clip (the PD-on-the-reference baseline of the
+  learning check, without its failures): E_h and E_o measure how far a PD controller without a
+  policy drifts.
+
+Per clip and backend it reports E_h and E_o (cm, averaged over the clip's frames), and over all
 (frame, contact body) pairs the share whose contact label (the contact sensor's force above the
 command's threshold) is the same on both backends.
 
@@ -42,6 +49,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", choices=("raw", "corrected"), default=None,
                    help="reference source to replay (default: the task's reward source)")  # fmt: skip
     p.add_argument("--num_envs", type=int_at_least(1), default=None, help="envs (default: 8 on the CPU, 64 on CUDA)")
+    p.add_argument("--free", action="store_true",
+                   help="write the reference state only at each clip's first frame; the drives alone follow it")  # fmt: skip
     p.add_argument("--max_steps", type=int_at_least(1), default=None,
                    help="stop each replay after this many env steps (default: every clip to its end)")  # fmt: skip
     p.add_argument("--seed", type=int, default=None, help="seed of the env")
@@ -96,7 +105,7 @@ def _replay_in_child(args, overrides: list[str]) -> dict:
         chosen = clip_ids_from_names(lib, args.clips) or list(range(lib.num_clips))
         emb = cmd.embodiment
         recorder = _Recorder(cmd, emb.body_indices(emb.contact_body_names))
-        driver = ReferenceDriver(env)
+        driver = ReferenceDriver(env, write_state=not args.free)
         start = time.perf_counter()
         evaluate_policy(env, driver, observers=[recorder], clip_ids=chosen, max_steps=args.max_steps, progress=False)
         driver.close()
@@ -225,11 +234,12 @@ def run(args, overrides: list[str]) -> int:
     agreement = {p: contact_agreement(reference["records"], results[p]["records"]) for p in presets[1:]}
     for p, agree in agreement.items():
         agree["per_body"] = dict(zip(reference["contact_bodies"], agree["per_body"]))
-    print(f"physics replay, reference source {reference['source']}, device {args.device}: E_h/E_o per clip "
-          "(cm, mean over the clip's frames)", flush=True)  # fmt: skip
+    mode = "drives alone from each clip's first frame (--free)" if args.free else "reference state written every step"
+    print(f"physics replay, {mode}, reference source {reference['source']}, device {args.device}: E_h/E_o per "
+          "clip (cm, mean over the clip's frames)", flush=True)  # fmt: skip
     print(format_table(results, agreement), flush=True)
     if args.json:
-        report = {"device": args.device, "source": reference["source"], "agreement": agreement,
+        report = {"device": args.device, "source": reference["source"], "free": args.free, "agreement": agreement,
                   "backends": {p: {k: v for k, v in r.items() if k not in ("records", "clip_names")}
                                for p, r in results.items()}}  # fmt: skip
         atomic_write_text(args.json, json.dumps(report, indent=1))
