@@ -26,6 +26,7 @@ import json
 import time
 
 import numpy as np
+import torch
 
 from ..utils.arguments import int_at_least
 from ..utils.atomic_write import atomic_write_text
@@ -61,7 +62,10 @@ def add_args(p: argparse.ArgumentParser) -> None:
 
 
 class _Recorder:
-    """Per step and scheduled env: clip, frame, E_h, E_o and the contact bodies' labels."""
+    """Per step and scheduled env: clip, frame, E_h, E_o, the contact bodies' sensor labels and the
+    clip's own contact labels there (1 contact, -1 no contact, 0 either)."""
+
+    NAMES = ("clip", "frame", "e_h", "e_o", "contact", "ref_contact")
 
     def __init__(self, cmd, contact_ids):
         self.cmd, self.contact_ids = cmd, contact_ids
@@ -72,11 +76,12 @@ class _Recorder:
         live = cmd.scheduled & (cmd.frame < cmd.clip_length)
         e_h, e_o = cmd.tracking_errors()
         contact = cmd.body_contact()[:, self.contact_ids]
-        self.rows.append(tuple(t[live].cpu().numpy() for t in (cmd.clip_ids, cmd.frame, e_h, e_o, contact)))
+        ref_contact = cmd.reference().contact[:, self.contact_ids].to(torch.int8)
+        rows = (cmd.clip_ids, cmd.frame, e_h, e_o, contact, ref_contact)
+        self.rows.append(tuple(t[live].cpu().numpy() for t in rows))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        names = ("clip", "frame", "e_h", "e_o", "contact")
-        return {n: np.concatenate([r[i] for r in self.rows]) for i, n in enumerate(names)}
+        return {n: np.concatenate([r[i] for r in self.rows]) for i, n in enumerate(self.NAMES)}
 
 
 def _replay_in_child(args, overrides: list[str]) -> dict:
@@ -111,7 +116,9 @@ def _replay_in_child(args, overrides: list[str]) -> dict:
         driver.close()
         seconds = time.perf_counter() - start
         names = [c.name for c in lib.clips]
+    hands = set(sum(emb.hand_body_names.values(), ()))
     return {"records": recorder.arrays(), "clip_names": names, "contact_bodies": list(emb.contact_body_names),
+            "hand_bodies": sorted(hands),
             "build_s": built, "replay_s": seconds, "num_envs": env_cfg.scene.num_envs,
             "source": env_cfg.commands.motion.reward_source}  # fmt: skip
 
@@ -171,6 +178,18 @@ def contact_agreement(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dic
             "contacts_b": int(lb.sum()), "per_body": same.mean(axis=0).tolist()}  # fmt: skip
 
 
+def data_agreement(records: dict[str, np.ndarray], bodies: list[str], hand_bodies: set[str]) -> dict:
+    """How often a backend's sensor labels match the clip's own contact labels, over the (frame,
+    contact body) pairs where the clip says contact (1) or no contact (-1): all contact bodies,
+    and the hands' (where the clip's labels are about the object)."""
+    label, sensed = records["ref_contact"], records["contact"]
+    said = label != 0
+    match = (label == 1) == sensed
+    hands = np.array([b in hand_bodies for b in bodies])[None, :] & said
+    share = lambda m: float(match[m].mean()) if m.any() else float("nan")  # noqa: E731
+    return {"pairs": int(said.sum()), "match": share(said), "hand_pairs": int(hands.sum()), "hand_match": share(hands)}
+
+
 def format_table(results: dict[str, dict], agreement: dict) -> str:
     backends = list(results)
     clips = sorted({c for r in results.values() for c in r["clips"]})
@@ -201,6 +220,11 @@ def format_table(results: dict[str, dict], agreement: dict) -> str:
             f"{agree['contacts_b']} ({other})"
         )
     for b in backends:
+        data = results[b]["data_agreement"]
+        lines.append(f"{b}: sensor labels match the clips' own contact labels on {100 * data['match']:.1f} % of "
+                     f"{data['pairs']} labelled pairs, {100 * data['hand_match']:.1f} % of {data['hand_pairs']} on the "
+                     "hands")  # fmt: skip
+    for b in backends:
         lines.append(f"{b}: scene build {results[b]['build_s']:.1f} s, replay {results[b]['replay_s']:.1f} s "
                      f"({results[b]['num_envs']} envs)")  # fmt: skip
     return "\n".join(lines)
@@ -229,6 +253,7 @@ def run(args, overrides: list[str]) -> int:
         print(f"[intermimic] replaying on {preset} ...", flush=True)
         child = _run_in_fresh_process(args, [*overrides, f"physics={preset}"], str(logs / f"{preset}.log"))
         child["clips"] = per_clip(child["records"], child["clip_names"])
+        child["data_agreement"] = data_agreement(child["records"], child["contact_bodies"], set(child["hand_bodies"]))
         results[preset] = child
     reference = results[presets[0]]
     agreement = {p: contact_agreement(reference["records"], results[p]["records"]) for p in presets[1:]}
