@@ -18,7 +18,8 @@ def _packages() -> list[str]:
 
 
 INSTALL_REQUIRES = [
-    "isaaclab==3.0.0",
+    # with the kit-less PhysX runtime (ovphysx + ovstage, about 212 MB): physics=ovphysx
+    "isaaclab[ovphysx]==3.0.0",
     "rsl-rl-lib==5.5.1",
     "torch==2.11.0",
     "omegaconf==2.3.1",
@@ -38,7 +39,6 @@ INSTALL_REQUIRES = [
 
 EXTRAS_REQUIRE = {
     "dev": ["pytest>=8", "pytest-timeout>=2.3", "onnxruntime>=1.20"],
-    "isaacsim": ["isaaclab[isaacsim]==3.0.0"],
     # web viewers for --viz viser (port 8080) and --viz rerun (web 9090, gRPC 9876), in the
     # versions Isaac Lab's visualizers require
     "viz": ["isaaclab[viser,rerun]==3.0.0"],

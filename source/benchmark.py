@@ -9,6 +9,8 @@
     ./intermimic.sh benchmark render
     ./intermimic.sh benchmark memory [--num_envs 4096 8192] [--hours 1] [--teachers 15] [--json FILE]
     ./intermimic.sh benchmark gpu [--device cuda:0] [--out logs/gpu_checks] [--only CHECK ...]
+    ./intermimic.sh benchmark backends [--backends newton_mjwarp ovphysx] [--clips NAME ...] [--source raw|corrected]
+        [--max_steps N] [--json FILE] [dataset=<name>] ...
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -29,6 +31,8 @@ Subcommands:
            host syncs per step, benchmark env, a teacher past step 300 and resumed, both students,
            evaluation during training, play --export, evaluate --video; JSON + Markdown report
            (toy size on the CPU).
+  backends the same physics replay of the clips on each physics backend (Newton, kit-less PhysX),
+           each in a fresh process: E_h/E_o per clip side by side, contact-label agreement.
 
 Each subcommand is one module of ``intermimic.benchmarks`` with ``HELP``, ``add_args(parser)``
 and ``run(args, overrides) -> int``; add one by writing such a module and listing it in
@@ -56,9 +60,10 @@ SUBCOMMANDS = {
     "learning": "learning_check",
     "memory": "memory",
     "gpu": "gpu_checks",
+    "backends": "backends",
 }
 """Subcommand -> its module in ``intermimic.benchmarks``."""
-TAKES_OVERRIDES = {"env", "student", "distributed", "learning"}
+TAKES_OVERRIDES = {"env", "student", "distributed", "learning", "backends"}
 """Subcommands that take a task's command line (Isaac Lab's launcher flags and key=value overrides)."""
 
 

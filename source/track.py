@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
 def use_clips_as_references(env_cfg, clips: list[str], objects_dir: str | None = None) -> bool:
     """Point the env's data at ``clips`` (with their objects folder); for a task that observes
     teacher-corrected references, read each clip as its own corrected reference. Returns whether it did."""
-    from intermimic.tasks.hoi_env import reference_sources
+    from intermimic.tasks.motion_data import reference_sources
 
     data = env_cfg.commands.motion.motion
     data.files = list(clips)

@@ -2,7 +2,7 @@
 
     python source/train.py --task InterMimic-Teacher-v0 [--num_envs N] [--device cpu|cuda:0]
         [--max_iterations N] [--seed S] [--motion PATH ...] [--resume CHECKPOINT|RUN_DIR]
-        [dataset=<name>] [physics=newton|isaacsim_physx] [env.<path>=v] [agent.<path>=v]
+        [dataset=<name>] [physics=newton|ovphysx|isaacsim_physx] [env.<path>=v] [agent.<path>=v]
     torchrun --nproc_per_node=N source/train.py --distributed ...    (N ranks; --num_envs per rank)
 
 Also runs as ``isaaclab -p source/train.py ...``. Logs and checkpoints go to

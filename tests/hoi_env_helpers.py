@@ -72,12 +72,20 @@ def build_hoi_env(num_envs: int = 2, files: list[str] | None = None, objects_dir
 
 def newton_sim(dt: float, **sim_kwargs):
     """A CPU SimulationContext with the tasks' default physics (Newton preset of HOIPhysicsCfg)."""
+    return preset_sim(dt, "newton_mjwarp", **sim_kwargs)
+
+
+def preset_sim(dt: float, physics: str, **sim_kwargs):
+    """A CPU SimulationContext with the tasks' physics preset ``physics`` (``newton_mjwarp``,
+    ``ovphysx``), prepared as the tasks' env prepares it."""
     import isaaclab.sim as sim_utils
 
-    from intermimic.tasks.physics import HOIPhysicsCfg
+    from intermimic.tasks.physics import HOIPhysicsCfg, prepare_physx
 
-    cfg = sim_utils.SimulationCfg(dt=dt, device=TEST_DEVICE, physics=HOIPhysicsCfg().newton, **sim_kwargs)
-    return sim_utils.SimulationContext(cfg)
+    cfg = sim_utils.SimulationCfg(dt=dt, device=TEST_DEVICE, physics=getattr(HOIPhysicsCfg(), physics), **sim_kwargs)
+    sim = sim_utils.SimulationContext(cfg)
+    prepare_physx(sim, cfg)
+    return sim
 
 
 # -------------------------------------------------------------------------------------------------
@@ -102,12 +110,13 @@ def place_at_reference(env, frames, steps_into_episode: int = 5) -> None:
                               cmd.library.state(cmd.clip_ids, torch.as_tensor(frames), cmd.cfg.reward_source))  # fmt: skip
 
 
-def replay_through_physics(env, steps: int) -> list[dict[str, float]]:
+def replay_through_physics(env, steps: int, env_id: int | None = None) -> list[dict[str, float]]:
     """Replay the running clips through the simulator from the current frames: every step the
     reference state is written and the joint drives get the next frame as position target and
     the frame-to-frame rate as velocity target; after one step of physics the reward compares the
     state with the next reference frame. Returns per step the lowest human (r_p r_r), object
-    (r_op r_or r_opv) and interaction-graph factor over the envs; fails when an episode ends."""
+    (r_op r_or r_opv) and interaction-graph factor over the envs (or of env ``env_id``); fails when
+    an episode ends."""
     import torch
 
     cmd = env.command_manager.get_term("motion")
@@ -120,13 +129,14 @@ def replay_through_physics(env, steps: int) -> list[dict[str, float]]:
             frame = cmd.frame.clone()
             now, nxt = lib.state(cmd.clip_ids, frame, source), lib.state(cmd.clip_ids, frame + 1, source)
             cmd.write_reference_state(ids, now)
-            cmd.robot.set_joint_velocity_target_index(target=(nxt.dof_pos - now.dof_pos) * lib.fps, joint_ids=cmd.joint_ids)
+            rates = cmd.joint_coords.to_sim_vel(nxt.dof_pos, (nxt.dof_pos - now.dof_pos) * lib.fps)
+            cmd.robot.set_joint_velocity_target_index(target=rates, joint_ids=cmd.joint_ids)
             _, _, terminated, truncated, _ = env.step((nxt.dof_pos - action._offset) / action._scale)
             assert not (terminated | truncated).any(), f"episode ended at step {step}"
             assert (cmd.frame == frame + 1).all()
             f = env.reward_manager._term_cfgs[0].func.factors()
             groups = {"human": f["r_p"] * f["r_r"], "object": f["r_op"] * f["r_or"] * f["r_opv"], "ig": f["r_ig"]}
-            lows.append({k: round(float(v.min()), 3) for k, v in groups.items()})
+            lows.append({k: round(float(v.min() if env_id is None else v[env_id]), 3) for k, v in groups.items()})
     finally:
         cmd.robot.set_joint_velocity_target_index(target=torch.zeros(env.num_envs, len(cmd.joint_ids)),
                                                   joint_ids=cmd.joint_ids)  # fmt: skip

@@ -1,10 +1,13 @@
-"""Forward kinematics of the simulated humanoid against real teacher-corrected clips.
+"""Forward kinematics of the simulated humanoid against real teacher-corrected clips, on Newton
+and on PhysX (kit-less, ``ovphysx``).
 
 The clips' joint columns (exponential maps) are converted to hinge angles, written into the
-simulator together with the clip's root pose, and the simulator's own forward kinematics
-places the 52 bodies. They must land on the clip's recorded body positions (< 1 cm) and global
-rotations (< 2 degrees) on every frame: this checks body order, joint axes and order, offsets
-and the quaternion convention against data produced by another simulator.
+simulator (through the simulator's joint coordinates: PhysX keeps rotation vectors) together
+with the clip's root pose, and the simulator's own forward kinematics places the 52 bodies. They
+must land on the clip's recorded body positions (< 1 cm) and global rotations (< 2 degrees) on
+every frame: this checks body order, joint axes and order, offsets and the quaternion convention
+against data produced by another simulator. The DOFs read back from each simulator (names, order,
+limits, gains, armature) must be the embodiment's.
 """
 
 import pytest
@@ -18,34 +21,66 @@ POS_TOL_M = 0.01
 ROT_TOL_DEG = 2.0
 
 
-def _build_sim(mjcf_path):
+def _build_sim(mjcf_path, physics: str):
     import isaaclab.sim as sim_utils
     from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
     from isaaclab.utils import configclass
-    from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
     from intermimic.assets.humanoid import humanoid_cfg
+    from intermimic.tasks.physics import HOIPhysicsCfg, prepare_physx
 
     @configclass
     class SceneCfg(InteractiveSceneCfg):
         robot = humanoid_cfg(mjcf_path)
 
     sim_cfg = sim_utils.SimulationCfg(
-        dt=1 / 240, device="cpu", gravity=(0.0, 0.0, 0.0), physics=NewtonCfg(solver_cfg=MJWarpSolverCfg())
+        dt=1 / 240, device="cpu", gravity=(0.0, 0.0, 0.0), physics=getattr(HOIPhysicsCfg(), physics)
     )
     sim = sim_utils.SimulationContext(sim_cfg)
+    prepare_physx(sim, sim_cfg)
     scene = InteractiveScene(SceneCfg(num_envs=NUM_ENVS, env_spacing=3.0))
     sim.reset()
     return sim, scene
 
 
-@pytest.fixture(scope="module", params=["canonical", "omomo.xml"])
+@pytest.fixture(
+    scope="module", params=[("newton_mjwarp", "canonical"), ("newton_mjwarp", "omomo.xml"), ("ovphysx", "canonical"),
+                            ("ovphysx", "omomo.xml")], ids=lambda p: "-".join(p),
+)  # fmt: skip
 def humanoid_scene(request, sample_data):
-    mjcf = None if request.param == "canonical" else sample_data / "humanoid" / "omomo.xml"
-    sim, scene = _build_sim(mjcf)
+    physics, body = request.param
+    mjcf = None if body == "canonical" else sample_data / "humanoid" / "omomo.xml"
+    sim, scene = _build_sim(mjcf, physics)
     yield scene
     sim.stop()
     sim.clear_instance()
+
+
+def _joint_coords(robot):
+    from intermimic.assets.embodiment import get_embodiment
+    from intermimic.assets.joint_coordinates import joint_coordinates
+
+    return joint_coordinates(robot, get_embodiment())
+
+
+def test_dofs_read_back_are_the_embodiments(humanoid_scene):
+    """153 DOFs named ``<Body>_joint:0/1/2`` in canonical order at ``canonical_joint_ids``, each with
+    the embodiment's limits, stiffness, damping and armature."""
+    from intermimic.assets import humanoid_spec as spec
+    from intermimic.assets.embodiment import get_embodiment
+    from intermimic.assets.sim_indices import canonical_joint_ids
+
+    robot, emb = humanoid_scene["robot"], get_embodiment()
+    ids = canonical_joint_ids(robot)
+    assert robot.num_joints == spec.NUM_DOFS and robot.num_bodies == spec.NUM_BODIES
+    assert [robot.joint_names[i] for i in ids] == list(spec.SIM_DOF_NAMES)
+    data = robot.data
+    limits = data.joint_pos_limits.torch[0, ids]
+    torch.testing.assert_close(limits[:, 0], torch.tensor(emb.joint_lower), atol=1e-5, rtol=0)
+    torch.testing.assert_close(limits[:, 1], torch.tensor(emb.joint_upper), atol=1e-5, rtol=0)
+    for name, expected in (("joint_stiffness", emb.stiffness), ("joint_damping", emb.damping),
+                           ("joint_armature", emb.armature)):  # fmt: skip
+        torch.testing.assert_close(getattr(data, name).torch[0, ids], torch.tensor(expected), atol=1e-6, rtol=1e-6)
 
 
 def test_spawns_standing_at_its_initial_state(humanoid_scene):
@@ -74,7 +109,7 @@ def test_simulated_fk_matches_clip_bodies(humanoid_scene, sample_data, clip_name
 
     clip = torch.load(sample_data / "OMOMO_retarget" / f"{clip_name}.pt", map_location="cpu").detach()[1:]
     robot = humanoid_scene["robot"]
-    bodies, joints = canonical_body_ids(robot), canonical_joint_ids(robot)
+    bodies, joints, coords = canonical_body_ids(robot), canonical_joint_ids(robot), _joint_coords(robot)
     origins = humanoid_scene.env_origins
     pos_err, rot_err = [], []
     for start in range(0, clip.shape[0], NUM_ENVS):
@@ -84,7 +119,7 @@ def test_simulated_fk_matches_clip_bodies(humanoid_scene, sample_data, clip_name
         pose = torch.cat([field(frames, "root_pos") + origins[:n], field(frames, "root_quat")], dim=-1)
         robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=env_ids)
         robot.write_joint_position_to_sim_index(
-            position=exp_map_to_hinge(field(frames, "dof_pos")), joint_ids=joints, env_ids=env_ids
+            position=coords.to_sim_pos(exp_map_to_hinge(field(frames, "dof_pos"))), joint_ids=joints, env_ids=env_ids
         )
         body_pose = robot.data.body_link_pose_w.torch[:n][:, bodies]
         pos_err.append((body_pose[..., :3] - origins[:n, None] - field(frames, "body_pos")).norm(dim=-1).amax(-1))
@@ -111,7 +146,8 @@ def test_fk_check_detects_a_wrong_joint_convention(humanoid_scene, sample_data):
     pose = torch.cat([field(frames, "root_pos") + origins, field(frames, "root_quat")], dim=-1)
     robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=env_ids)
     robot.write_joint_position_to_sim_index(
-        position=field(frames, "dof_pos").contiguous(), joint_ids=canonical_joint_ids(robot), env_ids=env_ids
+        position=_joint_coords(robot).to_sim_pos(field(frames, "dof_pos").contiguous()),
+        joint_ids=canonical_joint_ids(robot), env_ids=env_ids,
     )
     body_pose = robot.data.body_link_pose_w.torch[: frames.shape[0]][:, canonical_body_ids(robot)]
     rot_err = _angle_deg(body_pose[..., 3:], field(frames, "body_quat"))

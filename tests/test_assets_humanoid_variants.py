@@ -139,4 +139,4 @@ def test_subject_humanoid_cfg_from_offsets():
     skeleton = np.array(spec.BODY_OFFSETS) * 0.95
     cfg = subj.subject_humanoid_cfg(body_offsets=skeleton)
     assert cfg.spawn.usd_path.endswith((".usd", ".usda", ".usdc"))
-    assert cfg.actuators["smplx"].stiffness["L_Knee_.*"] == 800.0
+    assert cfg.actuators["smplx"].stiffness["L_Knee_joint:.*"] == 800.0

@@ -13,16 +13,22 @@ def _args(**kw):
     return argparse.Namespace(**base)
 
 
-def test_default_physics_is_newton_and_isaacsim_physx_is_a_preset():
+def test_default_physics_is_newton_and_physx_comes_in_two_presets(monkeypatch):
     from isaaclab_newton.physics import NewtonCfg
+    from isaaclab_ov.physics import OvPhysxCfg
     from isaaclab_physx.physics import PhysxCfg
 
     from intermimic.app.configure import resolve_configs
+    from intermimic.tasks import physics
 
     env_cfg, _ = resolve_configs(_args(), [])
     assert isinstance(env_cfg.sim.physics, NewtonCfg)
+    env_cfg, _ = resolve_configs(_args(), ["physics=ovphysx"])
+    assert isinstance(env_cfg.sim.physics, OvPhysxCfg)
+    # Isaac Sim is not installed here; the preset itself resolves to Isaac Sim's PhysX config
+    monkeypatch.setattr(physics, "require_physics_backend", lambda name: None)
     env_cfg, _ = resolve_configs(_args(), ["physics=isaacsim_physx"])
-    assert isinstance(env_cfg.sim.physics, PhysxCfg)
+    assert isinstance(env_cfg.sim.physics, PhysxCfg) and not isinstance(env_cfg.sim.physics, OvPhysxCfg)
 
 
 def test_overrides_devices_sizes_and_seed_reach_both_configs():

@@ -81,7 +81,7 @@ def test_train_rejects_bad_input_with_one_line(args, expected, tmp_path):
         (["--num_envs", "eight"], "argument --num_envs: expected an integer >= 1, got 'eight'"),
         (["--resume", "no/such/model_10.pt"], "--resume no/such/model_10.pt: no such checkpoint file or run folder"),
         (["experiment=no_such_experiment"], "experiment preset 'no_such_experiment' not found"),
-        (["physics=warp_drive"], "physics=warp_drive: unknown physics preset; expected one of isaacsim_physx, newton"),
+        (["physics=warp_drive"], "physics=warp_drive: unknown physics preset; expected one of isaacsim_physx, newton_mjwarp, ovphysx"),
         (["dataset.subject=[2]"], "dataset.<field>: unknown field(s) ['subject']"),
         (["agent.algorithm.gamma=high"], "agent.algorithm.gamma=high: expected a number"),
         (["warp_speed=9"], "warp_speed=9: unknown override key 'warp_speed'"),

@@ -289,7 +289,7 @@ def test_track_reads_unseen_clips_as_the_students_reference(body_models, known, 
     (the two sources then hold the same frames); a teacher's data is left with the raw clips only."""
     from intermimic.app.configure import resolve_configs
     from intermimic.motion.loader import select_clips
-    from intermimic.tasks.hoi_env import task_motion_data
+    from intermimic.tasks.motion_data import task_motion_data
 
     h.write_interact_dataset(tmp_path / "data", "behave", body_models, known)
     out = tmp_path / "clips"

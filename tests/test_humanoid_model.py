@@ -75,8 +75,22 @@ def test_usd_conversion_has_52_rigid_bodies(tmp_path, monkeypatch):
     stage = Usd.Stage.Open(str(path))
     bodies = [p.GetName() for p in stage.Traverse() if p.HasAPI(UsdPhysics.RigidBodyAPI)]
     assert sorted(bodies) == sorted(spec.BODY_NAMES)
-    joints = [p.GetName() for p in stage.Traverse() if p.IsA(UsdPhysics.RevoluteJoint)]
-    assert sorted(joints) == sorted(spec.JOINT_NAMES)
+    # one joint per body (a D6 joint PhysX and Newton both accept), its three rotation axes limited
+    # as the body's x, y, z hinges and its translations locked; no hinge left
+    assert not [p.GetName() for p in stage.Traverse() if p.IsA(UsdPhysics.RevoluteJoint)]
+    joints = {p.GetName(): p for p in stage.Traverse() if p.IsA(UsdPhysics.Joint)}
+    assert sorted(joints) == sorted(spec.body_joint_name(b) for b in spec.ACTUATED_BODY_NAMES)
+    for body in spec.ACTUATED_BODY_NAMES:
+        prim = joints[spec.body_joint_name(body)]
+        assert UsdPhysics.Joint(prim).GetBody1Rel().GetTargets()[0].name == body
+        for axis in spec.HINGE_AXES:
+            limit = UsdPhysics.LimitAPI(prim, f"rot{axis.upper()}")
+            lo, hi = spec.joint_limits_deg(f"{body}_{axis}")
+            assert (limit.GetLowAttr().Get(), limit.GetHighAttr().Get()) == pytest.approx((lo, hi), abs=1e-4)
+        for axis in "XYZ":
+            limit = UsdPhysics.LimitAPI(prim, f"trans{axis}")
+            assert limit.GetLowAttr().Get() > limit.GetHighAttr().Get()  # locked
+        assert prim.GetAttribute("newton:armature").Get() == pytest.approx(spec.ARMATURE)
     # cached by content: a second call returns the same file without converting again
     assert humanoid_usd_path() == path
 

@@ -360,7 +360,7 @@ def test_raw_row0_rule(tmp_path, rule, reward_source, first_row, sources):
     from intermimic.motion.clip_io import save_clip_file
     from intermimic.motion.demo.synthetic import synthetic_clip
     from intermimic.motion.loader import load_library
-    from intermimic.tasks.hoi_env import task_motion_data
+    from intermimic.tasks.motion_data import task_motion_data
     from intermimic.tasks.hoi_env_cfg import HOIEnvCfg
 
     raw = synthetic_clip(40, seed=5)
@@ -382,7 +382,7 @@ def test_raw_row0_rule(tmp_path, rule, reward_source, first_row, sources):
 
 
 def test_unknown_raw_row0_rule_is_one_clear_error():
-    from intermimic.tasks.hoi_env import task_motion_data
+    from intermimic.tasks.motion_data import task_motion_data
     from intermimic.tasks.hoi_env_cfg import HOIEnvCfg
 
     cfg = HOIEnvCfg()

@@ -7,10 +7,11 @@ from ..utils.errors import PREFIX
 
 def physics_text(env_cfg) -> str:
     """Physics engine, rate, setting (``timing``) and solver iterations, in one line."""
-    from isaaclab_physx.physics import PhysxCfg
+    from ..tasks.physics import physics_name
 
-    physics = env_cfg.sim.physics
-    engine = "PhysX (isaacsim_physx)" if isinstance(physics, PhysxCfg) else "Newton MuJoCo-Warp (newton)"
+    name = physics_name(env_cfg.sim.physics)
+    engine = {"ovphysx": "PhysX kit-less (ovphysx)", "isaacsim_physx": "PhysX under Isaac Sim (isaacsim_physx)",
+              "newton_mjwarp": "Newton MuJoCo-Warp (newton_mjwarp)"}[name]  # fmt: skip
     hz = round(1.0 / env_cfg.sim.dt)
     text = f"{engine}, {hz} Hz, {env_cfg.decimation} physics steps per policy step"
     timing = getattr(env_cfg, "timing", None)

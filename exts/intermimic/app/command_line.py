@@ -26,7 +26,7 @@ VIZ_INSTALL_HINT = 'install the viewers with: .venv/bin/pip install -e ".[viz]"'
 OVERRIDE_HELP = (
     "Overrides (key=value): dataset=<name> (config/datasets), dataset.<field>=<value>, "
     "experiment=<name> (config/experiments), teachers=<name> (config/teachers, student tasks), "
-    "teachers.paths.<subject>=<checkpoint>, physics=newton|isaacsim_physx, env.<path>=<value>, "
+    "teachers.paths.<subject>=<checkpoint>, physics=newton|ovphysx|isaacsim_physx, env.<path>=<value>, "
     "agent.<path>=<value>."
 )
 

@@ -155,7 +155,7 @@ def check_data(env_cfg):
     UserError when the data set is unusable. Lists rejected files. Returns the ClipSelection."""
     from ..motion.loader import select_clips
     from ..motion.validation import ClipError
-    from ..tasks.hoi_env import task_motion_data
+    from ..tasks.motion_data import task_motion_data
 
     with as_user_error(FileNotFoundError, ValueError, KeyError, ClipError, context="data: "):
         selection = select_clips(task_motion_data(env_cfg), verbose=True, keep=True)

@@ -86,6 +86,19 @@ def physics_presets() -> list[str]:
     return sorted(name for name in vars(HOIPhysicsCfg()) if name != "default")
 
 
+def physics_preset(tokens: list[str]) -> str:
+    """The physics preset ``physics=`` names among ``tokens`` (``newton_mjwarp`` when none), checked:
+    UserError for an unknown preset or one whose runtime is not installed."""
+    from ..tasks.physics import PRESET_ALIASES
+
+    chosen = "newton_mjwarp"
+    for token in tokens:
+        if token.startswith("physics="):
+            check_overrides([token], None, None)
+            chosen = PRESET_ALIASES.get(token[len("physics="):], token[len("physics="):])
+    return chosen
+
+
 def check_overrides(tokens: list[str], env_cfg, agent_cfg) -> None:
     """UserError for an override whose key is unknown or whose value has the wrong type, checked
     against the task's default configs (Isaac Lab's Hydra would accept and keep both)."""
@@ -94,8 +107,15 @@ def check_overrides(tokens: list[str], env_cfg, agent_cfg) -> None:
         if key.startswith(("+", "~")):
             continue  # Hydra's explicit add/delete syntax
         root, _, path = key.partition(".")
-        if root == "physics" and not path and text not in physics_presets():
-            raise UserError(f"{token}: unknown physics preset; expected one of {', '.join(physics_presets())}")
+        if root == "physics" and not path:
+            from ..tasks.physics import PRESET_ALIASES
+
+            text = PRESET_ALIASES.get(text, text)
+            if text not in physics_presets():
+                raise UserError(f"{token}: unknown physics preset; expected one of {', '.join(physics_presets())}")
+            from ..tasks.physics import require_physics_backend
+
+            require_physics_backend(text)
         if root in _OWN_KEYS or root in _ISAACLAB_SELECTORS:
             if path:
                 if root in _OWN_FIELD_KEYS:
@@ -145,7 +165,11 @@ def task_configs(task: str, isaaclab_tokens: list[str]):
     ``agent.<path>=``) applied, each key and value checked against the task's defaults first."""
     from isaaclab_tasks.utils import resolve_task_config
 
+    from ..tasks.physics import PRESET_ALIASES
+
     check_task(task)
+    isaaclab_tokens = [f"physics={PRESET_ALIASES.get(t[len('physics='):], t[len('physics='):])}"
+                       if t.startswith("physics=") else t for t in isaaclab_tokens]  # fmt: skip
     with as_user_error(ValueError, KeyError, context="overrides: "):
         selectors = [t for t in isaaclab_tokens if t.partition("=")[0] in _ISAACLAB_SELECTORS]
         check_overrides(selectors, None, None)

@@ -1,5 +1,5 @@
 """Humanoid and object assets (see docs/assets.md)."""
 
-from .usd_convert import register_usd_schema_plugins
-
-register_usd_schema_plugins()
+# Isaac Lab puts the Newton and MuJoCo USD schema plugins (which the MJCF -> USD converter writes)
+# on USD's plugin search path when imported, without loading USD itself: before any USD use here.
+import isaaclab  # noqa: F401

@@ -2,7 +2,8 @@
 
 The canonical body is generated from :mod:`humanoid_spec` (no file needed); a user-supplied
 MJCF of the same topology (e.g. the authors' ``omomo.xml``) can be given instead. Either way
-the MJCF is converted to USD once and cached by content hash.
+the MJCF is converted to USD once and cached by content hash, each body's three hinges written as
+one joint ``<Body>_joint`` (DOFs ``:0/:1/:2``), which Newton and PhysX both simulate.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from .usd_convert import mjcf_to_usd
 
 DEFAULT_ROOT_HEIGHT = 0.95
 """Pelvis height at which the zero pose stands on the ground."""
+PHYSX_CONTACT_OFFSET = 0.02
+PHYSX_REST_OFFSET = 0.0
+"""The release's PhysX contact and rest offsets (m) of the humanoid's shapes (Newton keeps the
+converter's contact gap 0: its own attribute wins over PhysX's)."""
 
 
 def check_mjcf_topology(mjcf_text: str, source: str) -> None:
@@ -41,28 +46,35 @@ def check_mjcf_topology(mjcf_text: str, source: str) -> None:
         )
 
 
+def humanoid_usd(mjcf_text: str, name: str) -> Path:
+    """USD file of an SMPL-X humanoid MJCF (canonical topology): one joint per body."""
+    return mjcf_to_usd(mjcf_text, name, joint_name=spec.body_joint_name)
+
+
 def humanoid_usd_path(mjcf_path: str | Path | None = None) -> Path:
     """USD file of the humanoid: the canonical body, or the MJCF file at ``mjcf_path``."""
     if mjcf_path is None:
         # pelvis at the asset origin: the articulation's initial state places it (an MJCF root
         # height would add to it and spawn the body a metre too high)
-        return mjcf_to_usd(build_mjcf(root_height=0.0), "intermimic_smplx_humanoid")
+        return humanoid_usd(build_mjcf(root_height=0.0), "intermimic_smplx_humanoid")
     path = Path(mjcf_path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"humanoid MJCF not found: {path}")
     text = path.read_text()
     check_mjcf_topology(text, str(path))
-    return mjcf_to_usd(text, path.stem)
+    return humanoid_usd(text, path.stem)
+
+
+USD_AT_ENV_CREATION = "<the humanoid USD, built when the env is created>"
+"""``usd_path`` of the task configs' humanoid: the env builds the USD (``env.humanoid_mjcf`` or the
+canonical body) when it is created, so importing a config loads no USD (Isaac Sim loads USD when
+its app starts, after the configs are read)."""
 
 
 def actuator_gains() -> tuple[dict[str, float], dict[str, float]]:
-    """Per-body (stiffness, damping) dictionaries keyed by a joint-name pattern.
-
-    Patterns are ``<Body>_.*`` so they match both the MJCF hinge names (``L_Hip_x``) and
-    the names Newton gives after merging a body's three hinges (``L_Hip_x:0``).
-    """
-    stiffness = {f"{b}_.*": spec.body_gains(b)[0] for b in spec.ACTUATED_BODY_NAMES}
-    damping = {f"{b}_.*": spec.body_gains(b)[1] for b in spec.ACTUATED_BODY_NAMES}
+    """Per-body (stiffness, damping) dictionaries keyed by a DOF-name pattern (``<Body>_joint:.*``)."""
+    stiffness = {f"{spec.body_joint_name(b)}:.*": spec.body_gains(b)[0] for b in spec.ACTUATED_BODY_NAMES}
+    damping = {f"{spec.body_joint_name(b)}:.*": spec.body_gains(b)[1] for b in spec.ACTUATED_BODY_NAMES}
     return stiffness, damping
 
 
@@ -85,7 +97,7 @@ def humanoid_cfg(
     from isaaclab.actuators import ImplicitActuatorCfg
     from isaaclab.assets import ArticulationCfg
     from isaaclab_newton.sim.schemas import NewtonArticulationCfg
-    from isaaclab_physx.sim.schemas import PhysxArticulationCfg, PhysxRigidBodyCfg
+    from isaaclab_physx.sim.schemas import PhysxArticulationCfg, PhysxCollisionCfg, PhysxRigidBodyCfg
 
     stiffness, damping = actuator_gains()
     return ArticulationCfg(
@@ -94,6 +106,7 @@ def humanoid_cfg(
             usd_path=str(usd_path if usd_path is not None else humanoid_usd_path(mjcf_path)),
             activate_contact_sensors=True,
             rigid_props=PhysxRigidBodyCfg(max_depenetration_velocity=max_depenetration_velocity),
+            collision_props=PhysxCollisionCfg(contact_offset=PHYSX_CONTACT_OFFSET, rest_offset=PHYSX_REST_OFFSET),
             articulation_props=[
                 PhysxArticulationCfg(
                     enabled_self_collisions=False,

@@ -192,6 +192,19 @@ JOINT_NAMES: tuple[str, ...] = tuple(f"{b}_{a}" for b in ACTUATED_BODY_NAMES for
 NUM_DOFS = len(JOINT_NAMES)  # 153
 ARMATURE = 0.02
 
+
+def body_joint_name(body: str) -> str:
+    """Name of the simulated joint that turns ``body``: its three hinges as one joint (the USD's D6
+    joint, :mod:`.usd_joints`)."""
+    return f"{body}_joint"
+
+
+SIM_DOF_NAMES: tuple[str, ...] = tuple(
+    f"{body_joint_name(b)}:{i}" for b in ACTUATED_BODY_NAMES for i in range(len(HINGE_AXES))
+)
+"""The simulators' names of the DOFs of :data:`JOINT_NAMES`, in that order: Newton and PhysX name
+the axes of a multi-axis joint ``<joint>:0/:1/:2`` (the x, y, z hinges)."""
+
 _BODY_LIMIT_DEG = 180.0
 _FINGER_FLEX_DEG = 55.625
 _FINGER_SIDE_DEG = 5.625
@@ -300,7 +313,7 @@ CONTACT_BODY_ORDERS: dict[str, tuple[int, ...]] = {
 """Orders of the contact bodies in the ``contact`` and ``contact_error`` observations
 (``env.contact_body_order``)."""
 
-assert NUM_BODIES == 52 and NUM_DOFS == 153
+assert NUM_BODIES == 52 and NUM_DOFS == 153 and len(SIM_DOF_NAMES) == NUM_DOFS
 assert len(BODY_OFFSETS) == NUM_BODIES and len(BODY_GEOMS) == NUM_BODIES
 assert sorted(RELEASE_LEGACY_CONTACT_BODY_NAMES) == sorted(CONTACT_BODY_NAMES)
 assert len(KEY_BODY_NAMES) == 21 and len(CONTACT_BODY_NAMES) == 31 and len(ROTATION_ERROR_BODY_NAMES) == 22

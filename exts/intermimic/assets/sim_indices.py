@@ -15,17 +15,17 @@ def _embodiment(emb: Embodiment | None) -> Embodiment:
 
 
 def joint_name_patterns(emb: Embodiment | None = None) -> list[str]:
-    """One regex per canonical DOF, in canonical order, matching the simulator's joint name.
+    """One regex per canonical DOF, in canonical order, matching the simulator's DOF name.
 
-    SMPL-X: the MJCF names a body's hinges ``<Body>_x/_y/_z``; Newton merges them into one joint
-    ``<Body>_x`` with axes ``:0/:1/:2``; each pattern accepts either spelling. Other embodiments
-    have one named hinge per DOF.
+    SMPL-X: each body's three hinges are one joint ``<Body>_joint`` whose DOFs the simulators
+    name ``<Body>_joint:0/:1/:2`` (``humanoid_spec.SIM_DOF_NAMES``). Other embodiments have one
+    named hinge per DOF.
     """
     emb = _embodiment(emb)
     if emb.name == "smplx":
         from . import humanoid_spec as spec
 
-        return [f"{body}_({axis}|x:{i})" for body in spec.ACTUATED_BODY_NAMES for i, axis in enumerate(spec.HINGE_AXES)]
+        return [re.escape(name) for name in spec.SIM_DOF_NAMES]
     return [re.escape(j) for j in emb.joint_names]
 
 

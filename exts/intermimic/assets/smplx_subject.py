@@ -135,7 +135,7 @@ def subject_humanoid_cfg(
 ):
     """``ArticulationCfg`` of a subject's humanoid (USD converted once and cached); see :func:`subject_mjcf`."""
     from .humanoid import humanoid_cfg
-    from .usd_convert import mjcf_to_usd
+    from .humanoid import humanoid_usd
 
-    usd = mjcf_to_usd(subject_mjcf(betas, model_dir, gender, body_offsets), "intermimic_smplx_subject")
+    usd = humanoid_usd(subject_mjcf(betas, model_dir, gender, body_offsets), "intermimic_smplx_subject")
     return humanoid_cfg(usd_path=usd, **kwargs)

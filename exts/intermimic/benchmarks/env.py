@@ -360,7 +360,9 @@ def run(args, overrides: list[str]) -> int:
     import torch
 
     from ..app.command_line import pick_device
+    from ..app.overrides import physics_preset
 
+    physics = physics_preset(overrides)
     args.device = pick_device(args.device)
     cuda = args.device.startswith("cuda")
     counts = args.num_envs or list(CUDA_ENV_COUNTS if cuda else CPU_ENV_COUNTS)
@@ -368,7 +370,8 @@ def run(args, overrides: list[str]) -> int:
     args.steps = args.steps or (200 if cuda else 20)
     args.warmup = args.warmup if args.warmup is not None else (20 if cuda else 3)
     logs = Path(tempfile.mkdtemp(prefix="intermimic-benchmark-"))
-    print(f"env benchmark: task {args.task}, device {args.device}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
+    print(f"env benchmark: task {args.task}, physics {physics}, device {args.device}, torch {torch.__version__}, "
+          f"{os.cpu_count()} CPUs, "
           f"{args.steps} steps per phase after {args.warmup} warm-up steps, {args.runs} run(s) per env count"
           + ("" if args.show_log else f"; simulator output in {logs}/"), flush=True)  # fmt: skip
     results: list[dict] = []

@@ -31,7 +31,8 @@ class ReferenceDriver:
         if self.write_state:
             cmd.write_reference_state(self.env_ids, lib.state(cmd.clip_ids, frame, self.source))
         # the next frame's joint rate is the frame-to-frame rate (the short way across +-pi)
-        cmd.robot.set_joint_velocity_target_index(target=nxt.dof_vel, joint_ids=cmd.joint_ids)
+        velocity = cmd.joint_coords.to_sim_vel(nxt.dof_pos, nxt.dof_vel)
+        cmd.robot.set_joint_velocity_target_index(target=velocity, joint_ids=cmd.joint_ids)
         return (nxt.dof_pos - self.action._offset) / self.action._scale
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ import torch
 from isaaclab.envs import ManagerBasedRLEnv
 
 from ..assets.embodiment import get_embodiment, require_robot_urdf
-from ..assets.humanoid import humanoid_usd_path
+from ..assets.humanoid import USD_AT_ENV_CREATION, humanoid_usd_path
 from ..assets.robot_articulation import robot_articulation_cfg
 from ..assets.sim_indices import joint_name_patterns
 from ..assets.object_registry import ObjectRegistry
@@ -23,35 +23,9 @@ from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
 from ..motion.threads import torch_threads
 from .mdp.observation_layout import OffsetMajorObservationManager
+from .motion_data import task_motion_data
 from .non_finite_guard import NON_FINITE_OBSERVATION, guard_step
-
-
-RAW_ROW0_RULES = ("aligned", "release")
-
-
-def reference_sources(cfg) -> set[str]:
-    """Reference sources a task reads: the motion command's and its observation terms' ``source``."""
-    motion = cfg.commands.motion
-    sources = {motion.teacher_source, motion.reward_source, motion.init_source}
-    for group in vars(cfg.observations).values():
-        for term in vars(group).values() if group is not None else ():
-            params = getattr(term, "params", None)
-            if isinstance(params, dict) and params.get("source"):
-                sources.add(params["source"])
-    return sources
-
-
-def task_motion_data(cfg):
-    """The motion data config the task loads (``cfg.commands.motion.raw_row0`` applied)."""
-    motion = cfg.commands.motion
-    if motion.raw_row0 not in RAW_ROW0_RULES:
-        raise ValueError(
-            f"env.commands.motion.raw_row0: unknown rule '{motion.raw_row0}', expected one of {RAW_ROW0_RULES}"
-        )
-    if motion.raw_row0 == "release" and "corrected" not in reference_sources(cfg):
-        return motion.motion.replace(load_corrected=False)
-    return motion.motion
-
+from .physics import prepare_physx
 
 
 def task_embodiment(cfg):
@@ -77,7 +51,7 @@ def prepare_scene(cfg) -> tuple[object, list, object]:
 
     Returns ``(library, object_assets, embodiment)``; the assets are empty when the task has no object.
     """
-    if cfg.humanoid_mjcf:
+    if cfg.humanoid_mjcf or cfg.scene.robot.spawn.usd_path == USD_AT_ENV_CREATION:
         cfg.scene.robot.spawn.usd_path = str(humanoid_usd_path(cfg.humanoid_mjcf))
     emb = task_embodiment(cfg)
     use_embodiment(cfg, emb)
@@ -109,6 +83,12 @@ class HOIEnv(ManagerBasedRLEnv):
         self.build_seconds = {"data": prepared - start, "scene": time.perf_counter() - prepared}
         """Construction time: motion data and object assets, then scene, simulation and managers."""
         self.step_threads = cfg.cpu_step_threads if torch.device(self.device).type == "cpu" else None
+
+    def _init_sim(self):
+        # between creating the simulation context and building the scene: PhysX's scene settings
+        # go onto the USD stage the PhysX runtime reads when the simulation starts
+        prepare_physx(self.sim, self.cfg.sim)
+        super()._init_sim()
 
     def load_managers(self):
         super().load_managers()

@@ -23,7 +23,7 @@ from isaaclab.utils import configclass
 
 from ..assets.ground import ground_cfg
 from ..assets.humanoid_spec import CONTACT_BODY_ORDERS
-from ..assets.humanoid import humanoid_cfg
+from ..assets.humanoid import USD_AT_ENV_CREATION, humanoid_cfg
 from ..assets.primitives import DEMO_BOX_DENSITY, DEMO_OBJECT_NAME
 from . import mdp
 from .physics import HIGH_FIDELITY, LEGACY, POLICY_HZ, HOIPhysicsCfg, SimTiming
@@ -43,6 +43,7 @@ class HOISceneCfg(InteractiveSceneCfg):
 
     ground: AssetBaseCfg = ground_cfg(HIGH_FIDELITY.ground_friction, HIGH_FIDELITY.ground_restitution)
     robot = humanoid_cfg(
+        usd_path=USD_AT_ENV_CREATION,
         max_depenetration_velocity=HIGH_FIDELITY.max_depenetration_velocity,
         solver_position_iterations=HIGH_FIDELITY.position_iterations,
         solver_velocity_iterations=HIGH_FIDELITY.velocity_iterations,

@@ -18,6 +18,8 @@ from isaaclab.envs.mdp.actions.joint_actions import JointPositionAction
 from isaaclab.utils import configclass
 
 from ...assets import humanoid_spec as spec
+from ...assets.embodiment import get_embodiment
+from ...assets.joint_coordinates import joint_coordinates
 from ...assets.sim_indices import joint_name_patterns
 
 
@@ -45,6 +47,17 @@ class HOIJointPositionAction(JointPositionAction):
         offset, scale = limit_offset_scale(limits[..., 0], limits[..., 1], cfg.release_quirk)
         self._offset = offset.clone()
         self._scale = scale.clone()
+        emb = getattr(env, "embodiment", None) or get_embodiment()
+        self._coords = joint_coordinates(self._asset, emb)
+        """PD targets are hinge angles; the simulator's joint coordinates may differ (PhysX)."""
+        self._sim_targets = self._coords.to_sim_pos(self._processed_actions)
+
+    def process_actions(self, actions: torch.Tensor):
+        super().process_actions(actions)
+        self._sim_targets = self._coords.to_sim_pos(self._processed_actions)
+
+    def apply_actions(self):
+        self._asset.set_joint_position_target_index(target=self._sim_targets, joint_ids=self._joint_ids)
 
     def actions_for_targets(self, joint_pos: torch.Tensor) -> torch.Tensor:
         """The actions in [-1, 1] whose PD targets are ``joint_pos`` (canonical DOF order), clipped."""

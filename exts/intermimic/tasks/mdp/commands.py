@@ -18,6 +18,7 @@ from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
 
 from ...assets.embodiment import get_embodiment
+from ...assets.joint_coordinates import joint_coordinates
 from ...assets.sim_indices import canonical_body_ids, canonical_joint_ids, canonical_sensor_ids
 from ...motion.config import MotionDataCfg
 from ...motion.loader import load_library
@@ -74,6 +75,8 @@ class HOIReferenceCommand(CommandTerm):
         """Index lists of the embodiment's body groups (key, hands, contact, ...) for the MDP terms."""
         self.body_ids = torch.tensor(canonical_body_ids(self.robot, self.embodiment), device=self.device)
         self.joint_ids = torch.tensor(canonical_joint_ids(self.robot, self.embodiment), device=self.device)
+        self.joint_coords = joint_coordinates(self.robot, self.embodiment)
+        """Hinge angles <-> the simulator's joint coordinates (PhysX: rotation vectors)."""
         self._contact_sensor_ids: torch.Tensor | None = None
         # the HOI env loads the library before building the scene (its objects follow the clips)
         self.library = getattr(env, "motion_library", None) or load_library(
@@ -240,11 +243,13 @@ class HOIReferenceCommand(CommandTerm):
 
     @property
     def dof_pos(self) -> torch.Tensor:
-        return self.robot.data.joint_pos.torch[:, self.joint_ids]
+        """Joint positions as hinge angles (canonical order)."""
+        return self.joint_coords.from_sim_pos(self.robot.data.joint_pos.torch[:, self.joint_ids])
 
     @property
     def dof_vel(self) -> torch.Tensor:
-        return self.robot.data.joint_vel.torch[:, self.joint_ids]
+        """Joint velocities as hinge rates (canonical order)."""
+        return self.joint_coords.from_sim_vel(self.dof_pos, self.robot.data.joint_vel.torch[:, self.joint_ids])
 
     def _require_object(self):
         if self.object is None:
@@ -357,11 +362,14 @@ class HOIReferenceCommand(CommandTerm):
         vel = torch.cat([state.root_lin_vel, state.root_ang_vel], dim=-1)
         self.robot.write_root_link_pose_to_sim_index(root_pose=pose, env_ids=env_ids)
         self.robot.write_root_link_velocity_to_sim_index(root_velocity=vel, env_ids=env_ids)
+        coords = self.joint_coords
+        position = coords.to_sim_pos(state.dof_pos)
+        velocity = coords.to_sim_vel(state.dof_pos, state.dof_vel)
         self.robot.write_joint_state_to_sim_index(
-            position=state.dof_pos, velocity=state.dof_vel, joint_ids=self.joint_ids, env_ids=env_ids
+            position=position, velocity=velocity, joint_ids=self.joint_ids, env_ids=env_ids
         )
         # hold the start pose until the policy acts
-        self.robot.set_joint_position_target_index(target=state.dof_pos, joint_ids=self.joint_ids, env_ids=env_ids)
+        self.robot.set_joint_position_target_index(target=position, joint_ids=self.joint_ids, env_ids=env_ids)
         if self.object is not None:
             obj_pose = torch.cat([state.obj_pos + origins, state.obj_quat], dim=-1)
             obj_vel = torch.cat([state.obj_lin_vel, state.obj_ang_vel], dim=-1)
