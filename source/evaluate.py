@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
     from intermimic.tasks.evaluation_cfg import configure_for_evaluation
     from intermimic.evaluation.evaluator import evaluate_policy
     from intermimic.evaluation.report import format_report
+    from intermimic.evaluation.reward_factors import FILE_NAME as FACTORS_FILE, RewardFactorMeans, format_factors
     from intermimic.evaluation.video import check_video_args, video_for
 
     check_video_args(args)
@@ -77,20 +78,23 @@ def main(argv: list[str] | None = None) -> dict:
         policy = runner.get_inference_policy(device=env.unwrapped.device)
         video = None if args.video_grid else video_for(args, env)
         pictures = pictures_for(args, env)
-        observers = [video] if video is not None else []
+        factors = RewardFactorMeans(env)
+        observers = [factors] + ([video] if video is not None else [])
         if pictures is not None:
             observers.append(pictures.recorder)
         table = evaluate_policy(env, policy, attempts=args.attempts, observers=observers)
         fps = 1.0 / env.unwrapped.step_dt
         meta = {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts}
         path = table.write(out, fps, meta)
+        factors.write(out, [c.name for c in env.unwrapped.command_manager.get_term("motion").library.clips])
         if video is not None:
             log(f"video: {video.close()}")
         for line in pictures.write(out) if pictures is not None else []:
             log(line)
     report = table.report(fps, meta)
     print(format_report(report))
-    log(f"report: {path} (+ .csv, clips.png, errors.png)")
+    print(format_factors(factors.summary()))
+    log(f"report: {path} (+ .csv, clips.png, errors.png, {FACTORS_FILE})")
     return report["summary"]
 
 
