@@ -109,20 +109,53 @@ def test_g1_bad_urdf_is_reported(tmp_path):
         get_embodiment("g1_dex3", urdf=tmp_path / "missing.urdf")
 
 
+def _links_with_colliders(urdf_xml) -> set[str]:
+    return {link.get("name") for link in urdf_xml.iter("link") if link.find("collision") is not None}
+
+
 @needs_urdf
 def test_g1_body_tree_and_contact_label_sources_follow_the_file(g1, urdf_xml):
-    """Each body's parent is the parent link of the URDF joint that carries it; a body that is
-    not a contact body takes the label of the contact body fewest joints away (the contact
-    labels of robot clips cover the contact bodies only)."""
+    """Each body's parent is the parent link of the URDF joint that carries it; a body with a
+    collider that is not a contact body takes the label of the contact body fewest joints away
+    (the contact labels of robot clips cover the contact bodies only); a body without a collider
+    (the URDF gives the link no <collision>) takes none."""
     parent_of = {j.find("child").get("link"): j.find("parent").get("link") for j in urdf_xml.iter("joint")}
     for b, name in enumerate(g1.body_names):
         p = g1.body_parents[b]
         assert (p == -1) if name == "pelvis" else (g1.body_names[p] == parent_of[name]), name
-    assert set(g1.contact_label_sources) == set(g1.body_names) - set(g1.contact_body_names)
-    expected = {"left_hand_palm_link": "left_wrist_yaw_link", "left_hand_index_tip_link": "left_hand_index_1_link",
+    colliders = _links_with_colliders(urdf_xml)
+    assert set(g1.collider_body_names) == colliders and len(colliders) == 46
+    assert set(g1.contact_label_sources) == colliders - set(g1.contact_body_names)
+    expected = {"left_hand_palm_link": "left_wrist_yaw_link", "pelvis_contour_link": "left_hip_yaw_link",
                 "right_hand_middle_0_link": "right_hand_middle_1_link", "left_ankle_pitch_link": "left_knee_link",
-                "waist_yaw_link": "torso_link", "right_wrist_roll_link": "right_elbow_link"}  # fmt: skip
+                "head_link": "torso_link", "right_wrist_roll_link": "right_elbow_link"}  # fmt: skip
     for body, source in expected.items():
         assert g1.contact_label_body(body) == source, body
     assert g1.contact_label_body("left_knee_link") == "left_knee_link"
-    assert g1.contact_label_body("pelvis") in ("left_hip_yaw_link", "right_hip_yaw_link")
+    for body in ("pelvis", "left_hand_index_tip_link", "mid360_link", "waist_yaw_link"):
+        assert body not in colliders and g1.contact_label_body(body) is None, body
+
+
+@needs_urdf
+def test_g1_contact_bodies_are_the_key_bodies_on_their_colliders(g1, urdf_xml):
+    """A key body without a collider is replaced by the nearest link above it that has one (the
+    fingertip frames by their finger links); the lidar frame mid360_link (the release's "Head")
+    sits on the torso, which is a contact body already, so 19 contact bodies remain. Each takes
+    the label of the SMPL-X body its key body tracks."""
+    colliders = _links_with_colliders(urdf_xml)
+    parent_of = {j.find("child").get("link"): j.find("parent").get("link") for j in urdf_xml.iter("joint")}
+    expected = {}
+    for key, human in g1.reference_bodies.items():
+        body = key
+        while body not in colliders:
+            body = parent_of[body]
+        expected.setdefault(body, human)
+    assert g1.contact_reference_bodies == expected and len(expected) == 19
+    assert set(g1.contact_body_names) == set(expected) and set(g1.contact_body_names) <= colliders
+    assert g1.contact_reference_bodies["left_hand_index_1_link"] == "L_Index3"
+    assert "mid360_link" not in g1.contact_body_names and g1.contact_reference_bodies["torso_link"] == "Torso"
+
+
+def test_smplx_collides_everywhere():
+    e = get_embodiment()
+    assert e.colliding_body_names == e.body_names

@@ -30,17 +30,6 @@ KEY_BODY_MAP: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 KEY_BODY_NAMES = tuple(robot for robot, _ in KEY_BODY_MAP)
 
-# Contact bodies: the key bodies with each fingertip frame (no collider) replaced by the link it sits on.
-_TIP_CARRIER = {"index_tip": "index_1", "middle_tip": "middle_1", "thumb_tip": "thumb_2"}
-
-
-def _contact_body(name: str) -> str:
-    for tip, carrier in _TIP_CARRIER.items():
-        name = name.replace(tip, carrier)
-    return name
-
-
-CONTACT_BODY_NAMES = tuple(_contact_body(n) for n in KEY_BODY_NAMES)
 HAND_BODY_NAMES: dict[str, tuple[str, ...]] = {
     side: tuple(
         f"{prefix}_{link}"
@@ -158,9 +147,26 @@ def mjcf_text(urdf: str | Path) -> str:
     return spec.to_xml()
 
 
-def nearest_contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], contact: tuple[str, ...]) -> dict[str, str]:
-    """Each non-contact body -> the contact body nearest to it in the kinematic tree (fewest
-    joints apart; the parent side first on a tie): whose reference contact label it takes."""
+def contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], colliders) -> dict[str, str]:
+    """Contact body -> the SMPL-X body whose label it takes: for each key body of
+    :data:`KEY_BODY_MAP`, the nearest body at or above it in the tree that has a collider (a
+    fingertip frame: the finger link carrying it); a key body whose collider body is already
+    taken adds none (``mid360_link``, the lidar frame on the torso)."""
+    out: dict[str, str] = {}
+    for key, human in KEY_BODY_MAP:
+        i = bodies.index(key)
+        while bodies[i] not in colliders and parents[i] >= 0:
+            i = parents[i]
+        if bodies[i] in colliders and bodies[i] not in out:
+            out[bodies[i]] = human
+    return out
+
+
+def nearest_contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], contact: tuple[str, ...],
+                           colliders=None) -> dict[str, str]:  # fmt: skip
+    """Each non-contact body with a collider (``colliders``; None: every body) -> the contact body
+    nearest to it in the kinematic tree (fewest joints apart; the parent side first on a tie):
+    whose reference contact label it takes."""
     children: dict[int, list[int]] = {i: [] for i in range(len(bodies))}
     for i, p in enumerate(parents):
         if p >= 0:
@@ -168,7 +174,7 @@ def nearest_contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], co
     wanted = {bodies.index(c) for c in contact}
     out = {}
     for start in range(len(bodies)):
-        if start in wanted:
+        if start in wanted or (colliders is not None and bodies[start] not in colliders):
             continue
         seen, frontier = {start}, [start]
         while frontier and bodies[start] not in out:
@@ -206,11 +212,15 @@ def load_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
     joints = tuple(model.joint(i).name for i in hinges)
     if len(joints) != NUM_ACTUATED:
         raise ValueError(f"{path}: expected {NUM_ACTUATED} revolute joints (G1 29 DOF + 2 x 7 Dex3), found {len(joints)}")
-    missing = sorted({b for b in (*KEY_BODY_NAMES, *CONTACT_BODY_NAMES, *sum(HAND_BODY_NAMES.values(), ())) if b not in bodies})
+    missing = sorted({b for b in (*KEY_BODY_NAMES, *sum(HAND_BODY_NAMES.values(), ())) if b not in bodies})
     if missing:
         raise ValueError(f"{path}: links {missing[:5]} missing (expected the G1 Dex3 link names)")
     limits = _urdf_joint_speeds(path)
     parents = tuple(int(model.body_parentid[i]) - 1 for i in range(1, model.nbody))
+    colliders = tuple(bodies[i - 1] for i in range(1, model.nbody)
+                      if any(model.geom_contype[g] or model.geom_conaffinity[g] for g in range(model.ngeom)
+                             if model.geom_bodyid[g] == i))  # fmt: skip
+    contact = contact_bodies(bodies, parents, set(colliders))
     triples = [joint_gains(j, gains) for j in joints]
     default = tuple(next((v for k, v in INITIAL_JOINT_POS.items() if f"_{k}_joint" in j), 0.0) for j in joints)
     emb = Embodiment(
@@ -225,15 +235,17 @@ def load_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
         effort_limit=tuple(limits[j][0] for j in joints),
         velocity_limit=tuple(limits[j][1] for j in joints),
         key_body_names=KEY_BODY_NAMES,
-        contact_body_names=CONTACT_BODY_NAMES,
+        contact_body_names=tuple(contact),
         hand_body_names=dict(HAND_BODY_NAMES),
         full_weight_body_names=tuple(n for n in KEY_BODY_NAMES if any(k in n for k in ("hip", "knee", "ankle"))),
         default_joint_pos=default,
         default_root_height=INITIAL_ROOT_HEIGHT,
         body_parents=parents,
-        contact_label_sources=nearest_contact_bodies(bodies, parents, CONTACT_BODY_NAMES),
+        contact_label_sources=nearest_contact_bodies(bodies, parents, tuple(contact), set(colliders)),
         body_masses=tuple(float(model.body_mass[i]) for i in range(1, model.nbody)),
         reference_bodies=dict(KEY_BODY_MAP),
+        contact_reference_bodies=contact,
+        collider_body_names=colliders,
         source=str(path),
     )
     emb.check()

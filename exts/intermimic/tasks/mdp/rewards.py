@@ -106,11 +106,11 @@ def contact_factors(
     contacts ``[E, B]`` in {0, 1} (B: the embodiment's bodies, 52 for SMPL-X).
 
     * hand (per side): when the reference hand touches (any of its bodies labelled +1; 16 for
-      SMPL-X, 9 for the G1 with Dex3),
+      SMPL-X, 9 for the G1 with Dex3; bodies with a collider only, as in every group here),
       e = mean |c_b - 1| over the hand bodies and the factor is 0.5 (1 + exp(-w e)); else 1.
     * other: exp(-w mean_b |c_b - 1| 1[label_b = +1]) over the non-hand bodies (the release's
       bodies 0-16 with ``release_other_bodies``).
-    * all: exp(-w mean_b c_b 1[label_b = -1]) over all bodies (penalised contacts).
+    * all: exp(-w mean_b c_b 1[label_b = -1]) over all bodies with a collider (penalised contacts).
     Means run over all bodies of the group, as in the original implementation."""
     groups = groups or default_groups()
     c = contact.float()
@@ -124,7 +124,8 @@ def contact_factors(
     promoted = (labels[:, other] > 0).float()
     e_other = ((c[:, other] - labels[:, other]).abs() * promoted).mean(-1)
     out["other"] = torch.exp(-w.cg_other * e_other)
-    e_all = (c * (labels < 0).float()).mean(-1)
+    colliding = groups.ids("colliding", labels.device)
+    e_all = (c[:, colliding] * (labels[:, colliding] < 0).float()).mean(-1)
     out["all"] = torch.exp(-w.cg_all * e_all)
     return out
 
