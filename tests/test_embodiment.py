@@ -7,6 +7,7 @@ The G1 checks parse the URDF independently with ElementTree and compare with wha
 import math
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 from conftest import G1_URDF
@@ -156,6 +157,48 @@ def test_g1_contact_bodies_are_the_key_bodies_on_their_colliders(g1, urdf_xml):
     assert "mid360_link" not in g1.contact_body_names and g1.contact_reference_bodies["torso_link"] == "Torso"
 
 
-def test_smplx_collides_everywhere():
+@needs_urdf
+def test_g1_jointed_bodies_leg_length_and_self_collision_filter(g1, urdf_xml):
+    """E_r's bodies: the pelvis and every link a revolute joint carries. The length scale is the
+    G1's hip -> knee -> ankle length (URDF joint origins) over the SMPL-X humanoid's. Self-collision
+    is on, filtered as the release does between one leg's hip, knee and ankle links (hip and ankle
+    still collide, left and right too) and between links one joint apart."""
+    revolute_children = {j.find("child").get("link") for j in urdf_xml.iter("joint") if j.get("type") == "revolute"}
+    assert set(g1.jointed_body_names) == revolute_children | {"pelvis"} and len(g1.jointed_body_names) == 44
+    joints = {j.find("child").get("link"): j for j in urdf_xml.iter("joint")}
+
+    def transform(link):
+        """4x4 pose of ``link`` in its parent link's frame, from the joint's <origin> (xyz, rpy)."""
+        o = joints[link].find("origin")
+        r, p, y = (float(v) for v in (o.get("rpy") or "0 0 0").split())
+        rx = np.array([[1, 0, 0], [0, np.cos(r), -np.sin(r)], [0, np.sin(r), np.cos(r)]])
+        ry = np.array([[np.cos(p), 0, np.sin(p)], [0, 1, 0], [-np.sin(p), 0, np.cos(p)]])
+        rz = np.array([[np.cos(y), -np.sin(y), 0], [np.sin(y), np.cos(y), 0], [0, 0, 1]])
+        t = np.eye(4)
+        t[:3, :3], t[:3, 3] = rz @ ry @ rx, [float(v) for v in o.get("xyz").split()]
+        return t
+
+    legs = []
+    for side in ("left", "right"):  # hip centre: the roll link's origin
+        knee = transform(f"{side}_hip_yaw_link") @ transform(f"{side}_knee_link")
+        ankle = knee @ transform(f"{side}_ankle_pitch_link") @ transform(f"{side}_ankle_roll_link")
+        legs.append(np.linalg.norm(knee[:3, 3]) + np.linalg.norm(ankle[:3, 3] - knee[:3, 3]))
+    smplx = sum(math.dist(spec.BODY_OFFSETS[spec.body_index(f"{s}_{b}")], (0, 0, 0)) for s in "LR" for b in ("Knee", "Ankle"))
+    assert g1.length_scale == pytest.approx(sum(legs) / smplx, rel=1e-4) and 0.7 < g1.length_scale < 0.85
+    assert g1.self_collisions and not get_embodiment().self_collisions
+    pairs = {frozenset(p) for p in g1.collision_filter_pairs}
+    for side in ("left", "right"):
+        leg = {g: [b for b in g1.body_names if b.startswith(f"{side}_{g}")] for g in ("hip", "knee", "ankle")}
+        for a, b in (("hip", "knee"), ("knee", "ankle"), ("hip", "hip"), ("ankle", "ankle")):
+            assert all(frozenset((x, y)) in pairs for x in leg[a] for y in leg[b] if x != y), (side, a, b)
+        assert not any(frozenset((x, y)) in pairs for x in leg["hip"] for y in leg["ankle"])
+    assert frozenset(("left_knee_link", "right_knee_link")) not in pairs
+    assert frozenset(("pelvis_contour_link", "left_hip_pitch_link")) in pairs  # both on the pelvis
+    assert frozenset(("torso_link", "left_shoulder_roll_link")) not in pairs
+    assert all(a in g1.collider_body_names and b in g1.collider_body_names for a, b in g1.collision_filter_pairs)
+
+
+def test_smplx_collides_everywhere_and_every_body_is_jointed():
     e = get_embodiment()
-    assert e.colliding_body_names == e.body_names
+    assert e.colliding_body_names == e.body_names == e.rotation_reward_body_names
+    assert e.length_scale == 1.0 and not e.collision_filter_pairs

@@ -37,11 +37,13 @@ class BodyGroups:
     """Contact bodies in each order of the ``contact`` observations (``env.contact_body_order``)."""
     colliding: tuple[int, ...] = ()
     """Bodies with a collider: the penalised-contact factor r_all averages over them."""
+    rotation_reward: tuple[int, ...] = ()
+    """Bodies of the rotation error E_r: those moved by a joint of their own."""
     _tensors: dict = field(default_factory=dict, compare=False, repr=False)
 
     def ids(self, name: str, device, variant=None) -> torch.Tensor:
         """The group ``name`` (``key``, ``rotation_error``, ``hands``, ``full_weight_in_key``,
-        ``other_contact``, ``contact_orders``, ``colliding``; ``variant`` picks a side, switch or order) as a
+        ``other_contact``, ``contact_orders``, ``colliding``, ``rotation_reward``; ``variant`` picks a side, switch or order) as a
         tensor on ``device`` (made once per device)."""
         cache_key = (name, variant, str(device))
         if cache_key not in self._tensors:
@@ -75,6 +77,7 @@ def groups_of(emb: Embodiment) -> BodyGroups:
         hands=hands, full_weight_in_key={False: full_weight, True: release_full},
         other_contact={False: other, True: release_other},
         contact_orders={"body": contact, "release_legacy": release_contact}, colliding=colliding,
+        rotation_reward=tuple(emb.body_indices(emb.rotation_reward_body_names)),
     )  # fmt: skip
 
 

@@ -59,19 +59,21 @@ def human_errors(
     ref, body_pos, body_quat, body_lin_vel, body_ang_vel, scale: float, release_leg_weights: bool = False,
     groups: BodyGroups | None = None,
 ) -> dict[str, torch.Tensor]:
-    """E_p, E_r (interaction-weighted position/rotation errors) and E_pv, E_rv, ``[E]`` each, over
-    the key bodies of ``groups`` (default: the SMPL-X humanoid's); the legs' E_p weight is 1
-    (``release_leg_weights``: the release's set)."""
+    """E_p, E_r (interaction-weighted position/rotation errors) and E_pv, E_rv, ``[E]`` each: E_p
+    and E_pv over the key bodies of ``groups`` (default: the SMPL-X humanoid's), E_r over its
+    jointed bodies (every SMPL-X body); the legs' E_p weight is 1 (``release_leg_weights``: the
+    release's set)."""
     groups = groups or default_groups()
     key = groups.ids("key", body_pos.device)
     w = interaction_weights(ref.interaction_field, scale)
     w_key = w[:, key].clone()
     w_key[:, groups.ids("full_weight_in_key", w.device, release_leg_weights)] = 1.0
     pos_err = ((ref.body_pos[:, key] - body_pos[:, key]) ** 2).sum(-1)
-    angle = rot.angle_between(ref.body_quat, body_quat)
+    jointed = groups.ids("rotation_reward", body_pos.device)
+    angle = rot.angle_between(ref.body_quat[:, jointed], body_quat[:, jointed])
     return {
         "p": (pos_err * w_key).mean(-1),
-        "r": (angle * (1.0 - w)).mean(-1),
+        "r": (angle * (1.0 - w[:, jointed])).mean(-1),
         "pv": ((ref.body_lin_vel[:, key] - body_lin_vel[:, key]) ** 2).sum(-1).mean(-1),
         "rv": ((ref.body_ang_vel - body_ang_vel) ** 2).sum(-1).mean(-1),
     }
