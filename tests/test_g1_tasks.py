@@ -86,9 +86,9 @@ def test_the_simulated_robot_is_the_urdf_mapped_by_name(env):
 
 
 def test_observations_are_sized_by_the_g1_body_groups(env):
-    """Per offset block: the SMPL-X rows with the G1's 59 bodies, 20 key bodies and 20 contact
-    bodies (1661 values), two offsets."""
-    B, K, C = 59, 20, 20
+    """Per offset block: the SMPL-X rows with the G1's 59 bodies, 20 key bodies and 19 contact
+    bodies (1659 values), two offsets."""
+    B, K, C = 59, 20, 19
     expected = {"root_height": 1, "body_positions": 3 * (B - 1), "body_rotations": 6 * B, "body_linear_velocities": 3 * B,
                 "body_angular_velocities": 3 * B, "contact": C, "key_position_error": 3 * K, "rotation_error": 6 * K,
                 "contact_error": C, "reference_key_positions": 3 * K, "reference_rotations": 6 * K,
@@ -96,7 +96,7 @@ def test_observations_are_sized_by_the_g1_body_groups(env):
                 "interaction_field": 3 * B, "interaction_field_error": 3 * K}  # fmt: skip
     layout = env.observation_manager.layout("policy")
     assert dict(zip(layout.terms, layout.term_dims)) == expected
-    assert layout.block_dim == 1661 and env.observation_manager.group_obs_dim["policy"] == (2 * 1661,)
+    assert layout.block_dim == 1659 and env.observation_manager.group_obs_dim["policy"] == (2 * 1659,)
 
 
 def test_reference_state_gives_every_tracking_factor_one(env):
@@ -131,8 +131,9 @@ def test_kinematic_replay_of_a_retargeted_clip_keeps_object_and_interaction(env)
 
 
 def test_bodies_without_a_contact_label_take_their_nearest_contact_body_label(env, g1_clips):
-    """Robot clips label the 20 contact bodies; the pelvis takes the left hip's label, a palm its
-    wrist's, a thumb base its wrist's, a fingertip frame the finger link it sits on."""
+    """Robot clips label the 19 contact bodies; a body with a collider takes the label of the
+    nearest contact body (a palm its wrist's, a thumb base its wrist's, the pelvis shell a hip's);
+    a body without one (pelvis, fingertip frames, lidar frame) carries none."""
     cmd = _cmd(env)
     lib, emb = cmd.library, cmd.embodiment
     clip_id = lib.clip_index(CLIPS[0])
@@ -140,11 +141,80 @@ def test_bodies_without_a_contact_label_take_their_nearest_contact_body_label(en
         names, labels = [str(n) for n in f["contact_body_names"]], f["contact"]
     start, length = int(lib.clip_start[clip_id]), int(lib.clip_length[clip_id])
     packed = lib.sources["raw"].contact[start : start + length].numpy()
-    for body, source in (("pelvis", "left_hip_yaw_link"), ("left_hand_palm_link", "left_wrist_yaw_link"),
+    for body, source in (("pelvis_contour_link", "left_hip_yaw_link"), ("left_hand_palm_link", "left_wrist_yaw_link"),
                          ("right_hand_thumb_0_link", "right_wrist_yaw_link"),
-                         ("left_hand_index_tip_link", "left_hand_index_1_link"),
+                         ("left_hand_index_0_link", "left_hand_index_1_link"),
                          ("left_hand_index_1_link", "left_hand_index_1_link")):  # fmt: skip
         np.testing.assert_array_equal(packed[:, emb.body_names.index(body)], labels[:, names.index(source)], err_msg=body)
+    for body in ("pelvis", "left_hand_index_tip_link", "mid360_link"):
+        assert not packed[:, emb.body_names.index(body)].any(), body
+
+
+def _links_with_colliders() -> set[str]:
+    return {link.get("name") for link in ET.parse(URDF).getroot().iter("link") if link.find("collision") is not None}
+
+
+def test_contact_factors_reach_their_maxima_at_the_reference_with_the_contact_bodies_touching(env):
+    """Every frame of the retargeted sample clips, with the reference's contacts made: every body
+    labelled +1 touches, a hand the reference uses touches with all its bodies (r_hand asks for
+    the whole hand), and only bodies the URDF gives a collider can touch at all. Then r_hand,
+    r_other, r_all and r_cg are 1: no promoted label sits on a body that cannot touch (before the
+    collider rule, the fingertip frames' labels held r_other near 0.5 in hand-contact frames)."""
+    from intermimic.tasks.mdp.rewards import InterMimicReward, RewardWeightsCfg, contact_factors
+
+    cmd = _cmd(env)
+    emb, groups = cmd.embodiment, cmd.groups
+    labels = cmd.library.sources["raw"].contact.float()
+    can_touch = torch.tensor([b in _links_with_colliders() for b in emb.body_names])
+    touching = labels > 0
+    for side in ("L", "R"):
+        hand = torch.tensor(emb.body_indices(emb.hand_body_names[side]))
+        wants = (labels[:, hand] > 0).any(-1)
+        assert wants.any(), f"no {side} hand contact in the sample frames"
+        touching[:, hand] |= wants[:, None]
+    touching &= can_touch
+    assert (touching == (touching & can_touch)).all() and not (labels[:, ~can_touch] != 0).any()
+    f = contact_factors(labels, touching, RewardWeightsCfg(), groups=groups)
+    factors = {"r_p": torch.ones(len(labels)), "r_hand": f["hand_L"] * f["hand_R"], "r_other": f["other"],
+               "r_all": f["all"], "r_eg3": torch.ones(len(labels))}  # no contact force counted here
+    factors["r_cg"] = InterMimicReward.combine(factors)["r_cg"]
+    for name in ("r_hand", "r_other", "r_all", "r_cg"):
+        assert float(factors[name].min()) == pytest.approx(1.0, abs=1e-6), name
+
+
+def test_two_legs_pushed_into_each_other_collide(env):
+    """Self-collision: in the air, the legs crossed (hip roll -0.5 / +0.5 rad) and held there by
+    the drives, the thighs and knees push on each other; in the release's crouch, where each
+    ankle's full-mesh collider overlaps its knee's, the filter keeps every body free of contact."""
+    from intermimic.tasks.mdp.commands import reference_to_state
+
+    cmd = _cmd(env)
+    action = env.action_manager.get_term("joint_pos")
+    emb = cmd.embodiment
+    env.reset()
+    ids = torch.arange(env.num_envs)
+
+    def hold(dof_pos):
+        state = reference_to_state(cmd.library.state(cmd.clip_ids, torch.zeros_like(cmd.clip_ids)))
+        state.root_pos[:, 2] += 1.5
+        state.root_quat[:] = torch.tensor([0.0, 0.0, 0.0, 1.0])
+        for name in ("root_lin_vel", "root_ang_vel", "dof_vel"):
+            getattr(state, name).zero_()
+        state.dof_pos[:] = dof_pos
+        cmd.write_state(ids, state)
+        env.episode_length_buf[:] = 0  # failures not armed: no reset clears the sensor
+        env.step((dof_pos - action._offset) / action._scale)
+        return cmd.body_contact()
+
+    crouch = torch.tensor(emb.default_joint_pos).expand(env.num_envs, -1).clone()
+    assert not hold(crouch).any()
+    crossed = crouch.clone()
+    crossed[:, emb.joint_names.index("left_hip_roll_joint")] = -0.5
+    crossed[:, emb.joint_names.index("right_hip_roll_joint")] = 0.5
+    contact = hold(crossed)
+    legs = {side: [emb.body_names.index(f"{side}_{b}_link") for b in ("hip_yaw", "knee")] for side in ("left", "right")}
+    assert contact[:, legs["left"]].any(-1).all() and contact[:, legs["right"]].any(-1).all()
+    assert cmd.root_pos[:, 2].min() > 1.0  # nowhere near the ground or the object
 
 
 def test_default_pose_starts_put_the_robot_in_the_release_crouch(env):
