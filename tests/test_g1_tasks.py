@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,6 +216,52 @@ def test_two_legs_pushed_into_each_other_collide(env):
     legs = {side: [emb.body_names.index(f"{side}_{b}_link") for b in ("hip_yaw", "knee")] for side in ("left", "right")}
     assert contact[:, legs["left"]].any(-1).all() and contact[:, legs["right"]].any(-1).all()
     assert cmd.root_pos[:, 2].min() > 1.0  # nowhere near the ground or the object
+
+
+def _deploy_script():
+    """deploy/g1_mujoco.py, the standalone sim-to-sim check, as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("g1_mujoco", REPO_ROOT / "deploy" / "g1_mujoco.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_standalone_observation_is_the_tasks_for_the_same_state(env):
+    """deploy/g1_mujoco.py rebuilds the policy's observation from a simulated state, the robot
+    clip file and the export metadata alone; for the task's own simulated state (one step of
+    physics after the reference state, feet on the ground, hands near the object) it equals the
+    task's observation, surface points sampled from the mesh file included."""
+    from intermimic.learning.export import policy_metadata
+    from intermimic.tasks.agents.rsl_rl_ppo_cfg import G1TeacherPPORunnerCfg
+
+    deploy = _deploy_script()
+    cmd = _cmd(env)
+    env.reset()
+    clip_per_env(env)
+    place_at_reference(env, [30, 50], steps_into_episode=2)
+    replay_through_physics(env, 1)
+    obs = env.observation_manager.compute_group("policy")
+    meta = json.loads(json.dumps(policy_metadata(env, G1TeacherPPORunnerCfg(), TEACHER)))
+    sample = meta["deployment"]["object_surface_points"]
+    objects_dir = Path(cmd.library.objects_dir)
+    assert cmd.body_contact().any(), "no contact in the compared state"
+    for e in range(env.num_envs):
+        info = cmd.library.clips[int(cmd.clip_ids[e])]
+        points = deploy.surface_points(*deploy.read_mesh(deploy.find_mesh(objects_dir, info.object)), sample["count"],
+                                       sample["seed"])  # fmt: skip
+        np.testing.assert_allclose(points, cmd.library.object_points[int(cmd.env_object[e])].numpy(), atol=1e-6)
+        ref = deploy.Reference(Path(info.path), meta, points)
+        state = {name: getattr(cmd, name)[e].numpy() for name in ("root_pos", "root_quat", "body_pos", "body_quat",
+                 "body_lin_vel", "body_ang_vel", "obj_pos", "obj_quat", "obj_lin_vel", "obj_ang_vel")}  # fmt: skip
+        state["contact"] = cmd.body_contact()[e].numpy()
+        mine = deploy.observation(meta, state, ref, int(cmd.frame[e]))
+        assert mine.shape == obs[e].shape == (meta["observation_dim"],)
+        worst = np.abs(mine - obs[e].numpy()).argmax()
+        layout = meta["observation_layout"]
+        where = next(b for b in layout if b["start"] <= worst < b["start"] + b["size"])
+        np.testing.assert_allclose(mine, obs[e].numpy(), atol=1e-4, err_msg=f"env {e}, worst in {where}")
 
 
 def test_default_pose_starts_put_the_robot_in_the_release_crouch(env):
