@@ -458,8 +458,10 @@ class Scene:
 # -------------------------------------------------------------------------------------------------
 # Running a clip
 # -------------------------------------------------------------------------------------------------
-def run_clip(session, meta: dict, scene: Scene, ref: Reference, max_steps: int | None = None) -> dict:
-    """Play ``ref`` from its frame 0 with the policy; returns steps, success, cause, E_h and E_o (cm)."""
+def run_clip(session, meta: dict, scene: Scene, ref: Reference, max_steps: int | None = None,
+             failures: bool = True) -> dict:  # fmt: skip
+    """Play ``ref`` from its frame 0 with the policy (until its last frame, ``max_steps`` or, with
+    ``failures``, a failure); returns steps, survival, success, cause, E_h and E_o (cm)."""
     import mujoco
 
     dep = meta["deployment"]
@@ -486,7 +488,7 @@ def run_clip(session, meta: dict, scene: Scene, ref: Reference, max_steps: int |
         sim_pts = state["obj_pos"] + q_rotate(state["obj_quat"].astype(np.float32), ref.points)
         ref_pts = now["obj_pos"] + q_rotate(now["obj_quat"], ref.points)
         e_o.append(float(np.linalg.norm(sim_pts - ref_pts, axis=-1).mean()))
-        if frame >= fail.get("min_steps", 2):
+        if failures and frame >= fail.get("min_steps", 2):
             failed = {"fall": state["root_pos"][2] < fail.get("fall", -np.inf),
                       "key_body_error": e_h[-1] > fail.get("key_body_error", np.inf),
                       "object_error": e_o[-1] > fail.get("object_error", np.inf)}  # fmt: skip
@@ -528,6 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objects-dir", "--objects_dir", dest="objects_dir", type=Path, required=True,
                    help="folder of the object meshes (<name>/<name>.obj or <name>.obj)")  # fmt: skip
     p.add_argument("--steps", type=int, default=None, help="stop each clip after this many policy steps")
+    p.add_argument("--no-failures", "--no_failures", dest="failures", action="store_false",
+                   help="do not stop a clip where it fails (to watch what happens after)")  # fmt: skip
     p.add_argument("--compare", type=Path, default=None,
                    help="evaluation.json of evaluate for the same checkpoint: its numbers printed beside")
     p.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
@@ -561,7 +565,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             pts = dep["object_surface_points"]
             ref = Reference(path, meta, surface_points(*meshes[name], pts["count"], pts["seed"]))
             scene = Scene(args.urdf, meta, name, meshes[name])
-            rows.append(run_clip(session, meta, scene, ref, args.steps))
+            rows.append(run_clip(session, meta, scene, ref, args.steps, args.failures))
             print(f"{ref.name}: {rows[-1]['steps']} steps ({rows[-1]['cause']})", flush=True)
     except UserError as exc:
         print(f"[g1_mujoco] error: {exc}", file=sys.stderr)
