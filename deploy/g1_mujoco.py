@@ -125,12 +125,23 @@ class UserError(Exception):
     """A mistake in the command line or the files it names (printed as one line, exit status 2)."""
 
 
-def load_policy(path: Path):
-    """(onnxruntime session, metadata) of an exported policy."""
-    import onnxruntime as ort
-
+def find_policy(path: Path) -> Path:
+    """The ONNX file ``--policy`` names: the file, a run folder's ``exported/policy.onnx``, or that of
+    the latest run (by folder name) of an experiment folder."""
+    if path.is_dir():
+        runs = [path] + sorted((p for p in path.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
+        path = next((r / "exported" / "policy.onnx" for r in runs if (r / "exported" / "policy.onnx").is_file()),
+                    path / "exported" / "policy.onnx")  # fmt: skip
     if not path.is_file():
         raise UserError(f"--policy {path}: no such file (expected RUN/exported/policy.onnx from play --export)")
+    return path
+
+
+def load_policy(path: Path):
+    """(onnxruntime session, metadata) of an exported policy (file, run or experiment folder)."""
+    import onnxruntime as ort
+
+    path = find_policy(path)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     meta = {k: json.loads(v) for k, v in session.get_modelmeta().custom_metadata_map.items()}
     if not meta.get("deployment"):
@@ -525,7 +536,8 @@ def format_table(rows: list[dict], compare: dict[str, dict]) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Run an exported G1 policy in plain MuJoCo on robot clips.")
     p.add_argument("clips", nargs="+", type=Path, metavar="CLIP.npz", help="robot clips (retarget-robot / retarget)")
-    p.add_argument("--policy", type=Path, required=True, help="RUN/exported/policy.onnx (play --export)")
+    p.add_argument("--policy", type=Path, required=True,
+                   help="RUN/exported/policy.onnx (play --export), a run folder, or an experiment folder (its latest run)")
     p.add_argument("--urdf", type=Path, required=True, help="the robot's URDF (g1_29dof_with_hand.urdf)")
     p.add_argument("--objects-dir", "--objects_dir", dest="objects_dir", type=Path, required=True,
                    help="folder of the object meshes (<name>/<name>.obj or <name>.obj)")  # fmt: skip
