@@ -138,7 +138,7 @@ def find_policy(path: Path) -> Path:
 
 
 def load_policy(path: Path):
-    """(onnxruntime session, metadata) of an exported policy (file, run or experiment folder)."""
+    """(onnxruntime session, metadata, the ONNX file) of an exported policy (file, run or experiment folder)."""
     import onnxruntime as ort
 
     path = find_policy(path)
@@ -146,7 +146,7 @@ def load_policy(path: Path):
     meta = {k: json.loads(v) for k, v in session.get_modelmeta().custom_metadata_map.items()}
     if not meta.get("deployment"):
         raise UserError(f"--policy {path}: its metadata has no 'deployment' entry (export it again with play --export)")
-    return session, meta
+    return session, meta, path
 
 
 def read_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -559,7 +559,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             raise UserError(f"--urdf {args.urdf}: no such file")
         if not args.objects_dir.is_dir():
             raise UserError(f"--objects-dir {args.objects_dir}: no such folder")
-        session, meta = load_policy(args.policy)
+        session, meta, policy = load_policy(args.policy)
         compare = {}
         if args.compare is not None:
             try:
@@ -582,7 +582,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     except UserError as exc:
         print(f"[g1_mujoco] error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    print(f"policy {args.policy} (task {meta.get('task')}), MuJoCo at {dep['physics']['physics_hz']:g} Hz, "
+    print(f"policy {policy} (task {meta.get('task')}), MuJoCo at {dep['physics']['physics_hz']:g} Hz, "
           f"policy at {meta['policy_hz']:g} Hz")  # fmt: skip
     print(format_table(rows, compare))
     if args.json is not None:

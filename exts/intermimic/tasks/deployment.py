@@ -66,12 +66,15 @@ def _failures(base, length_scale: float) -> dict:
     return out
 
 
-def deployment_metadata(env, group: str) -> dict:
-    """The ``deployment`` metadata of ``env``'s observation group ``group``."""
+def deployment_metadata(env, group: str) -> dict | None:
+    """The ``deployment`` metadata of ``env``'s observation group ``group`` (None when the group
+    is not one of the HOI observation groups, laid out block by block)."""
     base = env.unwrapped
     cmd = base.command_manager.get_term("motion")
     emb, groups = cmd.embodiment, cmd.groups
-    layout = base.observation_manager.layout(group)
+    layout = getattr(base.observation_manager, "layouts", {}).get(group)
+    if layout is None:
+        return None
     order = getattr(base.cfg, "contact_body_order", "body")
     terms = getattr(base.cfg.observations, group)
     quirk = bool(getattr(getattr(terms, "reference_key_positions", None), "params", {}).get("release_quirk", False))
