@@ -1,7 +1,7 @@
 """Retarget SMPL-X human-object interaction clips onto a robot: one robot reference clip per clip.
 
     ./intermimic.sh retarget-robot --robot g1_dex3 --urdf PATH DATA_DIR OUT_DIR [--clips NAME ...]
-        [--scale S] [--objects-dir DIR] [--max-frames N] [--max-error-cm E] [--repair-positions] [--overwrite]
+        [--scale S|per-clip] [--objects-dir DIR] [--max-frames N] [--max-error-cm E] [--repair-positions] [--overwrite]
 
 DATA_DIR is a folder of InterMimic clips (.pt, e.g. OMOMO_new/), one clip file, or ``demo`` for
 the built-in demo clips. The URDF is the user's Unitree G1 (29 DOF) + Dex3-1 description
@@ -20,6 +20,7 @@ object's mesh could not be read.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -36,6 +37,22 @@ DEMO = "demo"
 OBJECTS_DIR = "objects"
 REPORT_NAME = "retarget_robot.json"
 DEFAULT_MAX_ERROR_CM = 10.0
+DEFAULT_SCALE = 0.75
+"""The release's G1 scaling (``scaling: 0.75``)."""
+PER_CLIP = "per-clip"
+
+
+def scale_arg(text: str) -> float | None:
+    """--scale: a positive number, or 'per-clip' (None: each clip's leg-length ratio)."""
+    if text == PER_CLIP:
+        return None
+    try:
+        return float_above(0)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0 or '{PER_CLIP}', got '{text}'") from None
+
+
+scale_arg.__name__ = f"number > 0 or '{PER_CLIP}'"
 
 
 def build_parser():
@@ -45,8 +62,10 @@ def build_parser():
     p.add_argument("--robot", choices=ROBOTS, default="g1_dex3", help="embodiment (default: %(default)s)")
     p.add_argument("--urdf", required=True, help="the robot's URDF (G1 + Dex3: g1_29dof_with_hand.urdf)")
     p.add_argument("--clips", nargs="+", metavar="NAME", help="clip names (file stems) to convert (default: all)")
-    p.add_argument("--scale", type=float_above(0), help="human -> robot size factor (default: per clip, robot "
-                   "leg length / human leg length)")  # fmt: skip
+    p.add_argument("--scale", type=scale_arg, default=DEFAULT_SCALE,
+                   help="human -> robot size factor (default: %(default)s, the release's G1 scaling, for every clip, "
+                   "so a subject's raw and teacher-corrected clips get one size); 'per-clip': each clip's robot leg "
+                   "length / human leg length")  # fmt: skip
     p.add_argument("--objects-dir", "--objects_dir", dest="objects_dir",
                    help="object meshes (default: an 'objects' folder in or next to DATA_DIR)")
     p.add_argument("--max-frames", "--max_frames", dest="max_frames", type=int_at_least(2),
@@ -256,13 +275,15 @@ MANIFEST = "dataset.yaml"
 
 
 def write_manifest(out_dir: Path, robot: str, data: str, objects_dir: str | None) -> Path:
-    """A data-set manifest of the folder's robot clips (with the objects folder they need)."""
+    """A data-set manifest of the folder's robot clips (with the objects folder they need), its
+    paths relative to itself (``${manifest_dir}``)."""
     from intermimic.utils.atomic_write import atomic_write_text
 
     lines = [f"description: {robot} robot clips retargeted by retarget-robot from {data}",
-             f"data_root: {json.dumps(str(out_dir.resolve()))}", "files: [.]"]  # fmt: skip
-    if objects_dir:
-        lines.append(f"objects_dir: {json.dumps(str(Path(objects_dir).expanduser().resolve()))}")
+             "data_root: ${manifest_dir}", "files: [.]"]  # fmt: skip
+    if objects_dir:  # relative to the manifest, symbolic links kept: the folders may move together
+        relative = os.path.relpath(os.path.abspath(os.path.expanduser(objects_dir)), os.path.abspath(out_dir))
+        lines.append(f"objects_dir: {json.dumps(relative)}")
     text = "\n".join(lines) + "\n"
     return atomic_write_text(out_dir / MANIFEST, text)
 

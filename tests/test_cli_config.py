@@ -67,6 +67,29 @@ def test_legacy_timing_is_applied_when_chosen():
         env_cfg.apply_timing()
 
 
+def test_release_g1_preset_resolves_the_releases_g1_numbers():
+    """``experiment=release_g1``: the numbers of the release's omomo_g1_29dof_with_hand.yaml (sim dt
+    1/60 s with 2 substeps, control every 2nd step: 120 Hz physics at 30 Hz; TGS 4 position / 0
+    velocity iterations; depenetration 50; plane restitution 0.7; object density 25; reward weights
+    p 10, r 10, op 0, opv 0.01, ig 20, eg 5e-5 / 5e-5 / 5e-9). SMPL-X tasks refuse it."""
+    from intermimic.utils.errors import UserError
+    from intermimic.app.configure import resolve_configs
+
+    env_cfg, _ = resolve_configs(_args(task="InterMimic-G1-Teacher-v0"), ["experiment=release_g1"])
+    assert env_cfg.sim.dt == pytest.approx(1.0 / 60.0 / 2) and env_cfg.decimation * env_cfg.sim.dt == pytest.approx(1 / 30)
+    props = env_cfg.scene.robot.spawn.articulation_props[0]
+    assert (props.solver_position_iteration_count, props.solver_velocity_iteration_count) == (4, 0)
+    assert env_cfg.scene.robot.spawn.rigid_props.max_depenetration_velocity == 50.0
+    assert env_cfg.sim.physics_material.restitution == 0.7 and env_cfg.object_density == 25.0
+    w = env_cfg.rewards.intermimic.params["weights"]
+    assert (w.p, w.r, w.op, w.opv, w.ig) == (10.0, 10.0, 0.0, 0.01, 20.0)
+    assert (w.eg1, w.eg2, w.eg3) == pytest.approx((5e-5, 5e-5, 5e-9), rel=1e-12)
+    default, _ = resolve_configs(_args(task="InterMimic-G1-Teacher-v0"), [])
+    assert default.sim.dt == pytest.approx(1.0 / 240.0) and default.rewards.intermimic.params["weights"].p == 30.0
+    with pytest.raises(UserError, match="env.timing: unknown setting 'release_g1'"):
+        resolve_configs(_args(), ["experiment=release_g1"])
+
+
 def test_unknown_presets_are_reported_with_the_choices():
     from intermimic.utils.errors import UserError
     from intermimic.app.configure import resolve_configs

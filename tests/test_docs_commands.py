@@ -2,7 +2,7 @@
 flags are known, its presets and override keys exist and its values have the right type.
 
 Commands are taken from code blocks and inline code: ``./intermimic.sh ...``, ``python
-source/X.py ...``, ``isaaclab ...`` (and ``isaaclab.sh -p ...``). They are parsed with each
+source/X.py ...``, ``python deploy/X.py ...``, ``isaaclab ...`` (and ``isaaclab.sh -p ...``). They are parsed with each
 script's own argparse parser (``build_parser()``) and, for train/play/evaluate, resolved with
 the same config resolution the scripts run (tasks, presets, overrides); nothing is run.
 Placeholders (``<run>``, ``PATH``) and synopsis notation (``[--hours 10]``, ``cpu|cuda:0``,
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.unit
 
 DOC_FILES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 COMMAND_START = re.compile(
-    r"^(\./intermimic\.sh|(\.venv/bin/)?python3? (-m torch\.distributed\.run )?source/|isaaclab(\.sh)? |torchrun )"
+    r"^(\./intermimic\.sh|(\.venv/bin/)?python3? (-m torch\.distributed\.run )?(source|deploy)/|isaaclab(\.sh)? |torchrun )"
 )
 ENV_SCRIPTS = ("train.py", "play.py", "evaluate.py", "replay.py", "retarget.py")
 """Scripts whose overrides are resolved like a run's (task, presets, override keys and types)."""
@@ -142,6 +142,17 @@ def check_script(script: str, args: list[str]) -> None:
     resolve_configs(parsed, overrides)
 
 
+def check_standalone_script(path: str, args: list[str]) -> None:
+    """Parse ``args`` with the ``build_parser()`` of a script outside ``source/`` (``deploy/...``)."""
+    import importlib.util
+
+    assert (REPO_ROOT / path).is_file(), f"no script {path}"
+    spec = importlib.util.spec_from_file_location(f"standalone_{(REPO_ROOT / path).stem}", REPO_ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build_parser().parse_args(args)
+
+
 def check_tensorboard_args(args: list[str]) -> None:
     from tensorboard import default, program
 
@@ -206,6 +217,9 @@ def check_command(command: DocCommand, monkeypatch) -> None:
         if head in ("isaaclab", "isaaclab.sh"):
             assert tokens[1] == "-p", f"unknown isaaclab command {tokens[1]}"
             tokens = tokens[1:]
+        if tokens[1].startswith("deploy/"):  # a standalone script (no intermimic): its own parser
+            check_standalone_script(tokens[1], tokens[2:])
+            return
         script = tokens[1].removeprefix("source/")
         assert (REPO_ROOT / "source" / script).is_file(), f"no script source/{script}"
         check_script(script, tokens[2:])

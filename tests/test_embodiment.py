@@ -7,6 +7,7 @@ The G1 checks parse the URDF independently with ElementTree and compare with wha
 import math
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 from conftest import G1_URDF
@@ -109,20 +110,95 @@ def test_g1_bad_urdf_is_reported(tmp_path):
         get_embodiment("g1_dex3", urdf=tmp_path / "missing.urdf")
 
 
+def _links_with_colliders(urdf_xml) -> set[str]:
+    return {link.get("name") for link in urdf_xml.iter("link") if link.find("collision") is not None}
+
+
 @needs_urdf
 def test_g1_body_tree_and_contact_label_sources_follow_the_file(g1, urdf_xml):
-    """Each body's parent is the parent link of the URDF joint that carries it; a body that is
-    not a contact body takes the label of the contact body fewest joints away (the contact
-    labels of robot clips cover the contact bodies only)."""
+    """Each body's parent is the parent link of the URDF joint that carries it; a body with a
+    collider that is not a contact body takes the label of the contact body fewest joints away
+    (the contact labels of robot clips cover the contact bodies only); a body without a collider
+    (the URDF gives the link no <collision>) takes none."""
     parent_of = {j.find("child").get("link"): j.find("parent").get("link") for j in urdf_xml.iter("joint")}
     for b, name in enumerate(g1.body_names):
         p = g1.body_parents[b]
         assert (p == -1) if name == "pelvis" else (g1.body_names[p] == parent_of[name]), name
-    assert set(g1.contact_label_sources) == set(g1.body_names) - set(g1.contact_body_names)
-    expected = {"left_hand_palm_link": "left_wrist_yaw_link", "left_hand_index_tip_link": "left_hand_index_1_link",
+    colliders = _links_with_colliders(urdf_xml)
+    assert set(g1.collider_body_names) == colliders and len(colliders) == 46
+    assert set(g1.contact_label_sources) == colliders - set(g1.contact_body_names)
+    expected = {"left_hand_palm_link": "left_wrist_yaw_link", "pelvis_contour_link": "left_hip_yaw_link",
                 "right_hand_middle_0_link": "right_hand_middle_1_link", "left_ankle_pitch_link": "left_knee_link",
-                "waist_yaw_link": "torso_link", "right_wrist_roll_link": "right_elbow_link"}  # fmt: skip
+                "head_link": "torso_link", "right_wrist_roll_link": "right_elbow_link"}  # fmt: skip
     for body, source in expected.items():
         assert g1.contact_label_body(body) == source, body
     assert g1.contact_label_body("left_knee_link") == "left_knee_link"
-    assert g1.contact_label_body("pelvis") in ("left_hip_yaw_link", "right_hip_yaw_link")
+    for body in ("pelvis", "left_hand_index_tip_link", "mid360_link", "waist_yaw_link"):
+        assert body not in colliders and g1.contact_label_body(body) is None, body
+
+
+@needs_urdf
+def test_g1_contact_bodies_are_the_key_bodies_on_their_colliders(g1, urdf_xml):
+    """A key body without a collider is replaced by the nearest link above it that has one (the
+    fingertip frames by their finger links); the lidar frame mid360_link (the release's "Head")
+    sits on the torso, which is a contact body already, so 19 contact bodies remain. Each takes
+    the label of the SMPL-X body its key body tracks."""
+    colliders = _links_with_colliders(urdf_xml)
+    parent_of = {j.find("child").get("link"): j.find("parent").get("link") for j in urdf_xml.iter("joint")}
+    expected = {}
+    for key, human in g1.reference_bodies.items():
+        body = key
+        while body not in colliders:
+            body = parent_of[body]
+        expected.setdefault(body, human)
+    assert g1.contact_reference_bodies == expected and len(expected) == 19
+    assert set(g1.contact_body_names) == set(expected) and set(g1.contact_body_names) <= colliders
+    assert g1.contact_reference_bodies["left_hand_index_1_link"] == "L_Index3"
+    assert "mid360_link" not in g1.contact_body_names and g1.contact_reference_bodies["torso_link"] == "Torso"
+
+
+@needs_urdf
+def test_g1_jointed_bodies_leg_length_and_self_collision_filter(g1, urdf_xml):
+    """E_r's bodies: the pelvis and every link a revolute joint carries. The length scale is the
+    G1's hip -> knee -> ankle length (URDF joint origins) over the SMPL-X humanoid's. Self-collision
+    is on, filtered as the release does between one leg's hip, knee and ankle links (hip and ankle
+    still collide, left and right too) and between links one joint apart."""
+    revolute_children = {j.find("child").get("link") for j in urdf_xml.iter("joint") if j.get("type") == "revolute"}
+    assert set(g1.jointed_body_names) == revolute_children | {"pelvis"} and len(g1.jointed_body_names) == 44
+    joints = {j.find("child").get("link"): j for j in urdf_xml.iter("joint")}
+
+    def transform(link):
+        """4x4 pose of ``link`` in its parent link's frame, from the joint's <origin> (xyz, rpy)."""
+        o = joints[link].find("origin")
+        r, p, y = (float(v) for v in (o.get("rpy") or "0 0 0").split())
+        rx = np.array([[1, 0, 0], [0, np.cos(r), -np.sin(r)], [0, np.sin(r), np.cos(r)]])
+        ry = np.array([[np.cos(p), 0, np.sin(p)], [0, 1, 0], [-np.sin(p), 0, np.cos(p)]])
+        rz = np.array([[np.cos(y), -np.sin(y), 0], [np.sin(y), np.cos(y), 0], [0, 0, 1]])
+        t = np.eye(4)
+        t[:3, :3], t[:3, 3] = rz @ ry @ rx, [float(v) for v in o.get("xyz").split()]
+        return t
+
+    legs = []
+    for side in ("left", "right"):  # hip centre: the roll link's origin
+        knee = transform(f"{side}_hip_yaw_link") @ transform(f"{side}_knee_link")
+        ankle = knee @ transform(f"{side}_ankle_pitch_link") @ transform(f"{side}_ankle_roll_link")
+        legs.append(np.linalg.norm(knee[:3, 3]) + np.linalg.norm(ankle[:3, 3] - knee[:3, 3]))
+    smplx = sum(math.dist(spec.BODY_OFFSETS[spec.body_index(f"{s}_{b}")], (0, 0, 0)) for s in "LR" for b in ("Knee", "Ankle"))
+    assert g1.length_scale == pytest.approx(sum(legs) / smplx, rel=1e-4) and 0.7 < g1.length_scale < 0.85
+    assert g1.self_collisions and not get_embodiment().self_collisions
+    pairs = {frozenset(p) for p in g1.collision_filter_pairs}
+    for side in ("left", "right"):
+        leg = {g: [b for b in g1.body_names if b.startswith(f"{side}_{g}")] for g in ("hip", "knee", "ankle")}
+        for a, b in (("hip", "knee"), ("knee", "ankle"), ("hip", "hip"), ("ankle", "ankle")):
+            assert all(frozenset((x, y)) in pairs for x in leg[a] for y in leg[b] if x != y), (side, a, b)
+        assert not any(frozenset((x, y)) in pairs for x in leg["hip"] for y in leg["ankle"])
+    assert frozenset(("left_knee_link", "right_knee_link")) not in pairs
+    assert frozenset(("pelvis_contour_link", "left_hip_pitch_link")) in pairs  # both on the pelvis
+    assert frozenset(("torso_link", "left_shoulder_roll_link")) not in pairs
+    assert all(a in g1.collider_body_names and b in g1.collider_body_names for a, b in g1.collision_filter_pairs)
+
+
+def test_smplx_collides_everywhere_and_every_body_is_jointed():
+    e = get_embodiment()
+    assert e.colliding_body_names == e.body_names == e.rotation_reward_body_names
+    assert e.length_scale == 1.0 and not e.collision_filter_pairs

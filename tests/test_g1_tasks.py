@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,7 +38,35 @@ def g1_clips(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def env(g1_clips):
+def trained_run(g1_clips, tmp_path_factory):
+    from hoi_env_helpers import run_script
+
+    logs = tmp_path_factory.mktemp("g1_logs")
+    run_script("train.py", "--task", TEACHER, "--device", "cpu", "--num_envs", "2", "--max_iterations", "2",
+               "--log_root", logs, "--motion", g1_clips / "dataset.yaml", f"env.robot_urdf={URDF}",
+               "agent.num_steps_per_env=8", "agent.save_interval=1", cwd=logs)  # fmt: skip
+    runs = list((logs / "rsl_rl" / "intermimic_g1_teacher").iterdir())
+    assert len(runs) == 1
+    return runs[0]
+
+
+@pytest.fixture(scope="module")
+def g1_rollout_clips(trained_run, tmp_path_factory):
+    """``retarget`` on the G1 run: the teacher's rollouts of both clips as G1 clips (failures off,
+    so that the rollouts of a two-iteration teacher reach the clips' last frames)."""
+    from hoi_env_helpers import run_script
+
+    out = tmp_path_factory.mktemp("g1_rollouts")
+    printed = run_script("retarget.py", "--task", TEACHER, "--device", "cpu", "--num_envs", "2", "--checkpoint",
+                         trained_run, "--out", out / "clips", "experiment=no_iet", "env.terminations.fall=null", cwd=out)  # fmt: skip
+    assert "2/2 clips tracked to their last frame; 2 written" in printed, printed[-2000:]
+    return out / "clips"
+
+
+@pytest.fixture(scope="module")
+def env(g1_clips, g1_rollout_clips):
+    """Two envs on the retargeted clips, the teacher's rollouts loaded as their corrected
+    references (the raw ones drive observations, rewards and starts)."""
     from hoi_env_helpers import build_hoi_env
 
     from intermimic.tasks.g1_env_cfg import G1HOIEnvCfg
@@ -47,7 +76,8 @@ def env(g1_clips):
         cfg.commands.motion.state_init.start_at_zero_prob = 1.0  # deterministic starts
         cfg.commands.motion.state_init.psi = False
 
-    env = build_hoi_env(num_envs=2, files=[g1_clips / "dataset.yaml"], cfg_class=G1HOIEnvCfg, edit=edit)
+    env = build_hoi_env(num_envs=2, files=[g1_clips / "dataset.yaml"], corrected=[g1_rollout_clips],
+                        cfg_class=G1HOIEnvCfg, edit=edit)  # fmt: skip
     yield env
     env.close()
 
@@ -86,9 +116,9 @@ def test_the_simulated_robot_is_the_urdf_mapped_by_name(env):
 
 
 def test_observations_are_sized_by_the_g1_body_groups(env):
-    """Per offset block: the SMPL-X rows with the G1's 59 bodies, 20 key bodies and 20 contact
-    bodies (1661 values), two offsets."""
-    B, K, C = 59, 20, 20
+    """Per offset block: the SMPL-X rows with the G1's 59 bodies, 20 key bodies and 19 contact
+    bodies (1659 values), two offsets."""
+    B, K, C = 59, 20, 19
     expected = {"root_height": 1, "body_positions": 3 * (B - 1), "body_rotations": 6 * B, "body_linear_velocities": 3 * B,
                 "body_angular_velocities": 3 * B, "contact": C, "key_position_error": 3 * K, "rotation_error": 6 * K,
                 "contact_error": C, "reference_key_positions": 3 * K, "reference_rotations": 6 * K,
@@ -96,7 +126,7 @@ def test_observations_are_sized_by_the_g1_body_groups(env):
                 "interaction_field": 3 * B, "interaction_field_error": 3 * K}  # fmt: skip
     layout = env.observation_manager.layout("policy")
     assert dict(zip(layout.terms, layout.term_dims)) == expected
-    assert layout.block_dim == 1661 and env.observation_manager.group_obs_dim["policy"] == (2 * 1661,)
+    assert layout.block_dim == 1659 and env.observation_manager.group_obs_dim["policy"] == (2 * 1659,)
 
 
 def test_reference_state_gives_every_tracking_factor_one(env):
@@ -130,9 +160,54 @@ def test_kinematic_replay_of_a_retargeted_clip_keeps_object_and_interaction(env)
     assert lowest["human"] > 0.85 and lowest["object"] > 0.7 and median_object > 0.9 and lowest["ig"] > 0.95, lows
 
 
+TRACKING_FACTORS = ("r_p", "r_r", "r_pv", "r_rv", "r_op", "r_or", "r_opv", "r_orv", "r_ig")
+
+
+def test_retarget_on_the_g1_run_writes_g1_clips_whose_kinematic_replay_keeps_every_factor(env, g1_clips,
+                                                                                          g1_rollout_clips):  # fmt: skip
+    """``retarget`` on the G1 teacher's run writes G1 clips (.npz) that the G1 reader accepts and
+    pairs with the raw clips frame for frame (frame 0 the start state, then the teacher's own
+    motion, the raw clip's labels). Replayed kinematically (each frame's root, joints and object
+    written into the simulator, whose kinematics then place the bodies), every tracking factor
+    (human, object, interaction graph, velocities) against the written clip stays >= 0.9: its
+    body poses are those of its joint values, in the simulator's frames and the G1's order. (The
+    contact-graph and energy factors judge behaviour, here a two-iteration teacher's against the
+    capture's labels, not the clips.)"""
+    from intermimic.motion.config import MotionDataCfg
+    from intermimic.motion.reader import read_dataset_report
+    from intermimic.motion.robot_clip import load_robot_clip
+
+    cmd = _cmd(env)
+    cfg = MotionDataCfg(files=[str(g1_rollout_clips)], objects_dir=cmd.library.objects_dir, embodiment="g1_dex3")
+    report = read_dataset_report(cfg, progress=False)
+    assert sorted(c.info.name for c in report.clips) == sorted(CLIPS) and not report.rejected
+    assert all(str(g1_rollout_clips) in cmd.library.clips[cmd.library.clip_index(n)].corrected_path for n in CLIPS)
+    for name in CLIPS:
+        raw, rolled = load_robot_clip(g1_clips / f"{name}.npz"), load_robot_clip(g1_rollout_clips / f"{name}.npz")
+        assert rolled.num_frames == raw.num_frames and rolled.body_names == raw.body_names and rolled.scale == raw.scale
+        np.testing.assert_array_equal(rolled.contact, raw.contact)
+        np.testing.assert_allclose(rolled.root_pos[0], raw.root_pos[0], atol=1e-5)
+        np.testing.assert_allclose(rolled.dof_pos[0], raw.dof_pos[0], atol=1e-5)
+        assert np.abs(rolled.dof_pos[5:] - raw.dof_pos[5:]).max() > 0.05  # the teacher's motion, not the clip's
+    motion = cmd.cfg
+    motion.reward_source = "corrected"
+    try:
+        env.reset()
+        clip_per_env(env)
+        lowest = dict.fromkeys(TRACKING_FACTORS, 1.0)
+        for frame in range(0, FRAMES, 6):
+            place_at_reference(env, [frame, frame])
+            f = env.reward_manager._term_cfgs[0].func.factors()
+            lowest = {name: min(lowest[name], float(f[name].min())) for name in TRACKING_FACTORS}
+    finally:
+        motion.reward_source = "raw"
+    assert all(v >= 0.9 for v in lowest.values()), lowest
+
+
 def test_bodies_without_a_contact_label_take_their_nearest_contact_body_label(env, g1_clips):
-    """Robot clips label the 20 contact bodies; the pelvis takes the left hip's label, a palm its
-    wrist's, a thumb base its wrist's, a fingertip frame the finger link it sits on."""
+    """Robot clips label the 19 contact bodies; a body with a collider takes the label of the
+    nearest contact body (a palm its wrist's, a thumb base its wrist's, the pelvis shell a hip's);
+    a body without one (pelvis, fingertip frames, lidar frame) carries none."""
     cmd = _cmd(env)
     lib, emb = cmd.library, cmd.embodiment
     clip_id = lib.clip_index(CLIPS[0])
@@ -140,11 +215,126 @@ def test_bodies_without_a_contact_label_take_their_nearest_contact_body_label(en
         names, labels = [str(n) for n in f["contact_body_names"]], f["contact"]
     start, length = int(lib.clip_start[clip_id]), int(lib.clip_length[clip_id])
     packed = lib.sources["raw"].contact[start : start + length].numpy()
-    for body, source in (("pelvis", "left_hip_yaw_link"), ("left_hand_palm_link", "left_wrist_yaw_link"),
+    for body, source in (("pelvis_contour_link", "left_hip_yaw_link"), ("left_hand_palm_link", "left_wrist_yaw_link"),
                          ("right_hand_thumb_0_link", "right_wrist_yaw_link"),
-                         ("left_hand_index_tip_link", "left_hand_index_1_link"),
+                         ("left_hand_index_0_link", "left_hand_index_1_link"),
                          ("left_hand_index_1_link", "left_hand_index_1_link")):  # fmt: skip
         np.testing.assert_array_equal(packed[:, emb.body_names.index(body)], labels[:, names.index(source)], err_msg=body)
+    for body in ("pelvis", "left_hand_index_tip_link", "mid360_link"):
+        assert not packed[:, emb.body_names.index(body)].any(), body
+
+
+def _links_with_colliders() -> set[str]:
+    return {link.get("name") for link in ET.parse(URDF).getroot().iter("link") if link.find("collision") is not None}
+
+
+def test_contact_factors_reach_their_maxima_at_the_reference_with_the_contact_bodies_touching(env):
+    """Every frame of the retargeted sample clips, with the reference's contacts made: every body
+    labelled +1 touches, a hand the reference uses touches with all its bodies (r_hand asks for
+    the whole hand), and only bodies the URDF gives a collider can touch at all. Then r_hand,
+    r_other, r_all and r_cg are 1: no promoted label sits on a body that cannot touch (before the
+    collider rule, the fingertip frames' labels held r_other near 0.5 in hand-contact frames)."""
+    from intermimic.tasks.mdp.rewards import InterMimicReward, RewardWeightsCfg, contact_factors
+
+    cmd = _cmd(env)
+    emb, groups = cmd.embodiment, cmd.groups
+    labels = cmd.library.sources["raw"].contact.float()
+    can_touch = torch.tensor([b in _links_with_colliders() for b in emb.body_names])
+    touching = labels > 0
+    for side in ("L", "R"):
+        hand = torch.tensor(emb.body_indices(emb.hand_body_names[side]))
+        wants = (labels[:, hand] > 0).any(-1)
+        assert wants.any(), f"no {side} hand contact in the sample frames"
+        touching[:, hand] |= wants[:, None]
+    touching &= can_touch
+    assert (touching == (touching & can_touch)).all() and not (labels[:, ~can_touch] != 0).any()
+    f = contact_factors(labels, touching, RewardWeightsCfg(), groups=groups)
+    factors = {"r_p": torch.ones(len(labels)), "r_hand": f["hand_L"] * f["hand_R"], "r_other": f["other"],
+               "r_all": f["all"], "r_eg3": torch.ones(len(labels))}  # no contact force counted here
+    factors["r_cg"] = InterMimicReward.combine(factors)["r_cg"]
+    for name in ("r_hand", "r_other", "r_all", "r_cg"):
+        assert float(factors[name].min()) == pytest.approx(1.0, abs=1e-6), name
+
+
+def test_two_legs_pushed_into_each_other_collide(env):
+    """Self-collision: in the air, the legs crossed (hip roll -0.5 / +0.5 rad) and held there by
+    the drives, the thighs and knees push on each other; in the release's crouch, where each
+    ankle's full-mesh collider overlaps its knee's, the filter keeps every body free of contact."""
+    from intermimic.tasks.mdp.commands import reference_to_state
+
+    cmd = _cmd(env)
+    action = env.action_manager.get_term("joint_pos")
+    emb = cmd.embodiment
+    env.reset()
+    ids = torch.arange(env.num_envs)
+
+    def hold(dof_pos):
+        state = reference_to_state(cmd.library.state(cmd.clip_ids, torch.zeros_like(cmd.clip_ids)))
+        state.root_pos[:, 2] += 1.5
+        state.root_quat[:] = torch.tensor([0.0, 0.0, 0.0, 1.0])
+        for name in ("root_lin_vel", "root_ang_vel", "dof_vel"):
+            getattr(state, name).zero_()
+        state.dof_pos[:] = dof_pos
+        cmd.write_state(ids, state)
+        env.episode_length_buf[:] = 0  # failures not armed: no reset clears the sensor
+        env.step((dof_pos - action._offset) / action._scale)
+        return cmd.body_contact()
+
+    crouch = torch.tensor(emb.default_joint_pos).expand(env.num_envs, -1).clone()
+    assert not hold(crouch).any()
+    crossed = crouch.clone()
+    crossed[:, emb.joint_names.index("left_hip_roll_joint")] = -0.5
+    crossed[:, emb.joint_names.index("right_hip_roll_joint")] = 0.5
+    contact = hold(crossed)
+    legs = {side: [emb.body_names.index(f"{side}_{b}_link") for b in ("hip_yaw", "knee")] for side in ("left", "right")}
+    assert contact[:, legs["left"]].any(-1).all() and contact[:, legs["right"]].any(-1).all()
+    assert cmd.root_pos[:, 2].min() > 1.0  # nowhere near the ground or the object
+
+
+def _deploy_script():
+    """deploy/g1_mujoco.py, the standalone sim-to-sim check, as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("g1_mujoco", REPO_ROOT / "deploy" / "g1_mujoco.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_standalone_observation_is_the_tasks_for_the_same_state(env):
+    """deploy/g1_mujoco.py rebuilds the policy's observation from a simulated state, the robot
+    clip file and the export metadata alone; for the task's own simulated state (one step of
+    physics after the reference state, feet on the ground, hands near the object) it equals the
+    task's observation, surface points sampled from the mesh file included."""
+    from intermimic.learning.export import policy_metadata
+    from intermimic.tasks.agents.rsl_rl_ppo_cfg import G1TeacherPPORunnerCfg
+
+    deploy = _deploy_script()
+    cmd = _cmd(env)
+    env.reset()
+    clip_per_env(env)
+    place_at_reference(env, [30, 50], steps_into_episode=2)
+    replay_through_physics(env, 1)
+    obs = env.observation_manager.compute_group("policy")
+    meta = json.loads(json.dumps(policy_metadata(env, G1TeacherPPORunnerCfg(), TEACHER)))
+    sample = meta["deployment"]["object_surface_points"]
+    objects_dir = Path(cmd.library.objects_dir)
+    assert cmd.body_contact().any(), "no contact in the compared state"
+    for e in range(env.num_envs):
+        info = cmd.library.clips[int(cmd.clip_ids[e])]
+        points = deploy.surface_points(*deploy.read_mesh(deploy.find_mesh(objects_dir, info.object)), sample["count"],
+                                       sample["seed"])  # fmt: skip
+        np.testing.assert_allclose(points, cmd.library.object_points[int(cmd.env_object[e])].numpy(), atol=1e-6)
+        ref = deploy.Reference(Path(info.path), meta, points)
+        state = {name: getattr(cmd, name)[e].numpy() for name in ("root_pos", "root_quat", "body_pos", "body_quat",
+                 "body_lin_vel", "body_ang_vel", "obj_pos", "obj_quat", "obj_lin_vel", "obj_ang_vel")}  # fmt: skip
+        state["contact"] = cmd.body_contact()[e].numpy()
+        mine = deploy.observation(meta, state, ref, int(cmd.frame[e]))
+        assert mine.shape == obs[e].shape == (meta["observation_dim"],)
+        worst = np.abs(mine - obs[e].numpy()).argmax()
+        layout = meta["observation_layout"]
+        where = next(b for b in layout if b["start"] <= worst < b["start"] + b["size"])
+        np.testing.assert_allclose(mine, obs[e].numpy(), atol=1e-4, err_msg=f"env {e}, worst in {where}")
 
 
 def test_default_pose_starts_put_the_robot_in_the_release_crouch(env):
@@ -173,19 +363,6 @@ def test_default_pose_starts_put_the_robot_in_the_release_crouch(env):
 # -------------------------------------------------------------------------------------------------
 # The commands a user runs
 # -------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def trained_run(g1_clips, tmp_path_factory):
-    from hoi_env_helpers import run_script
-
-    logs = tmp_path_factory.mktemp("g1_logs")
-    run_script("train.py", "--task", TEACHER, "--device", "cpu", "--num_envs", "2", "--max_iterations", "2",
-               "--log_root", logs, "--motion", g1_clips / "dataset.yaml", f"env.robot_urdf={URDF}",
-               "agent.num_steps_per_env=8", "agent.save_interval=1", cwd=logs)  # fmt: skip
-    runs = list((logs / "rsl_rl" / "intermimic_g1_teacher").iterdir())
-    assert len(runs) == 1
-    return runs[0]
-
-
 def test_g1_teacher_trains_and_writes_checkpoints(trained_run):
     last = torch.load(trained_run / "model_1.pt", map_location="cpu", weights_only=False)
     assert last["iter"] == 1 and all(torch.isfinite(t).all() for t in last["actor_state_dict"].values())
@@ -193,30 +370,47 @@ def test_g1_teacher_trains_and_writes_checkpoints(trained_run):
     assert out_layer.shape[0] == 43
 
 
-def test_play_and_evaluate_load_the_g1_checkpoint_without_the_urdf_again(trained_run, tmp_path):
+@pytest.fixture(scope="module")
+def evaluation(trained_run, tmp_path_factory):
+    """``evaluate`` of the G1 run with a still (its folder, evaluation.json inside)."""
+    from hoi_env_helpers import run_script
+
+    out = tmp_path_factory.mktemp("g1_eval")
+    run_script("evaluate.py", "--task", TEACHER, "--device", "cpu", "--num_envs", "2", "--checkpoint", trained_run,
+               "--out", out / "eval", "--video", out / "eval" / "g1.png", "--contact_sheets", "off", cwd=out)  # fmt: skip
+    return out / "eval"
+
+
+@pytest.fixture(scope="module")
+def exported(trained_run, tmp_path_factory):
+    """``play --export`` of the G1 run: the ONNX file."""
+    from hoi_env_helpers import run_script
+
+    run_script("play.py", "--task", "InterMimic-G1-Teacher-Play-v0", "--device", "cpu", "--num_envs", "1",
+               "--checkpoint", trained_run, "--export", cwd=tmp_path_factory.mktemp("g1_export"))  # fmt: skip
+    return trained_run / "exported" / "policy.onnx"
+
+
+def test_play_and_evaluate_load_the_g1_checkpoint_without_the_urdf_again(trained_run, evaluation, tmp_path):
     """The run records the URDF and data: play and evaluate need only the checkpoint."""
     from hoi_env_helpers import run_script
 
     out = run_script("play.py", "--task", "InterMimic-G1-Teacher-Play-v0", "--device", "cpu", "--num_envs", "2",
                      "--checkpoint", trained_run, "--max_steps", "5", cwd=tmp_path)  # fmt: skip
     assert "played 5 steps" in out
-    run_script("evaluate.py", "--task", TEACHER, "--device", "cpu", "--num_envs", "2", "--checkpoint", trained_run,
-               "--out", tmp_path / "eval", "--video", tmp_path / "eval" / "g1.png", "--contact_sheets", "off",
-               cwd=tmp_path)  # fmt: skip
-    report = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    report = json.loads((evaluation / "evaluation.json").read_text())
     assert sorted(c["clip"] for c in report["clips"]) == sorted(CLIPS)
-    assert list((tmp_path / "eval").glob("g1*.png")), "no still written"
+    assert list(evaluation.glob("g1*.png")), "no still written"
+    factors = json.loads((evaluation / "reward_factors.json").read_text())
+    assert factors["steps"] > 0 and sorted(factors["clips"]) == sorted(CLIPS)
+    assert all(0.0 <= v <= 1.0 for v in factors["mean"].values()) and factors["mean"]["r_other"] > 0
 
 
-def test_exported_g1_onnx_carries_what_a_g1_controller_needs(trained_run, tmp_path):
-    from hoi_env_helpers import run_script
-
+def test_exported_g1_onnx_carries_what_a_g1_controller_needs(exported):
     from intermimic.learning.export import read_onnx_metadata
 
     ort = pytest.importorskip("onnxruntime", reason="onnxruntime is part of the dev extra")
-    run_script("play.py", "--task", "InterMimic-G1-Teacher-Play-v0", "--device", "cpu", "--num_envs", "1",
-               "--checkpoint", trained_run, "--export", cwd=tmp_path)  # fmt: skip
-    onnx_file = trained_run / "exported" / "policy.onnx"
+    onnx_file = exported
     meta = read_onnx_metadata(onnx_file)
     joints = _urdf_joints()
     assert meta["embodiment"] == "g1_dex3" and meta["action_dim"] == 43 and set(meta["joint_names"]) == set(joints)
@@ -227,6 +421,12 @@ def test_exported_g1_onnx_carries_what_a_g1_controller_needs(trained_run, tmp_pa
         assert meta["joint_effort_limit"][k] == pytest.approx(float(joints[name].find("limit").get("effort"))), name
         assert meta["joint_damping"][k] == pytest.approx(meta["joint_stiffness"][k] / 10), name
     assert meta["default_joint_pos"][meta["joint_names"].index("left_knee_joint")] == pytest.approx(0.3)
+    dep = meta["deployment"]
+    assert dep["bodies"][0] == "pelvis" and len(dep["bodies"]) == 59 and len(dep["contact_bodies"]) == 19
+    assert dep["physics"]["physics_hz"] == 240 and dep["physics"]["decimation"] * meta["policy_hz"] == 240
+    assert sorted(dep["objects"]) == ["largetable", "woodchair"] and dep["robot"]["self_collisions"]
+    blocks = [b for b in meta["observation_layout"] if b["term"] == "contact"]
+    assert [b["offset"] for b in blocks] == [1, 16] and blocks[1]["start"] == 1659 + blocks[0]["start"]
     # the policy's output computed here from the checkpoint's weights: rsl_rl's normaliser
     # ((x - mean) / (std + 0.01)), the clip to +-5, three ReLU layers, the linear mean
     weights = torch.load(meta["checkpoint"], map_location="cpu", weights_only=False)["actor_state_dict"]
@@ -237,9 +437,35 @@ def test_exported_g1_onnx_carries_what_a_g1_controller_needs(trained_run, tmp_pa
         h = torch.relu(h) if layer < 6 else h
     (actions,) = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"]).run(["actions"], {"obs": x.numpy()})
     torch.testing.assert_close(torch.from_numpy(actions), h, atol=1e-4, rtol=1e-4)
-    scripted = torch.jit.load(str(trained_run / "exported" / "policy.pt"), map_location="cpu")
+    scripted = torch.jit.load(str(onnx_file.with_suffix(".pt")), map_location="cpu")
     with torch.no_grad():
         torch.testing.assert_close(scripted(x), h, atol=1e-4, rtol=1e-4)
+
+
+def test_the_deployment_script_runs_the_exported_policy_in_mujoco(exported, evaluation, g1_clips, tmp_path):
+    """deploy/g1_mujoco.py on its own (it imports no part of this package): 30 policy steps of a
+    retargeted sample clip in plain MuJoCo (failures not ending it), printed next to evaluate's
+    numbers for the same checkpoint."""
+    import subprocess
+    import sys
+
+    from conftest import sample_data_dir
+
+    run = ("import runpy, sys; script = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(script, "
+           "run_name='__main__'); sys.exit(3 if any(m.split('.')[0] == 'intermimic' for m in sys.modules) else 0)")  # fmt: skip
+    rows = tmp_path / "rows.json"
+    proc = subprocess.run([sys.executable, "-c", run, str(REPO_ROOT / "deploy" / "g1_mujoco.py"), "--policy",
+                           str(exported), "--urdf", str(URDF), "--objects-dir", str(sample_data_dir() / "objects"),
+                           str(g1_clips / f"{CLIPS[1]}.npz"), "--steps", "30", "--no-failures", "--compare",
+                           str(evaluation / "evaluation.json"), "--json", str(rows)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    (row,) = json.loads(rows.read_text())
+    assert row["clip"] == CLIPS[1] and row["steps"] == 30 and row["cause"] == "max_steps"
+    assert np.isfinite(row["e_h_cm"]) and np.isfinite(row["e_o_cm"]) and row["e_h_cm"] > 0
+    evaluated = next(c for c in json.loads((evaluation / "evaluation.json").read_text())["clips"] if c["clip"] == CLIPS[1])
+    line = next(x for x in proc.stdout.splitlines() if x.startswith(CLIPS[1]) and "|" in x)
+    assert f"{evaluated['e_h_cm']:.2f}" in line.split("|")[2] and f"{row['e_h_cm']:.2f}" in line.split("|")[1]
 
 
 def test_g1_run_resumes_with_its_curriculum(trained_run, g1_clips, tmp_path):
@@ -254,19 +480,14 @@ def test_g1_run_resumes_with_its_curriculum(trained_run, g1_clips, tmp_path):
     assert state["commands"]["motion"]["psi"]["states"].shape[-1] == 26 + 2 * 43
 
 
-@pytest.fixture(scope="module")
-def g1_corrected_clips(g1_clips, tmp_path_factory):
-    """The teacher-corrected references of the same clips, retargeted alike (a placeholder row 0
-    counts in --max-frames, so the two folders stay frame-aligned)."""
-    return retarget_sample_clips(tmp_path_factory.mktemp("g1_corrected"), "OMOMO_retarget", CLIPS, FRAMES)
-
-
-def test_g1_student_distils_the_g1_teacher_and_plays(trained_run, g1_clips, g1_corrected_clips, tmp_path):
+def test_g1_student_distils_the_g1_teacher_and_plays(trained_run, g1_clips, g1_rollout_clips, tmp_path):
+    """The G1 chain: raw G1 clips -> G1 teacher -> its rollouts (retarget) -> the G1 student
+    reading them as its corrected references."""
     from hoi_env_helpers import run_script
 
     out = run_script("train.py", "--task", "InterMimic-G1-Student-v0", "--device", "cpu", "--num_envs", "2",
                      "--max_iterations", "2", "--log_root", tmp_path, "--motion", g1_clips / "dataset.yaml",
-                     f"dataset.corrected=[{g1_corrected_clips}]", f"teachers.paths.2={trained_run / 'model_1.pt'}",
+                     f"dataset.corrected=[{g1_rollout_clips}]", f"teachers.paths.2={trained_run / 'model_1.pt'}",
                      f"env.robot_urdf={URDF}", "agent.num_steps_per_env=8", "agent.save_interval=1", cwd=tmp_path)  # fmt: skip
     assert "student iteration 1: phase bc" in out
     (run,) = (tmp_path / "rsl_rl" / "intermimic_g1_student").iterdir()

@@ -63,7 +63,8 @@ def test_every_clip_converted_with_its_report(converted):
         B = len(clip["body_names"])
         assert clip["body_pos"].shape == (T, B, 3) and clip["body_quat"].shape == (T, B, 4)
         assert clip["object_pos"].shape == (T, 3) and clip["object_quat"].shape == (T, 4)
-        assert clip["contact"].shape == (T, 20) and set(np.unique(clip["contact"])) <= {-1, 0, 1}
+        assert clip["contact"].shape == (T, 19) and set(np.unique(clip["contact"])) <= {-1, 0, 1}
+        assert float(clip["scale"]) == 0.75  # the release's G1 scaling, the default for every clip
         assert clip["object_contact"].shape == (T,)
         assert np.allclose(np.linalg.norm(clip["root_quat"], axis=-1), 1.0, atol=1e-5)
 
@@ -123,6 +124,30 @@ def test_quality_within_the_documented_thresholds(converted):
     assert contact["object_contact"].any() and (contact["contact"] == 1).any()
 
 
+@needs_urdf
+def test_the_manifest_names_its_paths_relative_to_itself(tmp_path, sample_data):
+    """dataset.yaml holds no absolute path and keeps symbolic links: the clips and their objects
+    folder (here a link to the sample objects) read the same after the whole folder moved."""
+    from intermimic.motion.config import MotionDataCfg
+    from intermimic.motion.reader import read_dataset_report
+
+    first = tmp_path / "first"
+    (first / "data").mkdir(parents=True)
+    (first / "data" / "objects").symlink_to(sample_data / "objects")
+    load_script("retarget_robot").main(["--urdf", str(URDF), str(sample_data / "OMOMO_new"), str(first / "clips"),
+                                        "--clips", CLIPS[1], "--max-frames", "20", "--objects-dir",
+                                        str(first / "data" / "objects"), "--scale", "per-clip"])  # fmt: skip
+    text = "\n".join(x for x in (first / "clips" / "dataset.yaml").read_text().splitlines() if "description" not in x)
+    assert str(tmp_path) not in text and str(sample_data) not in text and "${manifest_dir}" in text
+    assert float(np.load(first / "clips" / f"{CLIPS[1]}.npz")["scale"]) != 0.75  # per-clip: the leg-length ratio
+    moved = tmp_path / "moved"
+    first.rename(moved)
+    report = read_dataset_report(MotionDataCfg(files=[str(moved / "clips" / "dataset.yaml")], embodiment="g1_dex3"),
+                                 progress=False)  # fmt: skip
+    assert [c.info.name for c in report.clips] == [CLIPS[1]] and not report.rejected
+    assert report.objects_dir == str(moved / "clips" / ".." / "data" / "objects")
+
+
 # -------------------------------------------------------------------------------------------------
 # Bad input
 # -------------------------------------------------------------------------------------------------
@@ -171,6 +196,7 @@ def test_nothing_converted_exits_with_one_line(tmp_path, capsys):
         (["--urdf", str(URDF), "/no/such/folder", "out"], "DATA_DIR /no/such/folder: no such file or folder"),
         (["--urdf", str(URDF), "demo", "out", "--clips", "nope"], "--clips: no clip named nope"),
         (["--urdf", str(URDF), "demo", "out", "--scale", "-1"], "argument --scale"),
+        (["--urdf", str(URDF), "demo", "out", "--scale", "big"], "or 'per-clip', got 'big'"),
         (["--urdf", str(URDF), "demo", "out", "--robot", "atlas"], "argument --robot"),
     ],
 )

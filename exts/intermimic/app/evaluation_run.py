@@ -1,6 +1,7 @@
 """The evaluation of a trained policy as ``evaluate`` and ``track`` run it: resolve its
 configuration, configure the env for evaluation, read the data, print the banner, roll every clip
-with the policy (videos and contact sheets as asked), write and print the report."""
+with the policy (videos and contact sheets as asked), write and print the report and the
+reward factors on these fixed starts."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def evaluate_checkpoint(args, overrides: list[str], command: str, folder: str, m
     from ..evaluation.evaluation_pictures import grid_clip_names, pictures_for
     from ..evaluation.evaluator import evaluate_policy
     from ..evaluation.report import format_report
+    from ..evaluation.reward_factors import FILE_NAME as FACTORS_FILE, RewardFactorMeans, format_factors
     from ..evaluation.video import check_video_args, video_for
     from ..tasks.evaluation_cfg import configure_for_evaluation
 
@@ -46,18 +48,21 @@ def evaluate_checkpoint(args, overrides: list[str], command: str, folder: str, m
         policy = runner.get_inference_policy(device=env.unwrapped.device)
         video = None if args.video_grid else video_for(args, env)
         pictures = pictures_for(args, env)
-        observers = [video] if video is not None else []
+        factors = RewardFactorMeans(env)
+        observers = [factors] + ([video] if video is not None else [])
         if pictures is not None:
             observers.append(pictures.recorder)
         table = evaluate_policy(env, policy, attempts=args.attempts, observers=observers)
         fps = 1.0 / env.unwrapped.step_dt
         meta = {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts, **(meta or {})}
         path = table.write(out, fps, meta)
+        factors.write(out, [c.name for c in env.unwrapped.command_manager.get_term("motion").library.clips])
         if video is not None:
             log(f"video: {video.close()}")
         for line in pictures.write(out) if pictures is not None else []:
             log(line)
     report = table.report(fps, meta)
     print(format_report(report))
-    log(f"report: {path} (+ .csv, clips.png, errors.png)")
+    print(format_factors(factors.summary()))
+    log(f"report: {path} (+ .csv, clips.png, errors.png, {FACTORS_FILE})")
     return report["summary"]

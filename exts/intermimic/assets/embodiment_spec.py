@@ -39,6 +39,22 @@ class Embodiment:
     contact bodies themselves (robot clips label only the contact bodies)."""
     reference_bodies: dict[str, str] = field(default_factory=dict)
     """Robot key body -> SMPL-X body it tracks (empty for the SMPL-X humanoid itself)."""
+    contact_reference_bodies: dict[str, str] = field(default_factory=dict)
+    """Robot contact body -> SMPL-X body whose contact label it takes (empty for the SMPL-X humanoid)."""
+    collider_body_names: tuple[str, ...] = ()
+    """Bodies with collision geometry (empty: every body). Only they carry contact labels and
+    count in the contact factors: a body without a collider never senses a contact."""
+    jointed_body_names: tuple[str, ...] = ()
+    """Bodies moved by a joint of their own, the root included (empty: every body); the rotation
+    error E_r averages over them (a body fixed to its parent repeats its parent's rotation)."""
+    length_scale: float = 1.0
+    """Leg length relative to the SMPL-X humanoid's: the termination distances, set for the
+    SMPL-X humanoid, are multiplied by it."""
+    self_collisions: bool = False
+    """Whether the body's links collide with each other (those of ``collision_filter_pairs`` and
+    each body with its parent excepted)."""
+    collision_filter_pairs: tuple[tuple[str, str], ...] = ()
+    """Body pairs that never collide with each other (with ``self_collisions``)."""
     source: str = ""
 
     @property
@@ -73,13 +89,30 @@ class Embodiment:
                 raise ValueError(f"embodiment {self.name}: {name} has {len(getattr(self, name))} entries, expected {n}")
         groups = [*self.key_body_names, *self.contact_body_names, *sum(self.hand_body_names.values(), ()),
                   *self.rotation_error_body_names, *self.full_weight_body_names]  # fmt: skip
-        groups += [*self.contact_label_sources, *self.contact_label_sources.values()]
+        labelled = [*self.contact_body_names, *self.contact_label_sources, *self.contact_label_sources.values()]
+        groups += [*labelled, *self.collider_body_names, *self.jointed_body_names, *sum(self.collision_filter_pairs, ())]
         unknown = sorted({b for b in groups if b not in self.body_names})
         if unknown:
             raise ValueError(f"embodiment {self.name}: body groups name unknown bodies {unknown[:5]}")
+        without = sorted({b for b in labelled if not self.has_collider(b)})
+        if without:
+            raise ValueError(f"embodiment {self.name}: bodies without a collider carry contact labels: {without[:5]}")
         if self.body_parents and len(self.body_parents) != self.num_bodies:
             raise ValueError(f"embodiment {self.name}: body_parents has {len(self.body_parents)} entries, "
                              f"expected {self.num_bodies}")
+
+    def has_collider(self, body: str) -> bool:
+        return not self.collider_body_names or body in self.collider_body_names
+
+    @property
+    def colliding_body_names(self) -> tuple[str, ...]:
+        """The bodies with a collider, in body order."""
+        return tuple(b for b in self.body_names if self.has_collider(b))
+
+    @property
+    def rotation_reward_body_names(self) -> tuple[str, ...]:
+        """The bodies of the rotation error E_r: the jointed ones, in body order."""
+        return tuple(b for b in self.body_names if not self.jointed_body_names or b in self.jointed_body_names)
 
     def contact_label_body(self, body: str) -> str | None:
         """The contact body whose label ``body`` carries (itself for a contact body; None: none)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
+
 from .embodiment_spec import Embodiment
 
 ROOT_BODY = "pelvis"
@@ -30,17 +32,6 @@ KEY_BODY_MAP: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 KEY_BODY_NAMES = tuple(robot for robot, _ in KEY_BODY_MAP)
 
-# Contact bodies: the key bodies with each fingertip frame (no collider) replaced by the link it sits on.
-_TIP_CARRIER = {"index_tip": "index_1", "middle_tip": "middle_1", "thumb_tip": "thumb_2"}
-
-
-def _contact_body(name: str) -> str:
-    for tip, carrier in _TIP_CARRIER.items():
-        name = name.replace(tip, carrier)
-    return name
-
-
-CONTACT_BODY_NAMES = tuple(_contact_body(n) for n in KEY_BODY_NAMES)
 HAND_BODY_NAMES: dict[str, tuple[str, ...]] = {
     side: tuple(
         f"{prefix}_{link}"
@@ -49,6 +40,10 @@ HAND_BODY_NAMES: dict[str, tuple[str, ...]] = {
     )
     for side, prefix in (("L", "left"), ("R", "right"))
 }
+
+LEG_LINK_GROUPS = ("hip", "knee", "ankle")
+"""Leg links by name, from the pelvis down: the release filters collisions within a group and
+between neighbouring groups of one leg (hip-knee, knee-ankle; hip and ankle still collide)."""
 
 # The release's reset pose (init_dof) and root height.
 INITIAL_JOINT_POS = {"hip_pitch": -0.1, "knee": 0.3, "ankle_pitch": -0.2, "elbow": 0.5}
@@ -144,7 +139,49 @@ def load_mujoco_spec(urdf: str | Path):
     if pelvis is None:
         raise ValueError(f"{path}: no link named '{ROOT_BODY}'")
     pelvis.add_freejoint(name="floating_base")
+    for a, b in collision_filter_pairs(spec):
+        exclude = spec.add_exclude()
+        exclude.bodyname1, exclude.bodyname2 = a, b
     return spec
+
+
+def _has_collider(body) -> bool:
+    return any(g.contype or g.conaffinity for g in body.geoms)
+
+
+def _weld_root(body):
+    """The body itself if a joint moves it, else the nearest ancestor a joint moves."""
+    while not body.joints and body.parent is not None and body.parent.name != "world":
+        body = body.parent
+    return body.name
+
+
+def collision_filter_pairs(spec) -> tuple[tuple[str, str], ...]:
+    """Pairs of collider bodies that never collide with each other, from the robot's tree:
+    neighbouring links (one joint apart once the links fixed to another are counted as part of
+    it: MuJoCo's own rule, which Newton and PhysX apply only to a body and its parent) and, per leg,
+    the links of one group or of neighbouring groups of :data:`LEG_LINK_GROUPS` (the release's
+    filter: hip-knee and knee-ankle, so that the ankle's full-mesh collider may overlap the knee's)."""
+    tree = [b for b in spec.bodies if b.name != "world"]  # (the world body's parent is not a body)
+    bodies = [b for b in tree if _has_collider(b)]
+    weld = {b.name: _weld_root(b) for b in tree}
+    weld_parent = {b.name: weld.get(b.parent.name) for b in tree}
+
+    def leg_group(name: str) -> tuple[str, int] | None:
+        side = next((s for s in ("left", "right") if name.startswith(f"{s}_")), None)
+        group = next((i for i, g in enumerate(LEG_LINK_GROUPS) if f"_{g}" in name), None)
+        return None if side is None or group is None else (side, group)
+
+    pairs = []
+    for i, a in enumerate(bodies):
+        for b in bodies[i + 1 :]:
+            wa, wb = weld[a.name], weld[b.name]
+            neighbours = wa == wb or weld_parent[wa] == wb or weld_parent[wb] == wa
+            ga, gb = leg_group(a.name), leg_group(b.name)
+            same_leg = ga is not None and gb is not None and ga[0] == gb[0] and abs(ga[1] - gb[1]) <= 1
+            if neighbours or same_leg:
+                pairs.append((a.name, b.name))
+    return tuple(pairs)
 
 
 def load_mujoco_model(urdf: str | Path):
@@ -158,9 +195,26 @@ def mjcf_text(urdf: str | Path) -> str:
     return spec.to_xml()
 
 
-def nearest_contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], contact: tuple[str, ...]) -> dict[str, str]:
-    """Each non-contact body -> the contact body nearest to it in the kinematic tree (fewest
-    joints apart; the parent side first on a tie): whose reference contact label it takes."""
+def contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], colliders) -> dict[str, str]:
+    """Contact body -> the SMPL-X body whose label it takes: for each key body of
+    :data:`KEY_BODY_MAP`, the nearest body at or above it in the tree that has a collider (a
+    fingertip frame: the finger link carrying it); a key body whose collider body is already
+    taken adds none (``mid360_link``, the lidar frame on the torso)."""
+    out: dict[str, str] = {}
+    for key, human in KEY_BODY_MAP:
+        i = bodies.index(key)
+        while bodies[i] not in colliders and parents[i] >= 0:
+            i = parents[i]
+        if bodies[i] in colliders and bodies[i] not in out:
+            out[bodies[i]] = human
+    return out
+
+
+def nearest_contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], contact: tuple[str, ...],
+                           colliders=None) -> dict[str, str]:  # fmt: skip
+    """Each non-contact body with a collider (``colliders``; None: every body) -> the contact body
+    nearest to it in the kinematic tree (fewest joints apart; the parent side first on a tie):
+    whose reference contact label it takes."""
     children: dict[int, list[int]] = {i: [] for i in range(len(bodies))}
     for i, p in enumerate(parents):
         if p >= 0:
@@ -168,7 +222,7 @@ def nearest_contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], co
     wanted = {bodies.index(c) for c in contact}
     out = {}
     for start in range(len(bodies)):
-        if start in wanted:
+        if start in wanted or (colliders is not None and bodies[start] not in colliders):
             continue
         seen, frontier = {start}, [start]
         while frontier and bodies[start] not in out:
@@ -183,6 +237,31 @@ def nearest_contact_bodies(bodies: tuple[str, ...], parents: tuple[int, ...], co
                 out[bodies[start]] = bodies[hit]
             frontier = step
     return out
+
+
+def leg_length(model) -> float:
+    """Hip joint centre -> knee -> ankle at the zero pose, mean of both legs (m)."""
+    import mujoco
+
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+
+    def at(name):
+        return data.xpos[mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name)]
+
+    total = 0.0
+    for side in ("left", "right"):
+        hip, knee, ankle = (at(f"{side}_{link}_link") for link in ("hip_roll", "knee", "ankle_roll"))
+        total += float(np.linalg.norm(knee - hip) + np.linalg.norm(ankle - knee))
+    return total / 2.0
+
+
+def smplx_leg_length() -> float:
+    """Hip -> knee -> ankle of the SMPL-X humanoid (its body offsets), mean of both legs (m)."""
+    from . import humanoid_spec as spec
+
+    offsets = np.asarray(spec.BODY_OFFSETS)
+    return float(np.mean([np.linalg.norm(offsets[spec.body_index(f"{s}_{b}")]) for s in "LR" for b in ("Knee", "Ankle")]) * 2)
 
 
 def _urdf_joint_speeds(urdf: Path) -> dict[str, tuple[float, float]]:
@@ -206,11 +285,17 @@ def load_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
     joints = tuple(model.joint(i).name for i in hinges)
     if len(joints) != NUM_ACTUATED:
         raise ValueError(f"{path}: expected {NUM_ACTUATED} revolute joints (G1 29 DOF + 2 x 7 Dex3), found {len(joints)}")
-    missing = sorted({b for b in (*KEY_BODY_NAMES, *CONTACT_BODY_NAMES, *sum(HAND_BODY_NAMES.values(), ())) if b not in bodies})
+    missing = sorted({b for b in (*KEY_BODY_NAMES, *sum(HAND_BODY_NAMES.values(), ())) if b not in bodies})
     if missing:
         raise ValueError(f"{path}: links {missing[:5]} missing (expected the G1 Dex3 link names)")
     limits = _urdf_joint_speeds(path)
     parents = tuple(int(model.body_parentid[i]) - 1 for i in range(1, model.nbody))
+    colliders = tuple(bodies[i - 1] for i in range(1, model.nbody)
+                      if any(model.geom_contype[g] or model.geom_conaffinity[g] for g in range(model.ngeom)
+                             if model.geom_bodyid[g] == i))  # fmt: skip
+    contact = contact_bodies(bodies, parents, set(colliders))
+    exclude_ids = zip(model.exclude_signature >> 16, model.exclude_signature & 0xFFFF)
+    filter_pairs = tuple((bodies[a - 1], bodies[b - 1]) for a, b in exclude_ids)
     triples = [joint_gains(j, gains) for j in joints]
     default = tuple(next((v for k, v in INITIAL_JOINT_POS.items() if f"_{k}_joint" in j), 0.0) for j in joints)
     emb = Embodiment(
@@ -225,15 +310,21 @@ def load_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
         effort_limit=tuple(limits[j][0] for j in joints),
         velocity_limit=tuple(limits[j][1] for j in joints),
         key_body_names=KEY_BODY_NAMES,
-        contact_body_names=CONTACT_BODY_NAMES,
+        contact_body_names=tuple(contact),
         hand_body_names=dict(HAND_BODY_NAMES),
         full_weight_body_names=tuple(n for n in KEY_BODY_NAMES if any(k in n for k in ("hip", "knee", "ankle"))),
         default_joint_pos=default,
         default_root_height=INITIAL_ROOT_HEIGHT,
         body_parents=parents,
-        contact_label_sources=nearest_contact_bodies(bodies, parents, CONTACT_BODY_NAMES),
+        contact_label_sources=nearest_contact_bodies(bodies, parents, tuple(contact), set(colliders)),
         body_masses=tuple(float(model.body_mass[i]) for i in range(1, model.nbody)),
         reference_bodies=dict(KEY_BODY_MAP),
+        contact_reference_bodies=contact,
+        collider_body_names=colliders,
+        jointed_body_names=tuple(bodies[i - 1] for i in range(1, model.nbody) if model.body_jntnum[i] > 0),
+        length_scale=leg_length(model) / smplx_leg_length(),
+        self_collisions=True,
+        collision_filter_pairs=filter_pairs,
         source=str(path),
     )
     emb.check()

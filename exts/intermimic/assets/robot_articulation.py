@@ -5,7 +5,10 @@ The robot's URDF is compiled by MuJoCo (the robot module's ``mjcf_text``, e.g.
 the SMPL-X humanoid already uses, cached by content hash: Newton reads that USD kit-less on the
 CPU or GPU, and PhysX reads the same file. The PD
 actuators carry the embodiment's per-joint gains, armature and effort/velocity limits, each
-joint named by its own name.
+joint named by its own name. Self-collision follows the embodiment
+(:attr:`~intermimic.assets.embodiment_spec.Embodiment.self_collisions`); its filtered body pairs
+are part of the model (MJCF ``<exclude>`` -> USD ``physics:filteredPairs``, which Newton and
+PhysX both read).
 """
 
 from __future__ import annotations
@@ -27,14 +30,26 @@ def _per_joint(emb: Embodiment, values) -> dict[str, float]:
     return {re.escape(j): float(v) for j, v in zip(emb.joint_names, values)}
 
 
+def _self_collision(props, enabled: bool):
+    """The articulation property fragments ``props`` with self-collision set to ``enabled``."""
+    out = []
+    for fragment in props if isinstance(props, list) else [props]:
+        for name in ("enabled_self_collisions", "self_collision_enabled"):  # PhysX, Newton
+            if hasattr(fragment, name):
+                fragment = fragment.replace(**{name: enabled})
+        out.append(fragment)
+    return out
+
+
 def robot_articulation_cfg(emb: Embodiment, like):
     """``like`` (the scene's humanoid ArticulationCfg: prim path, solver and rigid-body settings)
-    with the robot's USD, initial pose and PD actuators."""
+    with the robot's USD, self-collision setting, initial pose and PD actuators."""
     from isaaclab.actuators import ImplicitActuatorCfg
     from isaaclab.assets import ArticulationCfg
 
     return like.replace(
-        spawn=like.spawn.replace(usd_path=str(robot_usd_path(emb))),
+        spawn=like.spawn.replace(usd_path=str(robot_usd_path(emb)),
+                                 articulation_props=_self_collision(like.spawn.articulation_props, emb.self_collisions)),
         init_state=ArticulationCfg.InitialStateCfg(
             pos=(0.0, 0.0, emb.default_root_height), joint_pos=_per_joint(emb, emb.default_joint_pos)
         ),

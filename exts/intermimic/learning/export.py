@@ -4,7 +4,8 @@ The exported module maps the concatenated, un-normalised observation vector (``o
 policy's observation group) to the deterministic action (``actions``); observation
 normalisation (running mean/std, clipped) is inside it. The metadata (observation layout,
 future offsets, action scale/offset, joint order, default joint positions, PD gains, policy
-rate, task, embodiment) is stored
+rate, task, embodiment, and under ``deployment`` what a runtime outside this package needs to
+rebuild the observation: :mod:`~intermimic.tasks.deployment`) is stored
 
 * in the TorchScript archive as the extra file ``intermimic_metadata.json``,
 * in the ONNX model's ``metadata_props`` (one key per field, values JSON-encoded),
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import torch
 
+from ..tasks.deployment import deployment_metadata
+
 METADATA_FILE = "intermimic_metadata.json"
 """Name of the metadata file inside the TorchScript archive."""
 
@@ -35,11 +38,19 @@ def policy_observation_groups(agent_cfg) -> list[str]:
 
 
 def observation_layout(env, groups: list[str]) -> list[dict]:
-    """Blocks of the policy's observation vector in order: group, term name, start, size, as the
-    env's observation manager concatenates them."""
+    """Blocks of the policy's observation vector in order: group, term name, start, size (and
+    for an offset-major group the block's future ``offset``), as the env lays them out."""
     om = env.unwrapped.observation_manager
     layout, start = [], 0
     for group in groups:
+        blocks = getattr(om, "layouts", {}).get(group)
+        if blocks is not None:  # offset-major: block after block, every term in each
+            for b in range(blocks.num_blocks):
+                for name, size in zip(blocks.terms, blocks.term_dims):
+                    entry = {"group": group, "term": name, "start": start, "size": int(size)}
+                    layout.append({**entry, "offset": blocks.offsets[b]} if blocks.offsets else entry)
+                    start += int(size)
+            continue
         for name, dims in zip(om.active_terms[group], om.group_obs_term_dim[group]):
             size = int(torch.tensor(dims).prod())
             layout.append({"group": group, "term": name, "start": start, "size": size})
@@ -84,6 +95,7 @@ def policy_metadata(env, agent_cfg, task: str, checkpoint: str | None = None) ->
         "action_clip": float(getattr(agent_cfg, "clip_actions", 1.0) or 0.0),
         "inputs": ["obs"],
         "outputs": ["actions"],
+        "deployment": deployment_metadata(env, groups[0]) if len(groups) == 1 else None,
     }
 
 

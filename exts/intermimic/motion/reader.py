@@ -11,6 +11,7 @@ Manifest (``.yaml``) keys, all optional except one of ``files``/``clips``::
     description: free text
     data_root: base of the relative paths below (itself relative to the repository root);
                may read an environment variable: ${oc.env:INTERMIMIC_DATA_ROOT,../shared/data/...}
+               or name the manifest's own folder: ${manifest_dir} (paths relative to the manifest)
     files: [clip files, folders, or other manifests]
     corrected: [folders of teacher-corrected clips, matched by file name]
     subjects: [subject ids to keep]
@@ -139,19 +140,27 @@ def _expand_path(path: Path, corrected_dirs: tuple[Path, ...], found: _Found, se
         )
 
 
+MANIFEST_DIR = "manifest_dir"
+"""What a manifest's values may interpolate (``${manifest_dir}``) for the manifest's own folder."""
+
+
 def _read_manifest(path: Path, corrected_dirs: tuple[Path, ...], found: _Found, seen: set[Path]) -> None:
-    from omegaconf import OmegaConf
+    from omegaconf import DictConfig, OmegaConf
 
     key = path.resolve()
     if key in seen:
         raise ValueError(f"manifest {path} includes itself (directly or through other manifests)")
     seen = seen | {key}
     try:
-        data = OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}
+        loaded = OmegaConf.load(path)
+        if isinstance(loaded, DictConfig):  # ${manifest_dir}: the manifest's folder (symbolic links kept)
+            loaded = OmegaConf.merge({MANIFEST_DIR: os.path.abspath(path.parent)}, loaded)
+        data = OmegaConf.to_container(loaded, resolve=True) or {}
     except Exception as exc:
         raise ValueError(f"{path}: cannot read the manifest: {exc}") from exc
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a manifest must be a mapping with keys {list(MANIFEST_KEYS)}")
+    data.pop(MANIFEST_DIR, None)
     unknown = sorted(set(data) - set(MANIFEST_KEYS))
     if unknown:
         raise ValueError(f"{path}: unknown manifest keys {unknown}; expected some of {list(MANIFEST_KEYS)}")

@@ -215,7 +215,7 @@ def to_robot_clip(robot: RobotModel, solution: Solution, kin: Kinematics, human:
 
     T = solution.qpos.shape[0]
     q = solution.qpos
-    smplx_ids = [BODY_NAMES.index(h) for h in robot.key_smplx]  # contact body i tracks key body i
+    smplx_ids = [BODY_NAMES.index(h) for h in robot.contact_smplx]
     return RobotClip(
         robot="g1_dex3", source=source, fps=human.fps, scale=solution.targets.size.scale,
         joint_names=robot.joint_names, body_names=robot.body_names, root_pos=q[:, 0:3].copy(),

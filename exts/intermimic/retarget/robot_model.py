@@ -42,6 +42,7 @@ class RobotModel:
     key_smplx: tuple[str, ...]
     tracked_bodies: tuple[str, ...]
     contact_bodies: tuple[str, ...]
+    contact_smplx: tuple[str, ...]  # the SMPL-X body whose contact label each contact body takes
     default_qpos: np.ndarray
     dims: RobotDims | None
     hand_points: dict[str, list[tuple[int, np.ndarray]]] = field(default_factory=dict)
@@ -70,7 +71,8 @@ def load_robot(urdf: str | Path) -> RobotModel:
     robot = RobotModel(
         model=model, joint_names=emb.joint_names, joint_qpos=qadr, joint_lower=np.array(emb.joint_lower),
         joint_upper=np.array(emb.joint_upper), body_names=emb.body_names, key_bodies=key_bodies, key_smplx=key_smplx,
-        tracked_bodies=tracked, contact_bodies=emb.contact_body_names, default_qpos=default, dims=None,
+        tracked_bodies=tracked, contact_bodies=emb.contact_body_names,
+        contact_smplx=tuple(emb.contact_reference_bodies[b] for b in emb.contact_body_names), default_qpos=default, dims=None,
         source=emb.source,
     )  # fmt: skip
     robot.dims = _measure(robot)

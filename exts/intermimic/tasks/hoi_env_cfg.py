@@ -186,6 +186,10 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
         self.sim.physics = HOIPhysicsCfg()
         self.apply_timing()
 
+    def timing_presets(self) -> dict[str, tuple[SimTiming, mdp.RewardWeightsCfg]]:
+        """The simulation settings ``env.timing`` may name for this task."""
+        return TIMINGS
+
     def apply_timing(self) -> None:
         """Physics rate, solver, material and reward settings of ``self.timing``; no-op when
         they are already applied (so individual overrides made afterwards are kept). Also checks
@@ -197,9 +201,10 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
             )
         if self.applied_timing == self.timing:
             return
-        if self.timing not in TIMINGS:
-            raise ValueError(f"env.timing: unknown setting '{self.timing}', expected one of {sorted(TIMINGS)}")
-        timing, weights = TIMINGS[self.timing]
+        presets = self.timing_presets()
+        if self.timing not in presets:
+            raise ValueError(f"env.timing: unknown setting '{self.timing}', expected one of {sorted(presets)}")
+        timing, weights = presets[self.timing]
         self.decimation = timing.physics_hz // POLICY_HZ
         self.sim.dt = 1.0 / timing.physics_hz
         self.sim.render_interval = self.decimation

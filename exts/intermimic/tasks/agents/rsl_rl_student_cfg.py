@@ -108,3 +108,10 @@ class G1StudentRunnerCfg(StudentRunnerCfg):
     """The student schedule on the G1, distilling G1 teachers."""
 
     experiment_name = "intermimic_g1_student"
+
+
+@configclass
+class G1StudentTransformerRunnerCfg(StudentTransformerRunnerCfg):
+    """The Transformer student on the G1, distilling G1 teachers."""
+
+    experiment_name = "intermimic_g1_student_transformer"

@@ -5,6 +5,10 @@ Observations, rewards and terminations never import an embodiment's constants: t
 body order. The release's quirky SMPL-X sets (``release_leg_weights``, ``release_other_bodies``,
 the ``release_legacy`` contact order) exist only for the SMPL-X humanoid; another embodiment
 gets the standard sets under those switches.
+
+Contact groups hold only bodies with a collider (:attr:`Embodiment.collider_body_names`): a body
+without one never senses a contact, so a promoted label on it could never be met. Every SMPL-X
+body has a collider, so its groups are those of the release.
 """
 
 from __future__ import annotations
@@ -24,17 +28,22 @@ class BodyGroups:
     key: tuple[int, ...]
     rotation_error: tuple[int, ...]
     hands: dict[str, tuple[int, ...]]
+    """Per side, the hand bodies with a collider (r_hand, hand-contact termination)."""
     full_weight_in_key: dict[bool, tuple[bool, ...]]
     """Per key body, whether its E_p weight is 1 (False: the standard set; True: the release's)."""
     other_contact: dict[bool, tuple[int, ...]]
     """Bodies of the contact factor r_other (False: every non-hand body; True: the release's)."""
     contact_orders: dict[str, tuple[int, ...]]
     """Contact bodies in each order of the ``contact`` observations (``env.contact_body_order``)."""
+    colliding: tuple[int, ...] = ()
+    """Bodies with a collider: the penalised-contact factor r_all averages over them."""
+    rotation_reward: tuple[int, ...] = ()
+    """Bodies of the rotation error E_r: those moved by a joint of their own."""
     _tensors: dict = field(default_factory=dict, compare=False, repr=False)
 
     def ids(self, name: str, device, variant=None) -> torch.Tensor:
         """The group ``name`` (``key``, ``rotation_error``, ``hands``, ``full_weight_in_key``,
-        ``other_contact``, ``contact_orders``; ``variant`` picks a side, switch or order) as a
+        ``other_contact``, ``contact_orders``, ``colliding``, ``rotation_reward``; ``variant`` picks a side, switch or order) as a
         tensor on ``device`` (made once per device)."""
         cache_key = (name, variant, str(device))
         if cache_key not in self._tensors:
@@ -48,10 +57,12 @@ class BodyGroups:
 def groups_of(emb: Embodiment) -> BodyGroups:
     """The index lists of ``emb``'s body groups."""
     key = tuple(emb.body_indices(emb.key_body_names))
-    hands = {side: tuple(emb.body_indices(names)) for side, names in emb.hand_body_names.items()}
+    colliding = tuple(emb.body_indices(emb.colliding_body_names))
+    hands = {side: tuple(i for i in emb.body_indices(names) if i in colliding)
+             for side, names in emb.hand_body_names.items()}  # fmt: skip
     hand_ids = set(sum(hands.values(), ()))
     full_weight = tuple(n in emb.full_weight_body_names for n in emb.key_body_names)
-    other = tuple(i for i in range(emb.num_bodies) if i not in hand_ids)
+    other = tuple(i for i in colliding if i not in hand_ids)
     contact = tuple(emb.body_indices(emb.contact_body_names))
     release_full, release_other, release_contact = full_weight, other, contact
     if emb.name == "smplx":
@@ -65,7 +76,8 @@ def groups_of(emb: Embodiment) -> BodyGroups:
         rotation_error=tuple(emb.body_indices(emb.rotation_error_body_names or emb.key_body_names)),
         hands=hands, full_weight_in_key={False: full_weight, True: release_full},
         other_contact={False: other, True: release_other},
-        contact_orders={"body": contact, "release_legacy": release_contact},
+        contact_orders={"body": contact, "release_legacy": release_contact}, colliding=colliding,
+        rotation_reward=tuple(emb.body_indices(emb.rotation_reward_body_names)),
     )  # fmt: skip
 
 

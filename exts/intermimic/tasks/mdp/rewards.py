@@ -59,18 +59,20 @@ def human_errors(
     ref, body_pos, body_quat, body_lin_vel, body_ang_vel, scale: float, release_leg_weights: bool = False,
     groups: BodyGroups | None = None,
 ) -> dict[str, torch.Tensor]:
-    """E_p, E_r (interaction-weighted position/rotation errors) and E_pv, E_rv, ``[E]`` each, over
-    the key bodies of ``groups`` (default: the SMPL-X humanoid's); the legs' E_p weight is 1
-    (``release_leg_weights``: the release's set)."""
+    """E_p, E_r (interaction-weighted position/rotation errors) and E_pv, E_rv, ``[E]`` each: E_p
+    and E_pv over the key bodies of ``groups`` (default: the SMPL-X humanoid's), E_r over its
+    jointed bodies (every SMPL-X body); the legs' E_p weight is 1 (``release_leg_weights``: the
+    release's set)."""
     groups = groups or default_groups()
     key = groups.ids("key", body_pos.device)
     w = interaction_weights(ref.interaction_field, scale)
     w_key = w[:, key].masked_fill(groups.ids("full_weight_in_key", w.device, release_leg_weights), 1.0)
     pos_err = ((ref.body_pos[:, key] - body_pos[:, key]) ** 2).sum(-1)
-    angle = rot.angle_between(ref.body_quat, body_quat)
+    jointed = groups.ids("rotation_reward", body_pos.device)
+    angle = rot.angle_between(ref.body_quat[:, jointed], body_quat[:, jointed])
     return {
         "p": (pos_err * w_key).mean(-1),
-        "r": (angle * (1.0 - w)).mean(-1),
+        "r": (angle * (1.0 - w[:, jointed])).mean(-1),
         "pv": ((ref.body_lin_vel[:, key] - body_lin_vel[:, key]) ** 2).sum(-1).mean(-1),
         "rv": ((ref.body_ang_vel - body_ang_vel) ** 2).sum(-1).mean(-1),
     }
@@ -105,11 +107,11 @@ def contact_factors(
     contacts ``[E, B]`` in {0, 1} (B: the embodiment's bodies, 52 for SMPL-X).
 
     * hand (per side): when the reference hand touches (any of its bodies labelled +1; 16 for
-      SMPL-X, 9 for the G1 with Dex3),
+      SMPL-X, 9 for the G1 with Dex3; bodies with a collider only, as in every group here),
       e = mean |c_b - 1| over the hand bodies and the factor is 0.5 (1 + exp(-w e)); else 1.
     * other: exp(-w mean_b |c_b - 1| 1[label_b = +1]) over the non-hand bodies (the release's
       bodies 0-16 with ``release_other_bodies``).
-    * all: exp(-w mean_b c_b 1[label_b = -1]) over all bodies (penalised contacts).
+    * all: exp(-w mean_b c_b 1[label_b = -1]) over all bodies with a collider (penalised contacts).
     Means run over all bodies of the group, as in the original implementation."""
     groups = groups or default_groups()
     c = contact.float()
@@ -123,7 +125,8 @@ def contact_factors(
     promoted = (labels[:, other] > 0).float()
     e_other = ((c[:, other] - labels[:, other]).abs() * promoted).mean(-1)
     out["other"] = torch.exp(-w.cg_other * e_other)
-    e_all = (c * (labels < 0).float()).mean(-1)
+    colliding = groups.ids("colliding", labels.device)
+    e_all = (c[:, colliding] * (labels[:, colliding] < 0).float()).mean(-1)
     out["all"] = torch.exp(-w.cg_all * e_all)
     return out
 

@@ -1,5 +1,11 @@
 """Termination terms (docs/method.md §7). Failures never fire before an episode's second step;
-time-outs (clip end, episode length) are flagged ``time_out=True`` in the cfg and bootstrap."""
+time-outs (clip end, episode length) are flagged ``time_out=True`` in the cfg and bootstrap.
+
+The distances in metres (key-body and object error thresholds, the interaction graph's floor)
+are set for the SMPL-X humanoid; another embodiment's are multiplied by its leg-length ratio to
+the SMPL-X humanoid (:attr:`~intermimic.assets.embodiment_spec.Embodiment.length_scale`, 0.79
+for the G1), so a body 0.79 of human size fails at 0.79 of the distance. The fall height stays
+as set (the release runs 0.3 m for the G1 too)."""
 
 from __future__ import annotations
 
@@ -14,6 +20,11 @@ from .commands import HOIReferenceCommand
 
 def _cmd(env, command_name: str) -> HOIReferenceCommand:
     return env.command_manager.get_term(command_name)
+
+
+def _length(env, command_name: str, metres: float) -> float:
+    """``metres`` for the SMPL-X humanoid, on the simulated embodiment's scale."""
+    return metres * _cmd(env, command_name).embodiment.length_scale
 
 
 def _armed(env, min_steps: int) -> torch.Tensor:
@@ -31,22 +42,24 @@ def root_too_low(env, command_name: str = "motion", min_height: float = 0.3, min
 
 
 def key_body_error(env, command_name: str = "motion", threshold: float = 0.5, min_steps: int = 2) -> torch.Tensor:
-    """Mean key-body position error above ``threshold`` metres."""
+    """Mean key-body position error above ``threshold`` metres (embodiment-scaled)."""
     e_h, _ = _cmd(env, command_name).tracking_errors()
-    return (e_h > threshold) & _armed(env, min_steps)
+    return (e_h > _length(env, command_name, threshold)) & _armed(env, min_steps)
 
 
 def object_error(env, command_name: str = "motion", threshold: float = 0.5, min_steps: int = 2) -> torch.Tensor:
-    """Mean object surface-point position error above ``threshold`` metres."""
+    """Mean object surface-point position error above ``threshold`` metres (embodiment-scaled)."""
     _, e_o = _cmd(env, command_name).tracking_errors()
-    return (e_o > threshold) & _armed(env, min_steps)
+    return (e_o > _length(env, command_name, threshold)) & _armed(env, min_steps)
 
 
 def interaction_graph_ratio(
     env, command_name: str = "motion", threshold: float = 2.0, floor: float = 0.5, min_steps: int = 2
 ) -> torch.Tensor:
     """The interaction graph broke: for some (key body, object point) pair, |ig - ig^| exceeds
-    ``threshold`` times max(|ig^|, floor) or max(|ig|, floor) (either normalisation)."""
+    ``threshold`` times max(|ig^|, floor) or max(|ig|, floor) (either normalisation; ``floor`` in
+    metres, embodiment-scaled)."""
+    floor = _length(env, command_name, floor)
     ig = _cmd(env, command_name).interaction_graph(floor=floor)
     return ((ig.ratio_by_ref[floor] > threshold) | (ig.ratio_by_sim[floor] > threshold)) & _armed(env, min_steps)
 
