@@ -110,6 +110,21 @@ def place_at_reference(env, frames, steps_into_episode: int = 5) -> None:
                               cmd.library.state(cmd.clip_ids, torch.as_tensor(frames), cmd.cfg.reward_source))  # fmt: skip
 
 
+def check_reference_state_is_tracked(env, frames) -> None:
+    """Env i, on the first clip of its object, written at the reference state of ``frames[i]``:
+    bodies and joints where the reference has them and every tracking factor of the reward at 1."""
+    env.reset()
+    clip_per_env(env)
+    place_at_reference(env, frames)
+    cmd = env.command_manager.get_term("motion")
+    ref = cmd.reference()
+    assert (cmd.body_pos - ref.body_pos).norm(dim=-1).max() < 1e-3
+    assert (cmd.dof_pos - ref.dof_pos).abs().max() < 1e-5
+    f = env.reward_manager._term_cfgs[0].func.factors()
+    for name in ("r_p", "r_r", "r_pv", "r_rv", "r_op", "r_or", "r_opv", "r_orv", "r_ig"):
+        assert f[name].min() > 0.999, name
+
+
 def replay_through_physics(env, steps: int, env_id: int | None = None) -> list[dict[str, float]]:
     """Replay the running clips through the simulator from the current frames: every step the
     reference state is written and the joint drives get the next frame as position target and

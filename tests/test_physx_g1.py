@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import G1_URDF, retarget_sample_clips
-from hoi_env_helpers import clip_per_env, place_at_reference, replay_through_physics
+from hoi_env_helpers import check_reference_state_is_tracked, clip_per_env, place_at_reference, replay_through_physics
 
 pytestmark = pytest.mark.sim
 
@@ -66,16 +66,7 @@ def test_physx_reads_the_g1_as_the_urdf_and_the_embodiment_say(env):
 
 
 def test_reference_state_gives_every_tracking_factor_one(env):
-    env.reset()
-    clip_per_env(env)
-    place_at_reference(env, [30, 50])
-    cmd = _cmd(env)
-    ref = cmd.reference()
-    assert (cmd.body_pos - ref.body_pos).norm(dim=-1).max() < 1e-3
-    assert (cmd.dof_pos - ref.dof_pos).abs().max() < 1e-5
-    f = env.reward_manager._term_cfgs[0].func.factors()
-    for name in ("r_p", "r_r", "r_pv", "r_rv", "r_op", "r_or", "r_opv", "r_orv", "r_ig"):
-        assert f[name].min() > 0.999, name
+    check_reference_state_is_tracked(env, [30, 50])
 
 
 def test_replay_through_physx_stays_close_to_the_data(env):

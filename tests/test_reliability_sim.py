@@ -134,12 +134,19 @@ def test_kill_resume_and_stop_leave_only_readable_checkpoints(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # In-process: one environment shared by the tests below
 # ---------------------------------------------------------------------------------------------
+def _guard_failures_only(cfg) -> None:
+    """Only the guard ends an episode as a failure: these tests step with zero actions, whose
+    humanoid drifts from the reference and would otherwise fail the tracking terms."""
+    for name in ("fall", "key_body_error", "object_error", "interaction_graph", "hand_contact"):
+        setattr(cfg.terminations, name, None)
+
+
 @pytest.fixture(scope="module")
 def env():
     from hoi_env_helpers import build_hoi_env
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    base = build_hoi_env(num_envs=NUM_ENVS)
+    base = build_hoi_env(num_envs=NUM_ENVS, edit=_guard_failures_only)
     yield RslRlVecEnvWrapper(base, clip_actions=1.0)
     base.close()
 

@@ -125,15 +125,11 @@ def _replay_in_child(args, overrides: list[str]) -> dict:
 
 def _child(args, overrides: list[str], log_path: str) -> dict:
     """Runs in a fresh process, the simulator's output into ``log_path``."""
-    import os
-    import sys
     import traceback
 
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
+    from .measure import output_into
+
+    output_into(log_path)
     try:
         return _replay_in_child(args, overrides)
     except Exception:

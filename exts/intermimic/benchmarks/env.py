@@ -25,7 +25,6 @@ import cProfile
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import traceback
@@ -35,7 +34,7 @@ from pathlib import Path
 import torch
 
 from ..utils.arguments import int_at_least
-from .measure import GpuMemory, peak_rss_mb, sync
+from .measure import GpuMemory, output_into, peak_rss_mb, sync
 from .step_profiler import StepProfiler
 
 HELP = "environment step time per manager, PPO update, memory, build time"
@@ -328,11 +327,7 @@ def median_of_runs(runs: list[dict]) -> dict:
 def _measure_in_child(args, overrides: list[str], num_envs: int, log_path: str | None, target=None) -> dict:
     """Runs in a fresh process: the simulator's output goes to ``log_path`` unless verbose."""
     if log_path is not None:
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
+        output_into(log_path)
     try:
         return (target or measure_env)(args, overrides, num_envs)
     except Exception:

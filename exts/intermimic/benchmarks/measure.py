@@ -3,7 +3,9 @@ the GPU, and byte counts in words."""
 
 from __future__ import annotations
 
+import os
 import resource
+import sys
 
 import torch
 
@@ -57,3 +59,12 @@ class GpuMemory:
             return {"gpu_peak_allocated_mb": None, "gpu_device_used_mb": None}
         return {"gpu_peak_allocated_mb": torch.cuda.max_memory_allocated(self.device) / BYTES_PER_MB,
                 "gpu_device_used_mb": self.device_used_mb}  # fmt: skip
+
+
+def output_into(log_path: str) -> None:
+    """Send this process's stdout and stderr (the simulator's too) into the file ``log_path``."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
