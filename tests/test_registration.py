@@ -17,7 +17,8 @@ def test_package_imports_and_registers():
                                 "InterMimic-Student-Play-v0", "InterMimic-Student-Transformer-v0",
                                 "InterMimic-Student-Transformer-Play-v0", "InterMimic-G1-Teacher-v0",
                                 "InterMimic-G1-Teacher-Play-v0", "InterMimic-G1-Student-v0",
-                                "InterMimic-G1-Student-Play-v0"}  # fmt: skip
+                                "InterMimic-G1-Student-Play-v0", "InterMimic-G1-Student-Transformer-v0",
+                                "InterMimic-G1-Student-Transformer-Play-v0"}  # fmt: skip
     for task in tasks.TASKS:
         spec = gym.spec(task)
         assert spec.entry_point == "intermimic.tasks.hoi_env:HOIEnv"
