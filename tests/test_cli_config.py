@@ -115,3 +115,20 @@ def test_cli_keeps_overrides_after_a_motion_list(tmp_path):
     clip.write_bytes(b"")
     args, rest = parse(make_parser("t", "InterMimic-Teacher-v0"), ["--motion", str(clip), "dataset.subjects=[1]"])
     assert args.motion == [str(clip)] and rest == ["dataset.subjects=[1]"]
+
+
+def test_overrides_after_any_list_argument_stay_overrides():
+    """``replay --clips A physics=ovphysx``, ``track ... CLIP key=value``: list arguments (options
+    and positionals) leave the key=value tokens that follow them to the overrides."""
+    from intermimic.app.command_line import split_arguments
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clips", nargs="+")
+    parser.add_argument("--tags", nargs="*", default=[])
+    parser.add_argument("files", nargs="*")
+    args, rest = split_arguments(parser, ["--clips", "a", "b", "physics=ovphysx", "env.scene.num_envs=2"])
+    assert args.clips == ["a", "b"] and rest == ["physics=ovphysx", "env.scene.num_envs=2"]
+    args, rest = split_arguments(parser, ["x.pt", "y.pt", "teachers.paths.2=logs/run"])
+    assert args.files == ["x.pt", "y.pt"] and rest == ["teachers.paths.2=logs/run"]
+    with pytest.raises(SystemExit):  # a list that needs a value gets none
+        split_arguments(parser, ["--clips", "physics=ovphysx"])

@@ -74,14 +74,34 @@ def _group_isaac_sim_options(parser: argparse.ArgumentParser) -> None:
             )
 
 
+def _list_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The parser's arguments that take a list of values (``nargs`` + or *)."""
+    return [a for a in parser._actions if a.nargs in ("+", "*")]
+
+
+def _looks_like_override(token: str) -> bool:
+    """``key=value`` with a dotted key (``physics=ovphysx``, ``env.a.b=1``), not an existing path."""
+    key, sep, _ = token.partition("=")
+    return bool(sep) and key.replace(".", "").replace("_", "").isalnum() and not os.path.exists(token)
+
+
 def split_arguments(parser: argparse.ArgumentParser, argv: list[str]):
     """``(args, overrides)`` from the command line: flags parsed, the rest must be key=value."""
     args, rest = parser.parse_known_args(argv)
-    if getattr(args, "motion", None):
-        # ``--motion a.pt b.pt key=value``: the greedy list swallows overrides that follow it
-        overrides = [m for m in args.motion if "=" in m and not os.path.exists(m)]
-        args.motion = [m for m in args.motion if m not in overrides] or None
-        rest = overrides + rest
+    swallowed = []
+    for action in _list_options(parser):
+        # ``--clips a b key=value``: a list argument swallows the overrides that follow it
+        values = getattr(args, action.dest, None)
+        if isinstance(values, list) and all(isinstance(v, str) for v in values):
+            overrides = [v for v in values if _looks_like_override(v)]
+            if overrides:
+                kept = [v for v in values if v not in overrides]
+                if not kept and action.nargs == "+":
+                    name = action.option_strings[-1] if action.option_strings else action.metavar or action.dest
+                    parser.error(f"{name}: expected at least one value before {overrides[0]}")
+                setattr(args, action.dest, kept)
+                swallowed += overrides
+    rest = swallowed + rest
     unknown_flags = [t for t in rest if t.startswith("-")]
     if unknown_flags:
         parser.error(f"unrecognized arguments: {' '.join(unknown_flags)}")
