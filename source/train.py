@@ -134,7 +134,9 @@ def _train(args, overrides, job) -> str:
         start = time.time()
         runner.learn(num_learning_iterations=agent_cfg.max_iterations, init_at_random_ep_len=False)
         log(f"training finished in {time.time() - start:.1f} s; checkpoints in {log_dir}")
-        log(f"curves: ./intermimic.sh plot {os.path.relpath(log_dir)}   (PNG files in <run>/plots/)")
+        shown = os.path.relpath(log_dir)
+        shown = os.path.abspath(log_dir) if shown.startswith("..") else shown
+        log(f"curves: ./intermimic.sh plot {shown}   (PNG files in <run>/plots/)")
     return log_dir
 
 
