@@ -27,9 +27,7 @@ Input keys (``.npz``, ``.pt`` or ``.pkl``; one sequence or a mapping of sequence
 from __future__ import annotations
 
 import os
-import pickle
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,6 +38,7 @@ from .. import clip_format as cf
 from ..kinematics import forward_kinematics, matrix_to_quat, quat_to_matrix
 from .body_model import SMPLH, SMPLX
 from .posed_body import Y_UP_TO_Z_UP, ConvertOptions, contact_labels, mesh_centre
+from .sequence_files import read_sequence_file
 from .smplx_sequence import sequence_identity
 
 BODY_JOINTS = 22
@@ -146,19 +145,7 @@ def sequence_from_dict(data: dict, source: str, name: str | None = None, subject
 
 def read_sequences(path: str | os.PathLike, **overrides) -> list[JointSequence]:
     """Sequences in a file (``.npz``, ``.pt``, ``.pkl``/``.p``): one mapping of arrays or a mapping of them."""
-    path = Path(path)
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=True) as f:
-            data = {k: f[k] for k in f.files}
-    elif path.suffix == ".pt":
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    elif path.suffix in (".pkl", ".p", ".pickle"):
-        with open(path, "rb") as f:
-            data = pickle.load(f)
-    else:
-        raise ValueError(f"{path}: unsupported input (expected .npz, .pt, .pkl or .p)")
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of arrays or of sequences, got {type(data).__name__}")
+    data = read_sequence_file(path, npz_objects=True)
     if "joints" in data or "positions" in data:
         return [sequence_from_dict(data, str(path), **overrides)]
     return [sequence_from_dict(v, f"{path}[{k}]", name=str(v.get("seq_name") or k), **overrides)

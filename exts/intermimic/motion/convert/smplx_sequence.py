@@ -18,7 +18,6 @@ Input format: see :class:`SmplxSequence` and ``docs/data.md``.
 from __future__ import annotations
 
 import os
-import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from .posed_body import (  # noqa: F401 - re-exported for the converters' users
     humanoid_rotations,
     mesh_centre,
 )
+from .sequence_files import read_sequence_file
 
 NUM_SMPLX_JOINTS = SMPLX.num_joints
 SMPLX_JOINT_OF_BODY: tuple[int, ...] = SMPLX.joint_of_body
@@ -163,24 +163,7 @@ def sequence_from_dict(data: dict, source: str, name: str | None = None, subject
 def read_sequences(path: str | os.PathLike, **overrides) -> list[SmplxSequence]:
     """Sequences in a file: ``.npz``, ``.pt`` or ``.pkl``/``.p`` holding one sequence (a mapping
     of arrays) or a mapping of sequences (e.g. OMOMO's ``*.p`` files)."""
-    path = Path(path)
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files}
-    elif path.suffix == ".pt":
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    elif path.suffix in (".pkl", ".p", ".pickle"):
-        try:
-            with open(path, "rb") as f:
-                data = pickle.load(f)
-        except Exception:
-            import joblib
-
-            data = joblib.load(path)
-    else:
-        raise ValueError(f"{path}: unsupported input (expected .npz, .pt, .pkl or .p)")
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of arrays or of sequences, got {type(data).__name__}")
+    data = read_sequence_file(path)
     if "trans" in data:
         return [sequence_from_dict(data, str(path), **overrides)]
     out = []
