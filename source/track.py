@@ -86,8 +86,6 @@ def main(argv: list[str] | None = None) -> dict:
 
     parser = build_parser()
     args, overrides = split_arguments(parser, sys.argv[1:] if argv is None else argv)
-    overrides = [c for c in args.clips if "=" in c and not os.path.exists(c)] + overrides
-    args.clips = [c for c in args.clips if c not in overrides]
     if not args.clips:
         raise UserError("no CLIPS to track: give clip files, folders of clips or a data set YAML (e.g. convert's "
                         "dataset.yaml)")  # fmt: skip

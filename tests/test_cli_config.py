@@ -132,3 +132,5 @@ def test_overrides_after_any_list_argument_stay_overrides():
     assert args.files == ["x.pt", "y.pt"] and rest == ["teachers.paths.2=logs/run"]
     with pytest.raises(SystemExit):  # a list that needs a value gets none
         split_arguments(parser, ["--clips", "physics=ovphysx"])
+    args, rest = split_arguments(parser, ["--clips", "a", "+env.extra=1"])  # Hydra's add syntax
+    assert args.clips == ["a"] and rest == ["+env.extra=1"]

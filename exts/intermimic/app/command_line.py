@@ -80,9 +80,8 @@ def _list_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 
 def _looks_like_override(token: str) -> bool:
-    """``key=value`` with a dotted key (``physics=ovphysx``, ``env.a.b=1``), not an existing path."""
-    key, sep, _ = token.partition("=")
-    return bool(sep) and key.replace(".", "").replace("_", "").isalnum() and not os.path.exists(token)
+    """``key=value`` (``physics=ovphysx``, ``env.a.b=1``, Hydra's ``+key=value``), not an existing path."""
+    return "=" in token and not os.path.exists(token)
 
 
 def split_arguments(parser: argparse.ArgumentParser, argv: list[str]):
