@@ -35,11 +35,14 @@ class RewardFactorMeans:
         self.weights = self.reward.weights
         self.release_leg_weights = bool(params.get("release_leg_weights", False))
         self.release_other_bodies = bool(params.get("release_other_bodies", False))
-        self.sums = torch.zeros(len(FACTORS), dtype=torch.float64)
-        self.steps = 0
-        self.hand_sums = torch.zeros(len(FACTORS), dtype=torch.float64)
-        self.hand_steps = 0
-        self.per_clip: dict[int, list] = {}
+        # sums on the device, read once by summary(): [F] totals, [F] over hand-contact steps, [C, F] per clip
+        zeros = lambda *shape: torch.zeros(*shape, dtype=torch.float64, device=self.cmd.device)  # noqa: E731
+        num_clips = len(self.cmd.library.clips)
+        self.sums, self.hand_sums = zeros(len(FACTORS)), zeros(len(FACTORS))
+        self.clip_sums = zeros(num_clips, len(FACTORS))
+        self.steps, self.hand_steps, self.clip_steps = zeros(()), zeros(()), zeros(num_clips)
+        hands = [self.cmd.groups.ids("hands", self.cmd.device, side) for side in self.cmd.groups.hands]
+        self.hand_ids = torch.cat(hands)
 
     def factors(self) -> dict[str, torch.Tensor]:
         """Every factor of :data:`FACTORS` per env, now."""
@@ -62,32 +65,31 @@ class RewardFactorMeans:
         return {name: f.get(name, ones) for name in FACTORS}
 
     def on_step(self, env=None) -> None:
+        """Add this step's factors of the counted (scheduled) envs, on the device (no host read)."""
         counted = self.cmd.scheduled
-        if not bool(counted.any()):
-            return
-        values = torch.stack([v[counted] for v in self.factors().values()]).double().cpu()  # [F, n]
+        weight = counted.double()
+        values = torch.where(counted, torch.stack(list(self.factors().values())).double(), 0.0)  # [F, E]
+        touching = (self.cmd.reference().contact[:, self.hand_ids] > 0).any(-1).double() * weight
         self.sums += values.sum(-1)
-        self.steps += values.shape[1]
-        hands = torch.cat([self.cmd.groups.ids("hands", self.cmd.device, side) for side in self.cmd.groups.hands])
-        touching = (self.cmd.reference().contact[:, hands] > 0).any(-1)[counted].cpu()
-        self.hand_sums += values[:, touching].sum(-1)
-        self.hand_steps += int(touching.sum())
-        for k, clip in enumerate(self.cmd.clip_ids[counted].tolist()):
-            entry = self.per_clip.setdefault(clip, [torch.zeros(len(FACTORS), dtype=torch.float64), 0])
-            entry[0] += values[:, k]
-            entry[1] += 1
+        self.steps += weight.sum()
+        self.hand_sums += (values * touching).sum(-1)
+        self.hand_steps += touching.sum()
+        self.clip_sums.index_add_(0, self.cmd.clip_ids, values.T)
+        self.clip_steps.index_add_(0, self.cmd.clip_ids, weight)
 
     def summary(self, clip_names: list[str] | None = None) -> dict:
         """``{"steps", "mean": {factor: value}, "hand_contact_steps", "hand_contact_mean",
         "clips": {name: {"steps", "mean"}}}``."""
 
         def means(sums, n):
-            return {name: round(float(v) / max(n, 1), 4) for name, v in zip(FACTORS, sums)}
+            return {name: round(float(v) / max(n, 1), 4) for name, v in zip(FACTORS, sums.tolist())}
 
-        clips = {(clip_names[c] if clip_names else str(c)): {"steps": n, "mean": means(s, n)}
-                 for c, (s, n) in sorted(self.per_clip.items())}  # fmt: skip
-        return {"steps": self.steps, "mean": means(self.sums, self.steps), "hand_contact_steps": self.hand_steps,
-                "hand_contact_mean": means(self.hand_sums, self.hand_steps), "clips": clips}  # fmt: skip
+        steps, hand_steps = int(self.steps), int(self.hand_steps)
+        clip_steps = [int(n) for n in self.clip_steps.tolist()]
+        clips = {(clip_names[c] if clip_names else str(c)): {"steps": n, "mean": means(self.clip_sums[c], n)}
+                 for c, n in enumerate(clip_steps) if n > 0}  # fmt: skip
+        return {"steps": steps, "mean": means(self.sums, steps), "hand_contact_steps": hand_steps,
+                "hand_contact_mean": means(self.hand_sums, hand_steps), "clips": clips}  # fmt: skip
 
     def write(self, out_dir: str | Path, clip_names: list[str] | None = None) -> Path:
         data = self.summary(clip_names)
