@@ -34,7 +34,8 @@ future offset k (``observation.offsets``), its terms in ``observation.terms`` or
   body_rotations              tn(H q_b) of every body
   body_linear_velocities      H v_b (the body frame origin's velocity)
   body_angular_velocities     H w_b
-  contact                     1[any component of the body's net contact force > threshold], contact bodies
+  contact                     1[any component of the body's net contact force > threshold in any of the
+                              policy step's last contact_window_steps physics steps], contact bodies
   key_position_error          H (p^_b - p_b), key bodies
   rotation_error              tn(H (q^_b^-1 q_b) H^-1), rotation-error bodies
   contact_error               c^ ((c^ + 1) / 2 - c), contact bodies (c^ the reference label)
@@ -481,6 +482,7 @@ def run_clip(session, meta: dict, scene: Scene, ref: Reference, max_steps: int |
     offset, scale = np.asarray(meta["action_offset"]), np.asarray(meta["action_scale"])
     clip = float(meta.get("action_clip") or 1.0)
     decimation = int(dep["physics"]["decimation"])
+    window = int(dep.get("contact_window_steps", 1))
     scene.set_state(ref.frames(0))
     state = scene.state(contact=False)  # the training simulator's contact sensor starts cleared at a reset
     last = ref.num_frames - 1
@@ -490,10 +492,14 @@ def run_clip(session, meta: dict, scene: Scene, ref: Reference, max_steps: int |
         obs = observation(meta, state, ref, frame)[None]
         (action,) = session.run(["actions"], {"obs": obs})
         scene.data.ctrl[scene.act_ids] = offset + scale * np.clip(action[0], -clip, clip)
-        for _ in range(decimation):
+        touched = np.zeros(len(scene.body_ids), dtype=bool)
+        for k in range(decimation):
             mujoco.mj_step(scene.model, scene.data)
+            if k >= decimation - window:  # the contact window: the policy step's last physics steps
+                touched |= (np.abs(scene.contact_forces()) > scene.threshold).any(-1)
         frame += 1
-        state = scene.state()
+        state = scene.state(contact=False)
+        state["contact"] = touched
         now = ref.frames(frame)
         e_h.append(float(np.linalg.norm(now["body_pos"][key] - state["body_pos"][key], axis=-1).mean()))
         sim_pts = state["obj_pos"] + q_rotate(state["obj_quat"].astype(np.float32), ref.points)

@@ -15,7 +15,13 @@ def physics_text(env_cfg) -> str:
     hz = round(1.0 / env_cfg.sim.dt)
     text = f"{engine}, {hz} Hz, {env_cfg.decimation} physics steps per policy step"
     timing = getattr(env_cfg, "timing", None)
-    return text + (f", setting {timing}" if timing else "")
+    text += f", setting {timing}" if timing else ""
+    window = getattr(getattr(getattr(env_cfg, "commands", None), "motion", None), "contact_window", None)
+    if window:
+        from ..tasks.mdp.contact_window import window_steps
+
+        text += f", contacts over the last {window_steps(window, env_cfg.decimation)} ({window} window)"
+    return text
 
 
 def format_banner(title: str, rows: list[tuple[str, str]]) -> str:

@@ -87,6 +87,7 @@ def deployment_metadata(env, group: str) -> dict | None:
         "contact_bodies": _ids(groups.ids("contact_orders", "cpu", order)),
         "contact_label_sources": [emb.contact_label_body(b) for b in emb.body_names],
         "contact_force_threshold": float(cmd.cfg.contact_force_threshold),
+        "contact_window_steps": int(cmd.contact_window_steps),
         "observation": {
             "group": group, "terms": list(layout.terms), "term_dims": list(layout.term_dims),
             "offsets": list(layout.offsets or cmd.future_offsets), "field_decay": FIELD_DECAY,

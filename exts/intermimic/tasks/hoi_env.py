@@ -22,6 +22,7 @@ from ..assets.object_registry import ObjectRegistry
 from ..assets.object_scene import add_objects_to_scene, solver_props_like
 from ..motion.loader import load_library
 from ..motion.threads import torch_threads
+from .mdp.contact_window import configure_contact_sensor
 from .mdp.observation_layout import OffsetMajorObservationManager
 from .motion_data import task_motion_data
 from .non_finite_guard import NON_FINITE_OBSERVATION, guard_step
@@ -34,7 +35,8 @@ def task_embodiment(cfg):
     if name == "smplx":
         return get_embodiment()
     require_robot_urdf(name, getattr(cfg, "robot_urdf", None))
-    return get_embodiment(name, urdf=cfg.robot_urdf, gains=cfg.robot_gains)
+    return get_embodiment(name, urdf=cfg.robot_urdf, gains=cfg.robot_gains,
+                          collision_filter=getattr(cfg, "robot_collision_filter", "neighbours"))
 
 
 def use_embodiment(cfg, emb) -> None:
@@ -55,6 +57,7 @@ def prepare_scene(cfg) -> tuple[object, list, object]:
         cfg.scene.robot.spawn.usd_path = str(humanoid_usd_path(cfg.humanoid_mjcf))
     emb = task_embodiment(cfg)
     use_embodiment(cfg, emb)
+    configure_contact_sensor(cfg)
     motion = cfg.commands.motion
     library = load_library(task_motion_data(cfg), device=cfg.sim.device, embodiment=emb)
     assets = []

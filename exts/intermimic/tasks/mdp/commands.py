@@ -26,6 +26,7 @@ from ...motion.reference import ReferenceFrames
 from ...motion.validation import DataMismatchError
 from ...utils import rotations as rot
 from .body_groups import default_groups, groups_of
+from .contact_window import contact_in_window, force_over_window, window_steps
 from .interaction_graph import InteractionGraphStats, interaction_graph_stats, nearest_point_offsets, points_stride
 from .state_init import (
     EpisodeRecorder, PhysicalStateBuffer, ReleaseStartFrameSampler, SimState, StartFrameSampler, psi_scores,
@@ -327,18 +328,30 @@ class HOIReferenceCommand(CommandTerm):
 
         return self._cached(f"interaction_graph/{stride}/{floors}", compute)
 
-    def body_contact_forces(self) -> torch.Tensor:
-        """Contact force on each body (canonical order), ``[E, B, 3]``: forces with the object
-        when the sensor filters on it, else the net contact force."""
+    def contact_force_history(self) -> torch.Tensor:
+        """Contact force on each body (canonical order) at each recorded physics step, newest
+        first, ``[E, H, B, 3]``: forces with the object when the sensor filters on it, else the
+        net contact force."""
         data = self._env.scene[self.cfg.contact_sensor_name].data
-        matrix = getattr(data, "force_matrix_w", None)
+        matrix = getattr(data, "force_matrix_w_history", None)
         if matrix is not None:
-            return matrix.torch[:, self.contact_sensor_ids].sum(dim=2)
-        return data.net_forces_w.torch[:, self.contact_sensor_ids]
+            return matrix.torch[:, :, self.contact_sensor_ids].sum(dim=3)
+        return data.net_forces_w_history.torch[:, :, self.contact_sensor_ids]
+
+    @property
+    def contact_window_steps(self) -> int:
+        """Physics steps of the contact window (``cfg.contact_window`` at the env's decimation)."""
+        return window_steps(self.cfg.contact_window, self._env.cfg.decimation)
+
+    def body_contact_forces(self) -> torch.Tensor:
+        """Contact force on each body (canonical order) averaged over the contact window, ``[E, B, 3]``."""
+        return self._cached("contact_forces", lambda: force_over_window(self.contact_force_history(), self.contact_window_steps))
 
     def body_contact(self) -> torch.Tensor:
-        """Per body whether it is in contact: any force component above the threshold, ``[E, B]``."""
-        return (self.body_contact_forces().abs() > self.cfg.contact_force_threshold).any(dim=-1)
+        """Per body whether it is in contact, ``[E, B]``: any force component above the threshold
+        in any physics step of the contact window (:mod:`.contact_window`)."""
+        return self._cached("contact", lambda: contact_in_window(
+            self.contact_force_history(), self.contact_window_steps, self.cfg.contact_force_threshold))
 
     def sim_state(self) -> SimState:
         has_obj = self.object is not None
@@ -608,6 +621,10 @@ class HOIReferenceCommandCfg(CommandTermCfg):
     contact_sensor_name: str = "contact_forces"
     """Sensor of the humanoid's contacts; one filtered on the object gives human-object contacts."""
     contact_force_threshold: float = 0.1
+    contact_window: str = "release"
+    """Physics steps of a policy step a contact is read over (:mod:`.contact_window`): ``release``
+    (the second half of the policy step, as the release's Isaac Gym reads it), ``policy_step``
+    (all of it) or ``last_step`` (its final physics step)."""
     motion: MotionDataCfg = MotionDataCfg()
     future_offsets: tuple[int, ...] = (1, 16)
     """Future reference frames observed by the policy."""
