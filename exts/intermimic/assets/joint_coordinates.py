@@ -62,12 +62,26 @@ class JointCoordinates:
     def to_sim_pos(self, hinges: torch.Tensor) -> torch.Tensor:
         if not self.rotation_vectors:
             return hinges
-        return rot.to_exp_map(rot.from_hinges(self._triples(hinges))).reshape(hinges.shape)
+        return self.rotation_vectors_of_hinges(hinges)
 
     def from_sim_pos(self, q: torch.Tensor) -> torch.Tensor:
         if not self.rotation_vectors:
             return q
-        return rot.to_hinges(rot.from_exp_map(self._triples(q))).reshape(q.shape)
+        return self.hinges_of_rotation_vectors(q)
+
+    def rotation_vectors_to_sim(self, rotation_vectors: torch.Tensor) -> torch.Tensor:
+        """The simulator's joint positions of per-body rotation vectors (three DOFs per body)."""
+        if self.rotation_vectors:
+            return rotation_vectors
+        return self.hinges_of_rotation_vectors(rotation_vectors)
+
+    def hinges_of_rotation_vectors(self, rotation_vectors: torch.Tensor) -> torch.Tensor:
+        """Per-body rotation vectors -> the hinge angles of the same rotations."""
+        return rot.to_hinges(rot.from_exp_map(self._triples(rotation_vectors))).reshape(rotation_vectors.shape)
+
+    def rotation_vectors_of_hinges(self, hinges: torch.Tensor) -> torch.Tensor:
+        """Hinge angles -> per-body rotation vectors of the same rotations."""
+        return rot.to_exp_map(rot.from_hinges(self._triples(hinges))).reshape(hinges.shape)
 
     def to_sim_vel(self, hinges: torch.Tensor, rates: torch.Tensor) -> torch.Tensor:
         """Simulator joint velocities of hinge ``rates`` at hinge angles ``hinges``."""

@@ -33,7 +33,7 @@ class ReferenceDriver:
         # the next frame's joint rate is the frame-to-frame rate (the short way across +-pi)
         velocity = cmd.joint_coords.to_sim_vel(nxt.dof_pos, nxt.dof_vel)
         cmd.robot.set_joint_velocity_target_index(target=velocity, joint_ids=cmd.joint_ids)
-        return (nxt.dof_pos - self.action._offset) / self.action._scale
+        return self.action.actions_for_targets(nxt.dof_pos, clip=False)
 
     def close(self) -> None:
         """Give the joint drives back their zero velocity targets."""

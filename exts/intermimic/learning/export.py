@@ -92,6 +92,7 @@ def policy_metadata(env, agent_cfg, task: str, checkpoint: str | None = None) ->
         "joint_effort_limit": list(emb.effort_limit),
         "action_offset": per_dof(action._offset),
         "action_scale": per_dof(action._scale),
+        "action_targets": "rotation_vector" if getattr(action, "rotation_vector_targets", False) else "joint_position",
         "action_clip": float(getattr(agent_cfg, "clip_actions", 1.0) or 0.0),
         "inputs": ["obs"],
         "outputs": ["actions"],
