@@ -37,6 +37,8 @@ class Embodiment:
     contact_label_sources: dict[str, str] = field(default_factory=dict)
     """Body -> contact body whose reference contact label it takes, for bodies that are not
     contact bodies themselves (robot clips label only the contact bodies)."""
+    finger_joint_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per side (``L``, ``R``), the joints that move the fingers (the finger joint error of evaluation)."""
     reference_bodies: dict[str, str] = field(default_factory=dict)
     """Robot key body -> SMPL-X body it tracks (empty for the SMPL-X humanoid itself)."""
     contact_reference_bodies: dict[str, str] = field(default_factory=dict)
@@ -55,6 +57,8 @@ class Embodiment:
     each body with its parent excepted)."""
     collision_filter_pairs: tuple[tuple[str, str], ...] = ()
     """Body pairs that never collide with each other (with ``self_collisions``)."""
+    collision_filter: str = ""
+    """The rule ``collision_filter_pairs`` came from (a robot's; empty for the SMPL-X humanoid)."""
     source: str = ""
 
     @property
@@ -91,6 +95,9 @@ class Embodiment:
                   *self.rotation_error_body_names, *self.full_weight_body_names]  # fmt: skip
         labelled = [*self.contact_body_names, *self.contact_label_sources, *self.contact_label_sources.values()]
         groups += [*labelled, *self.collider_body_names, *self.jointed_body_names, *sum(self.collision_filter_pairs, ())]
+        unknown_joints = sorted({j for j in sum(self.finger_joint_names.values(), ()) if j not in self.joint_names})
+        if unknown_joints:
+            raise ValueError(f"embodiment {self.name}: finger joints name unknown joints {unknown_joints[:5]}")
         unknown = sorted({b for b in groups if b not in self.body_names})
         if unknown:
             raise ValueError(f"embodiment {self.name}: body groups name unknown bodies {unknown[:5]}")

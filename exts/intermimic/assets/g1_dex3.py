@@ -41,6 +41,9 @@ HAND_BODY_NAMES: dict[str, tuple[str, ...]] = {
     for side, prefix in (("L", "left"), ("R", "right"))
 }
 
+COLLISION_FILTERS = ("neighbours", "release")
+"""Which link pairs of the G1 never collide (:func:`collision_filter_pairs`): ``neighbours``
+(default) or ``release`` (the release's leg filter only)."""
 LEG_LINK_GROUPS = ("hip", "knee", "ankle")
 """Leg links by name, from the pelvis down: the release filters collisions within a group and
 between neighbouring groups of one leg (hip-knee, knee-ankle; hip and ankle still collide)."""
@@ -124,8 +127,9 @@ def _urdf_text_for_mujoco(urdf: Path) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def load_mujoco_spec(urdf: str | Path):
-    """MuJoCo spec of the robot from the URDF, with a free joint on the pelvis."""
+def load_mujoco_spec(urdf: str | Path, collision_filter: str = "neighbours"):
+    """MuJoCo spec of the robot from the URDF, with a free joint on the pelvis and the link pairs
+    of ``collision_filter`` excluded from collision."""
     import mujoco
 
     path = Path(urdf).expanduser().resolve()
@@ -139,7 +143,7 @@ def load_mujoco_spec(urdf: str | Path):
     if pelvis is None:
         raise ValueError(f"{path}: no link named '{ROOT_BODY}'")
     pelvis.add_freejoint(name="floating_base")
-    for a, b in collision_filter_pairs(spec):
+    for a, b in collision_filter_pairs(spec, collision_filter):
         exclude = spec.add_exclude()
         exclude.bodyname1, exclude.bodyname2 = a, b
     return spec
@@ -156,12 +160,17 @@ def _weld_root(body):
     return body.name
 
 
-def collision_filter_pairs(spec) -> tuple[tuple[str, str], ...]:
-    """Pairs of collider bodies that never collide with each other, from the robot's tree:
-    neighbouring links (one joint apart once the links fixed to another are counted as part of
-    it: MuJoCo's own rule, which Newton and PhysX apply only to a body and its parent) and, per leg,
-    the links of one group or of neighbouring groups of :data:`LEG_LINK_GROUPS` (the release's
-    filter: hip-knee and knee-ankle, so that the ankle's full-mesh collider may overlap the knee's)."""
+def collision_filter_pairs(spec, rule: str = "neighbours") -> tuple[tuple[str, str], ...]:
+    """Pairs of collider bodies that never collide with each other, from the robot's tree.
+
+    Both rules filter, per leg, the links of one group or of neighbouring groups of
+    :data:`LEG_LINK_GROUPS` (the release's shape filter bits: hip-knee and knee-ankle, so that the
+    ankle's full-mesh collider may overlap the knee's; the two legs, and hip and ankle, collide).
+    ``neighbours`` also filters links one joint apart once the links fixed to another are counted
+    as part of it (MuJoCo's own rule; Newton and PhysX apply it only to a body and its parent);
+    ``release`` adds nothing, as the release's Isaac Gym (whose PhysX skips a link and its parent)."""
+    if rule not in COLLISION_FILTERS:
+        raise ValueError(f"env.robot_collision_filter: unknown rule '{rule}', expected one of {', '.join(COLLISION_FILTERS)}")
     tree = [b for b in spec.bodies if b.name != "world"]  # (the world body's parent is not a body)
     bodies = [b for b in tree if _has_collider(b)]
     weld = {b.name: _weld_root(b) for b in tree}
@@ -176,7 +185,7 @@ def collision_filter_pairs(spec) -> tuple[tuple[str, str], ...]:
     for i, a in enumerate(bodies):
         for b in bodies[i + 1 :]:
             wa, wb = weld[a.name], weld[b.name]
-            neighbours = wa == wb or weld_parent[wa] == wb or weld_parent[wb] == wa
+            neighbours = rule == "neighbours" and (wa == wb or weld_parent[wa] == wb or weld_parent[wb] == wa)
             ga, gb = leg_group(a.name), leg_group(b.name)
             same_leg = ga is not None and gb is not None and ga[0] == gb[0] and abs(ga[1] - gb[1]) <= 1
             if neighbours or same_leg:
@@ -184,13 +193,13 @@ def collision_filter_pairs(spec) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def load_mujoco_model(urdf: str | Path):
-    return load_mujoco_spec(urdf).compile()
+def load_mujoco_model(urdf: str | Path, collision_filter: str = "neighbours"):
+    return load_mujoco_spec(urdf, collision_filter).compile()
 
 
-def mjcf_text(urdf: str | Path) -> str:
+def mjcf_text(urdf: str | Path, collision_filter: str = "neighbours") -> str:
     """The robot as an MJCF document (for the MJCF -> USD conversion of :mod:`usd_convert`)."""
-    spec = load_mujoco_spec(urdf)
+    spec = load_mujoco_spec(urdf, collision_filter)
     spec.compile()
     return spec.to_xml()
 
@@ -274,12 +283,13 @@ def _urdf_joint_speeds(urdf: Path) -> dict[str, tuple[float, float]]:
     return out
 
 
-def load_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
-    """The G1 + Dex3 embodiment read from ``urdf`` (bodies/joints in the file's depth-first order)."""
+def load_embodiment(urdf: str | Path, gains: str = "release", collision_filter: str = "neighbours") -> Embodiment:
+    """The G1 + Dex3 embodiment read from ``urdf`` (bodies/joints in the file's depth-first order),
+    its links kept apart by the filter rule ``collision_filter`` (:data:`COLLISION_FILTERS`)."""
     import mujoco
 
     path = Path(urdf).expanduser().resolve()
-    model = load_mujoco_model(path)
+    model = load_mujoco_model(path, collision_filter)
     bodies = tuple(model.body(i).name for i in range(1, model.nbody))
     hinges = [i for i in range(model.njnt) if model.jnt_type[i] == mujoco.mjtJoint.mjJNT_HINGE]
     joints = tuple(model.joint(i).name for i in hinges)
@@ -312,6 +322,8 @@ def load_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
         key_body_names=KEY_BODY_NAMES,
         contact_body_names=tuple(contact),
         hand_body_names=dict(HAND_BODY_NAMES),
+        finger_joint_names={side: tuple(j for j in joints if j.startswith(f"{prefix}_hand_"))
+                            for side, prefix in (("L", "left"), ("R", "right"))},  # the Dex3 joints
         full_weight_body_names=tuple(n for n in KEY_BODY_NAMES if any(k in n for k in ("hip", "knee", "ankle"))),
         default_joint_pos=default,
         default_root_height=INITIAL_ROOT_HEIGHT,
@@ -325,6 +337,7 @@ def load_embodiment(urdf: str | Path, gains: str = "release") -> Embodiment:
         length_scale=leg_length(model) / smplx_leg_length(),
         self_collisions=True,
         collision_filter_pairs=filter_pairs,
+        collision_filter=collision_filter,
         source=str(path),
     )
     emb.check()

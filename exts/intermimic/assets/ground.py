@@ -1,6 +1,9 @@
-"""A local ground: one large static box whose top face is the plane z = 0 (no cloud asset)."""
+"""A local ground: one large static box whose top face is the plane z = 0 (no cloud asset), with
+the release's contact and rest offsets (:mod:`.physx_settings`)."""
 
 from __future__ import annotations
+
+from . import physx_settings as physx
 
 GROUND_SIZE_M = 2000.0
 GROUND_THICKNESS_M = 1.0
@@ -14,7 +17,9 @@ def ground_cfg(friction: float, restitution: float, prim_path: str = "/World/gro
         prim_path=prim_path,
         spawn=sim_utils.CuboidCfg(
             size=(GROUND_SIZE_M, GROUND_SIZE_M, GROUND_THICKNESS_M),
-            collision_props=sim_utils.CollisionPropertiesCfg(),
+            collision_props=sim_utils.CollisionPropertiesCfg(
+                contact_offset=physx.CONTACT_OFFSET, rest_offset=physx.REST_OFFSET
+            ),
             physics_material=sim_utils.RigidBodyMaterialCfg(
                 static_friction=friction,
                 dynamic_friction=friction,

@@ -11,15 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import humanoid_spec as spec
+from . import physx_settings as physx
 from .humanoid_mjcf import build_mjcf
 from .usd_convert import mjcf_to_usd
 
 DEFAULT_ROOT_HEIGHT = 0.95
 """Pelvis height at which the zero pose stands on the ground."""
-PHYSX_CONTACT_OFFSET = 0.02
-PHYSX_REST_OFFSET = 0.0
-"""The release's PhysX contact and rest offsets (m) of the humanoid's shapes (Newton keeps the
-converter's contact gap 0: its own attribute wins over PhysX's)."""
 
 
 def check_mjcf_topology(mjcf_text: str, source: str) -> None:
@@ -105,8 +102,15 @@ def humanoid_cfg(
         spawn=sim_utils.UsdFileCfg(
             usd_path=str(usd_path if usd_path is not None else humanoid_usd_path(mjcf_path)),
             activate_contact_sensors=True,
-            rigid_props=PhysxRigidBodyCfg(max_depenetration_velocity=max_depenetration_velocity),
-            collision_props=PhysxCollisionCfg(contact_offset=PHYSX_CONTACT_OFFSET, rest_offset=PHYSX_REST_OFFSET),
+            rigid_props=PhysxRigidBodyCfg(
+                max_depenetration_velocity=max_depenetration_velocity,
+                angular_damping=physx.BODY_ANGULAR_DAMPING,
+                linear_damping=physx.BODY_LINEAR_DAMPING,
+                max_angular_velocity=physx.BODY_MAX_ANGULAR_VELOCITY_DEG,
+            ),
+            # the release's offsets; Newton keeps the converter's contact gap 0 (its own attribute
+            # wins over PhysX's)
+            collision_props=PhysxCollisionCfg(contact_offset=physx.CONTACT_OFFSET, rest_offset=physx.REST_OFFSET),
             articulation_props=[
                 PhysxArticulationCfg(
                     enabled_self_collisions=False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from . import humanoid_spec as spec
+from .physx_settings import HUMANOID_FRICTION
 
 
 def _fmt(values) -> str:
@@ -55,7 +56,8 @@ def build_mjcf(
     ET.SubElement(root, "option", {"timestep": f"{1.0 / 240.0:.8f}"})
     default = ET.SubElement(root, "default")
     ET.SubElement(default, "joint", {"armature": f"{spec.ARMATURE}", "damping": "0", "stiffness": "0"})
-    ET.SubElement(default, "geom", {"condim": "3", "contype": "1", "conaffinity": "1", "friction": "0.9 0.005 0.0001"})
+    geom = {"condim": "3", "contype": "1", "conaffinity": "1", "friction": f"{HUMANOID_FRICTION} 0.005 0.0001"}
+    ET.SubElement(default, "geom", geom)
     world = ET.SubElement(root, "worldbody")
 
     elements: list[ET.Element] = []

@@ -30,6 +30,7 @@ import torch
 
 from .cache import cached_dir, content_hash
 from .object_mesh import ObjectMesh
+from .physx_settings import CONTACT_OFFSET
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class ObjectPhysicsCfg:
     restitution: float = 0.05
     rest_offset: float = DEFAULT_REST_OFFSET
     """Separation at rest (m); Newton reads it as the shape margin."""
-    contact_offset: float = 0.02
+    contact_offset: float = CONTACT_OFFSET
     """Distance (m) at which contacts start being generated; must exceed ``rest_offset``."""
     linear_damping: float = 0.01
     angular_damping: float = 0.01
@@ -90,7 +91,7 @@ class ObjectPhysicsCfg:
     @classmethod
     def thin_walled(cls, **kwargs) -> ObjectPhysicsCfg:
         kwargs.setdefault("rest_offset", THIN_WALLED_REST_OFFSET)
-        kwargs.setdefault("contact_offset", THIN_WALLED_REST_OFFSET + 0.02)
+        kwargs.setdefault("contact_offset", CONTACT_OFFSET)  # the release's, for every shape
         return cls(**kwargs)
 
 
@@ -136,7 +137,7 @@ def _mesh_key(mesh: ObjectMesh) -> str:
     )
 
 
-def _outward(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+def outward_faces(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Flip a closed convex part's triangles so that they face away from its centroid."""
     centre = vertices.mean(axis=0)
     tri = vertices[faces]
@@ -168,7 +169,7 @@ def _run_coacd(mesh: ObjectMesh, cfg: DecompositionCfg) -> list[ConvexPart]:
     for v, f in parts:
         v, f = np.asarray(v, dtype=np.float64), np.asarray(f, dtype=np.int64)
         if len(v) >= 4 and len(f) >= 4:
-            out.append(ConvexPart(v, _outward(v, f)))
+            out.append(ConvexPart(v, outward_faces(v, f)))
     if not out:
         raise RuntimeError(f"convex decomposition of object '{mesh.name}' ({mesh.source}) produced no parts")
     return out

@@ -23,7 +23,9 @@ from .usd_convert import mjcf_to_usd
 
 def robot_usd_path(emb: Embodiment) -> Path:
     """USD file of a robot embodiment read from its URDF (``emb.source``)."""
-    return mjcf_to_usd(robot_module(emb.name).mjcf_text(emb.source), emb.name)
+    module = robot_module(emb.name)
+    text = module.mjcf_text(emb.source, emb.collision_filter) if emb.collision_filter else module.mjcf_text(emb.source)
+    return mjcf_to_usd(text, emb.name)
 
 
 def _per_joint(emb: Embodiment, values) -> dict[str, float]:

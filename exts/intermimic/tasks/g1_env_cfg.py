@@ -50,6 +50,7 @@ class _G1Timing:
         super().apply_timing()
         if applied != self.applied_timing:
             self.object_density = RELEASE_OBJECT_DENSITY
+            self.robot_collision_filter = "release" if self.timing == RELEASE_G1_SETTING else "neighbours"
 
 
 @configclass

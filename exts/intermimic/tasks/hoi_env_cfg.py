@@ -165,6 +165,10 @@ class HOIEnvCfg(ManagerBasedRLEnvCfg):
     robot_gains: str = "release"
     """PD gains of a robot task: ``release`` (the release's Kp 500/300/200/100, Kd = Kp/10) or
     ``armature`` (motor armature with Kp/Kd from it, docs/g1.md)."""
+    robot_collision_filter: str = "neighbours"
+    """Which of a robot's link pairs never collide: ``neighbours`` (links one joint apart and the
+    release's leg filter) or ``release`` (the release's leg filter alone; ``env.timing=release_g1``
+    sets it)."""
     cpu_step_threads: int | None = 1
     """torch intra-op threads while the env steps on the CPU (None: torch's setting). The MDP's
     tensors are small and Warp's CPU kernels run on one thread, so one thread costs little and
