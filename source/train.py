@@ -81,6 +81,17 @@ def main(argv: list[str] | None = None) -> str:
         distributed.stop()
 
 
+def resumed_physics(checkpoint, env_cfg, overrides) -> list[str]:
+    """A resumed run keeps the physics its run recorded unless ``physics=`` names another; a note
+    for the banner when that changed the task's default."""
+    from intermimic.app.run_settings import find_run_settings, restore_physics
+
+    with as_user_error(OSError, ValueError, context=f"settings of the run of {checkpoint}: "):
+        settings = find_run_settings(checkpoint)
+    physics = restore_physics(env_cfg, settings, overrides) if settings is not None else None
+    return [f"physics={physics}, as the resumed run recorded"] if physics else []
+
+
 def _train(args, overrides, job) -> str:
     from isaaclab_rl.rsl_rl import check_rsl_rl_version, handle_deprecated_rsl_rl_cfg
 
@@ -119,6 +130,8 @@ def _train(args, overrides, job) -> str:
     with as_user_error(CheckpointError):
         resume = plan_resume(args.resume, log_dir, new_folder=bool(args.run_name))
     log_dir = resume.log_dir if resume else log_dir
+    if resume:
+        notes += resumed_physics(resume.checkpoint, env_cfg, overrides)
     log_dir = distributed.broadcast_object(log_dir)  # rank 0's folder for the whole job
     env_cfg.log_dir = log_dir
     print(startup_banner("train", args, env_cfg, agent_cfg, selection, overrides, notes,

@@ -13,18 +13,21 @@ def _args(**kw):
     return argparse.Namespace(**base)
 
 
-def test_default_physics_is_newton_and_physx_comes_in_two_presets(monkeypatch):
+def test_default_physics_is_physx_on_every_task_and_newton_is_a_preset(monkeypatch):
     from isaaclab_newton.physics import NewtonCfg
     from isaaclab_ov.physics import OvPhysxCfg
     from isaaclab_physx.physics import PhysxCfg
 
     from intermimic.app.configure import resolve_configs
-    from intermimic.tasks import physics
+    from intermimic.tasks import TASKS, physics
 
-    env_cfg, _ = resolve_configs(_args(), [])
+    for task in TASKS:
+        env_cfg, _ = resolve_configs(_args(task=task), [])
+        assert isinstance(env_cfg.sim.physics, OvPhysxCfg), task
+    env_cfg, _ = resolve_configs(_args(), ["physics=newton_mjwarp"])
     assert isinstance(env_cfg.sim.physics, NewtonCfg)
-    env_cfg, _ = resolve_configs(_args(), ["physics=ovphysx"])
-    assert isinstance(env_cfg.sim.physics, OvPhysxCfg)
+    env_cfg, _ = resolve_configs(_args(), ["physics=newton"])  # Isaac Lab's old name
+    assert isinstance(env_cfg.sim.physics, NewtonCfg)
     # Isaac Sim is not installed here; the preset itself resolves to Isaac Sim's PhysX config
     monkeypatch.setattr(physics, "require_physics_backend", lambda name: None)
     env_cfg, _ = resolve_configs(_args(), ["physics=isaacsim_physx"])

@@ -19,14 +19,14 @@ ISAAC_SIM_ONLY_OPTIONS = (
     "--livestream", "--xr", "--verbose", "--info", "--experience", "--deterministic", "--kit_args",
     "--anim_recording_enabled", "--anim_recording_start_time", "--anim_recording_stop_time",
 )  # fmt: skip
-"""Launcher options that only Isaac Sim (Kit) reads; the kit-less Newton physics ignores them."""
+"""Launcher options that only Isaac Sim (Kit) reads; the kit-less physics (PhysX, Newton) ignores them."""
 VIEWER_PACKAGES = {"viser": "viser", "rerun": "rerun"}
 """``--viz`` choices that need the ``viz`` install extra, and the module each one imports."""
 VIZ_INSTALL_HINT = 'install the viewers with: .venv/bin/pip install -e ".[viz]"'
 OVERRIDE_HELP = (
     "Overrides (key=value): dataset=<name> (config/datasets), dataset.<field>=<value>, "
     "experiment=<name> (config/experiments), teachers=<name> (config/teachers, student tasks), "
-    "teachers.paths.<subject>=<checkpoint>, physics=newton|ovphysx|isaacsim_physx, env.<path>=<value>, "
+    "teachers.paths.<subject>=<checkpoint>, physics=ovphysx|newton|isaacsim_physx (default ovphysx), env.<path>=<value>, "
     "agent.<path>=<value>."
 )
 
@@ -55,7 +55,7 @@ def _group_isaac_sim_options(parser: argparse.ArgumentParser) -> None:
     """Move the launcher options only Isaac Sim reads into their own titled help section."""
     sim_only = parser.add_argument_group(
         "Isaac Sim only", "Read only when Isaac Sim is installed (physics=isaacsim_physx, --viz kit);\n"
-        "the default kit-less Newton physics ignores them."
+        "the kit-less physics (the default ovphysx, newton) ignores them."
     )  # fmt: skip
     for group in parser._action_groups:
         if group is sim_only:

@@ -39,7 +39,7 @@ from ..utils.errors import UserError, as_user_error, log
 from .command_line import pick_device
 from .overrides import explicit_env_paths, task_configs
 from .presets import apply_experiment, dataset_overrides, split_overrides, teacher_paths
-from .run_settings import apply_run_settings, describe_data, find_run_settings, same_data
+from .run_settings import apply_run_settings, describe_data, find_run_settings, restore_physics, same_data
 
 CPU_DEFAULT_NUM_ENVS = 8
 
@@ -235,6 +235,9 @@ def use_run_settings(args, overrides: list[str], env_cfg, checkpoint) -> str:
     check_same_embodiment(args.task, env_cfg, settings.get("embodiment", "smplx"), checkpoint)
     with as_user_error(KeyError, ValueError, AttributeError, context=f"{settings.path}: "):
         changed = apply_run_settings(env_cfg, settings, explicit_env_paths(args, overrides))
+    physics = restore_physics(env_cfg, settings, overrides)
+    if physics:
+        changed.insert(0, f"physics={physics}")
     motion_cfg = env_cfg.commands.motion.motion
     if not same_data(settings.data, motion_cfg):
         log(f"note: using data {describe_data(motion_cfg)}, which differs from the run's training data "

@@ -87,11 +87,11 @@ def physics_presets() -> list[str]:
 
 
 def physics_preset(tokens: list[str]) -> str:
-    """The physics preset ``physics=`` names among ``tokens`` (``newton_mjwarp`` when none), checked:
+    """The physics preset ``physics=`` names among ``tokens`` (the tasks' default when none), checked:
     UserError for an unknown preset or one whose runtime is not installed."""
-    from ..tasks.physics import PRESET_ALIASES
+    from ..tasks.physics import DEFAULT_PHYSICS, PRESET_ALIASES
 
-    chosen = "newton_mjwarp"
+    chosen = DEFAULT_PHYSICS
     for token in tokens:
         if token.startswith("physics="):
             check_overrides([token], None, None)

@@ -32,10 +32,15 @@ RECORDED_PATHS = (
     "humanoid_mjcf",
     "robot_urdf",
     "robot_gains",
+    "robot_collision_filter",
     "commands.motion.future_offsets",
     "commands.motion.teacher_source",
+    "commands.motion.contact_window",
 )
 """Single env fields restored from the run (besides the data and the observation terms)."""
+BEFORE_RECORDED = {"commands.motion.contact_window": "last_step"}
+"""What a run recorded before the field existed meant (its config has the field's parent but not
+the field): contacts were read at the policy step's last physics step."""
 
 
 def data_fields() -> tuple[str, ...]:
@@ -140,6 +145,8 @@ def apply_run_settings(env_cfg, settings: RunSettings, explicit: set[str]) -> li
             changed.append(f"data {name}")
     for dotted in RECORDED_PATHS:  # "timing" first: applying it resets the fields that follow
         value = settings.get(dotted, KeyError)
+        if value is KeyError and dotted in BEFORE_RECORDED and isinstance(settings.get(dotted.rsplit(".", 1)[0]), dict):
+            value = BEFORE_RECORDED[dotted]
         if value is KeyError or _is_explicit(dotted, explicit):
             continue
         if _normalised(value) != _normalised(_get(env_cfg, dotted)):
@@ -149,6 +156,20 @@ def apply_run_settings(env_cfg, settings: RunSettings, explicit: set[str]) -> li
             env_cfg.apply_timing()
     changed += _restore_observations(env_cfg, settings, explicit)
     return changed
+
+
+def restore_physics(env_cfg, settings: RunSettings, overrides: list[str]) -> str | None:
+    """Put the env on the physics the run recorded (``sim.physics``) unless the command line names
+    one (``physics=``); returns the preset name when it changed the env's physics."""
+    from ..tasks.physics import HOIPhysicsCfg, physics_name, preset_of_recorded, require_physics_backend
+
+    named = any(t.startswith("physics=") for t in overrides)
+    recorded = preset_of_recorded(settings.get("sim.physics"))
+    if recorded is None or named or recorded == physics_name(env_cfg.sim.physics):
+        return None
+    require_physics_backend(recorded)
+    env_cfg.sim.physics = getattr(HOIPhysicsCfg(), recorded)
+    return recorded
 
 
 def _get(cfg, dotted: str):

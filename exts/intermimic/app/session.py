@@ -25,6 +25,19 @@ def _load_checkpoint(runner, checkpoint, agent_cfg, task: str) -> None:
         raise UserError(f"--checkpoint {checkpoint}: does not fit task {task} as configured ({detail})") from exc
 
 
+def physx_start_failure(env_cfg, exc: Exception) -> UserError | None:
+    """The one line for kit-less PhysX failing to build the simulation on a GPU (the other backend
+    is the way on), or None for any other failure (the traceback then says what happened)."""
+    from ..tasks.physics import physics_name
+    from ..utils.errors import one_line
+
+    if physics_name(env_cfg.sim.physics) != "ovphysx" or not str(env_cfg.sim.device).startswith("cuda"):
+        return None
+    return UserError(f"kit-less PhysX (physics=ovphysx) failed to start on {env_cfg.sim.device}: "
+                     f"{type(exc).__name__}: {one_line(str(exc))}; run with physics=newton_mjwarp "
+                     "(./intermimic.sh benchmark gpu checks both backends)")  # fmt: skip
+
+
 @contextmanager
 def wrapped_env(args, env_cfg, clip_actions: float | None = 1.0):
     """Launch the simulation and create the task's env wrapped for rsl_rl; closed on exit. A
@@ -45,6 +58,10 @@ def wrapped_env(args, env_cfg, clip_actions: float | None = 1.0):
             env = gym.make(args.task, cfg=env_cfg)
         except DataMismatchError as exc:  # the data do not fit the simulated body
             user_error = UserError(f"data: {exc}")
+        except Exception as exc:
+            user_error = physx_start_failure(env_cfg, exc)
+            if user_error is None:
+                raise
         if env is not None:
             try:
                 env = RslRlVecEnvWrapper(env, clip_actions=clip_actions)

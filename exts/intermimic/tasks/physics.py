@@ -1,11 +1,15 @@
 """Physics presets, chosen on the command line with ``physics=<name>``.
 
-* ``newton_mjwarp`` (default; ``newton`` is accepted too): Newton with the MuJoCo-Warp solver;
-  kit-less, CPU or GPU. (Isaac Lab 3.0 calls this preset ``newton_mjwarp`` and reads ``newton``
-  as its old name.)
-* ``ovphysx``: PhysX without Isaac Sim, through Isaac Lab's ``isaaclab_ov`` backend (the
-  ``ovphysx`` runtime, installed with the package); kit-less, CPU or GPU.
+* ``ovphysx`` (default): PhysX, the engine the method was published with, without Isaac Sim,
+  through Isaac Lab's ``isaaclab_ov`` backend (the ``ovphysx`` runtime, installed with the
+  package); kit-less, CPU or GPU.
+* ``newton_mjwarp`` (``newton`` is accepted too): Newton with the MuJoCo-Warp solver; kit-less,
+  CPU or GPU. (Isaac Lab 3.0 calls this preset ``newton_mjwarp`` and reads ``newton`` as its old
+  name.)
 * ``isaacsim_physx``: PhysX through Isaac Sim (GPU workstation, Isaac Sim installed separately).
+
+A run records its physics (``<run>/params/env.yaml``); playing, evaluating or resuming it keeps
+that physics unless ``physics=`` names another (:func:`preset_of_recorded`).
 
 Both PhysX presets read the same USD files and take the release's PhysX settings: TGS solver,
 bounce threshold 0.2 m/s, the humanoid's contact offset 0.02 m and rest offset 0 (its collision
@@ -95,7 +99,11 @@ class HOIPhysicsCfg(PresetCfg):
         bounce_threshold_velocity=BOUNCE_THRESHOLD_VELOCITY,
         **_GPU_CAPACITIES,
     )
-    default: NewtonCfg = newton_mjwarp
+    default: OvPhysxCfg = ovphysx
+
+
+DEFAULT_PHYSICS = "ovphysx"
+"""The preset of ``HOIPhysicsCfg.default`` (what a command runs without ``physics=``)."""
 
 
 def is_physx(physics) -> bool:
@@ -110,6 +118,18 @@ def physics_name(physics) -> str:
     if isinstance(physics, PhysxCfg):
         return "isaacsim_physx"
     return "newton_mjwarp"
+
+
+_MANAGER_PRESETS = {"OvPhysxManager": "ovphysx", "PhysxManager": "isaacsim_physx", "NewtonMJWarpManager": "newton_mjwarp"}
+
+
+def preset_of_recorded(physics) -> str | None:
+    """The preset name of a physics config as a run recorded it (a dict from ``params/env.yaml``:
+    its ``class_type`` names the backend's manager), or None when it names none of the presets."""
+    class_type = physics.get("class_type") if isinstance(physics, dict) else None
+    if not isinstance(class_type, str):
+        return None
+    return _MANAGER_PRESETS.get(class_type.rpartition(":")[2].rpartition(".")[2])
 
 
 PRESET_ALIASES = {"newton": "newton_mjwarp"}
