@@ -1,6 +1,6 @@
 """PhysX without a simulation: the joint coordinates PhysX uses, the one-joint-per-body USD, the
 CPU workaround Isaac Lab's kit-less PhysX needs, the physics presets' settings, and the one-line
-errors when a PhysX runtime is not installed. (Simulations on PhysX: test_physx_env.py,
+errors when a PhysX runtime is not installed. (Simulations on PhysX: test_teacher_env.py (the default physics),
 test_assets_humanoid_fk.py, test_assets_objects_sim.py.)"""
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
-"""The teacher MDP in the simulator on real sample clips (two objects, one per env).
+"""The teacher MDP in the simulator on real sample clips (two objects, one per env), on the
+default physics: kit-less PhysX (``physics=ovphysx``; test_newton_env.py runs Newton).
 
 Correctness comes from the data: with humanoid and object written to the reference state every
 error vanishes and every factor is 1; replaying a real clip kinematically keeps the factors high
-and fires no termination; crafted states fire each termination.
+and fires no termination; crafted states fire each termination; the joint state read back is the
+one written (PhysX keeps rotation vectors, the task hinge angles); contacts are read over the
+release's window; the release's actions are rotation vectors; PhysX was given the release's body
+and shape settings.
 """
 
 import math
@@ -11,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from backend_checks import check_push_off_counts_as_contact, check_release_actions_are_rotation_vectors
 from hoi_env_helpers import clip_per_env, place_at_reference, replay_through_physics
 
 from intermimic.assets import humanoid_spec as spec
@@ -133,20 +138,84 @@ def test_reward_of_a_reference_state_is_r_per_step(env):
     assert reward.min() > 0.2  # not r / 30
 
 
+def test_the_default_simulator_is_physx_with_the_release_settings(env):
+    """PhysX, through its own read-back where it has one (shape offsets and friction of every
+    humanoid body), else through the stage it was given (scene, body damping, ground offsets)."""
+    import ovphysx
+    from isaaclab_ov.physics import OvPhysxManager
+
+    from intermimic.assets import physx_settings as physx
+
+    cmd = _cmd(env)
+    assert type(cmd.robot).__module__.startswith("isaaclab_ov") and cmd.joint_coords.rotation_vectors
+    instance = OvPhysxManager.get_physx_instance()
+
+    def read(tensor_type):
+        binding = instance.create_tensor_binding(pattern=cmd.robot._binding_pattern, tensor_type=tensor_type)
+        out = torch.zeros(*binding.shape)
+        binding.read(out)
+        binding.destroy()
+        return out
+
+    types = ovphysx.TensorType
+    assert torch.allclose(read(types.ARTICULATION_CONTACT_OFFSET), torch.tensor(physx.CONTACT_OFFSET))
+    assert torch.allclose(read(types.ARTICULATION_REST_OFFSET), torch.tensor(physx.REST_OFFSET))
+    friction = read(types.ARTICULATION_SHAPE_FRICTION_AND_RESTITUTION)  # static, dynamic, restitution
+    assert torch.allclose(friction[..., :2], torch.tensor(physx.HUMANOID_FRICTION))
+    stage = OvPhysxManager._stage_usda  # the stage PhysX was given
+    assert 'physxScene:solverType = "TGS"' in stage and "physxScene:bounceThreshold = 0.2" in stage
+    robot = stage[stage.index('def Xform "Robot"'):]
+    assert f"physxRigidBody:angularDamping = {physx.BODY_ANGULAR_DAMPING}" in robot
+    assert "physxRigidBody:linearDamping = 0\n" in robot
+    ground = stage[stage.index('def Xform "ground"'):][:2000]
+    assert f"physxCollision:contactOffset = {physx.CONTACT_OFFSET}" in ground and "physxCollision:restOffset = 0\n" in ground
+
+
 def test_contact_sensor_bodies_are_mapped_by_name(env):
-    """The contact sensor may order bodies differently from the articulation (PhysX does): the
-    command reads sensor rows by body name, so canonical body b reads the sensor row named b."""
+    """The contact sensor orders bodies its own way (PhysX does): the command reads sensor rows by
+    body name, so canonical body b reads the sensor row named b, over the contact window."""
     cmd = _cmd(env)
     sensor = env.scene["contact_forces"]
     assert [sensor.sensor_names[i] for i in cmd.contact_sensor_ids.tolist()] == list(spec.BODY_NAMES)
-    torch.testing.assert_close(cmd.body_contact_forces(), sensor.data.net_forces_w.torch[:, cmd.contact_sensor_ids])
+    assert sensor.sensor_names != list(spec.BODY_NAMES)
+    history = sensor.data.net_forces_w_history.torch[:, :, cmd.contact_sensor_ids]
+    assert history.shape[1] == cmd.contact_window_steps == env.cfg.decimation // 2
+    torch.testing.assert_close(cmd.body_contact_forces(), history.mean(dim=1))
+
+
+def test_joint_state_reads_back_as_written(env):
+    """Positions and velocities written as hinge angles and rates come back the same through
+    PhysX's rotation vectors and body-frame angular velocities."""
+    from intermimic.utils import rotations as rot
+
+    env.reset()
+    clip_per_env(env)
+    place_at_reference(env, [50, 50])
+    cmd = _cmd(env)
+    ref = cmd.reference()
+    written = rot.from_hinges(ref.dof_pos.reshape(-1, 51, 3))
+    read = rot.from_hinges(cmd.dof_pos.reshape(-1, 51, 3))
+    assert rot.angle_between(written, read).max() < 1e-4
+    torch.testing.assert_close(cmd.dof_vel, ref.dof_vel, atol=2e-3, rtol=1e-3)
+    assert ref.dof_vel.abs().max() > 0.5  # the clips move
+
+
+def test_feet_pushed_off_mid_step_are_in_contact(env):
+    check_push_off_counts_as_contact(env)
+
+
+def test_release_actions_are_rotation_vectors(env):
+    check_release_actions_are_rotation_vectors(env)
 
 
 def test_kinematic_replay_of_a_real_clip(env):
     """Replay the clips through the simulator: every step the reference state is written and the
     joint drives get the next frame as position target and the frame-to-frame rate as velocity
     target; after one step of physics the state is compared with the next reference frame.
-    The replay starts where the object is being carried."""
+    The replay starts where the object is being carried. PhysX pushes the hands out of the small
+    overlaps a written state leaves with the object, so the object factor dips on single steps
+    (measured on this CPU: human >= 0.93, object >= 0.77, median 0.96, interaction graph >= 0.98;
+    docs/performance.md compares the backends over every sample clip)."""
     env.reset()
     clip_per_env(env)
     cmd = _cmd(env)
@@ -156,8 +225,12 @@ def test_kinematic_replay_of_a_real_clip(env):
               for c in cmd.clip_ids.tolist()]  # fmt: skip
     place_at_reference(env, starts, steps_into_episode=2)
     lows = replay_through_physics(env, 20)
-    for name in ("human", "object", "ig"):
-        assert min(x[name] for x in lows) > 0.9, (name, lows)
+    lowest = {name: min(x[name] for x in lows) for name in ("human", "object", "ig")}
+    median_object = sorted(x["object"] for x in lows)[len(lows) // 2]
+    assert lowest["human"] > 0.85 and lowest["object"] > 0.6 and median_object > 0.9 and lowest["ig"] > 0.95, lows
+    # the humanoid touches the ground in the contact sensor
+    contact = cmd.body_contact()
+    assert contact[:, spec.body_indices(("L_Toe", "R_Toe", "L_Ankle", "R_Ankle"))].any()
 
 
 @pytest.mark.parametrize("failure", FAILURES[:4])
@@ -238,6 +311,8 @@ def test_observation_slices_match_their_formulas(env):
         n = np.linalg.norm(local, axis=-1, keepdims=True)
         expected = (local / (n + 1e-6) * np.exp(-5 * n)).reshape(-1)
         np.testing.assert_allclose(slices["interaction_field"][e].numpy(), expected, atol=1e-4)
-    # the contact slice is the thresholded sensor reading of the 31 contact bodies
-    forces = env.scene["contact_forces"].data.net_forces_w.torch[:, cmd.contact_sensor_ids][:, spec.CONTACT_BODY_IDS]
-    torch.testing.assert_close(slices["contact"], (forces.abs() > 0.1).any(-1).float())
+    # the contact slice is the thresholded sensor reading of the 31 contact bodies over the
+    # release's window: any of the last decimation / 2 physics steps
+    history = env.scene["contact_forces"].data.net_forces_w_history.torch[:, : env.cfg.decimation // 2]
+    forces = history[:, :, cmd.contact_sensor_ids][:, :, spec.CONTACT_BODY_IDS]
+    torch.testing.assert_close(slices["contact"], (forces.abs() > 0.1).any(-1).any(1).float())
