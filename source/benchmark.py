@@ -11,6 +11,7 @@
     ./intermimic.sh benchmark gpu [--device cuda:0] [--out logs/gpu_checks] [--only CHECK ...]
     ./intermimic.sh benchmark backends [--backends newton_mjwarp ovphysx] [--clips NAME ...] [--source raw|corrected]
         [--max_steps N] [--json FILE] [dataset=<name>] ...
+    ./intermimic.sh benchmark hulls [--objects_dir DIR] [--objects NAME ...] [--vhacd] [--json FILE]
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -33,6 +34,8 @@ Subcommands:
            (toy size on the CPU).
   backends the same physics replay of the clips on each physics backend (Newton, kit-less PhysX),
            each in a fresh process: E_h/E_o per clip side by side, contact-label agreement.
+  hulls    the objects' collision hulls against their meshes: hull-to-mesh distance, volume and
+           mass per object (--vhacd: V-HACD 4 with the release's parameters beside CoACD).
 
 Each subcommand is one module of ``intermimic.benchmarks`` with ``HELP``, ``add_args(parser)``
 and ``run(args, overrides) -> int``; add one by writing such a module and listing it in
@@ -61,6 +64,7 @@ SUBCOMMANDS = {
     "memory": "memory",
     "gpu": "gpu_checks",
     "backends": "backends",
+    "hulls": "hulls",
 }
 """Subcommand -> its module in ``intermimic.benchmarks``."""
 TAKES_OVERRIDES = {"env", "student", "distributed", "learning", "backends"}
