@@ -315,32 +315,35 @@ def test_contact_sensor_rows_are_found_by_body_name():
 def test_episode_errors_leave_out_the_terminating_step():
     """The release averages E_h and E_o over steps 1..n-1 of an n-step episode: the state that
     ended it (a failure, often a large error) does not count."""
-    from intermimic.evaluation.metrics import EpisodeAccumulator
+    from intermimic.evaluation.metrics import METRICS, EpisodeAccumulator
+    from intermimic.evaluation.metrics import values_of as v
 
     acc = EpisodeAccumulator(num_envs=2, device="cpu")
     for e_h, e_o in ((0.1, 0.2), (0.3, 0.4), (0.9, 5.0)):  # env 0: 3 steps, the last one fails
-        acc.add(torch.tensor([e_h, 0.05]), torch.tensor([e_o, 0.07]))
-    steps, mean_h, mean_o, _ = acc.take(torch.tensor([0]))
+        acc.add(torch.stack([v(E_h=e_h, E_o=e_o), v(E_h=0.05, E_o=0.07)]))
+    steps, values, _ = acc.take(torch.tensor([0]))
     assert steps.tolist() == [3]
-    assert float(mean_h) == pytest.approx(0.2) and float(mean_o) == pytest.approx(0.3)
-    acc.add(torch.tensor([0.5, 0.05]), torch.tensor([0.6, 0.07]))  # env 0: a new episode of one step
-    steps, mean_h, mean_o, _ = acc.take(torch.tensor([0, 1]))
+    assert float(values[0, METRICS["E_h"]]) == pytest.approx(0.2) and float(values[0, METRICS["E_o"]]) == pytest.approx(0.3)
+    acc.add(torch.stack([v(E_h=0.5, E_o=0.6), v(E_h=0.05, E_o=0.07)]))  # env 0: a new episode of one step
+    steps, values, _ = acc.take(torch.tensor([0, 1]))
     assert steps.tolist() == [1, 4]
-    assert mean_h.tolist() == pytest.approx([0.5, 0.05]) and mean_o.tolist() == pytest.approx([0.6, 0.07])
+    assert values[:, METRICS["E_h"]].tolist() == pytest.approx([0.5, 0.05])
+    assert values[:, METRICS["E_o"]].tolist() == pytest.approx([0.6, 0.07])
 
 
 def test_equally_long_attempts_keep_the_lower_error():
     from intermimic.evaluation.metrics import ClipTable
+    from intermimic.evaluation.metrics import values_of as v
     from intermimic.motion.library import ClipInfo
 
     table = ClipTable([ClipInfo(name="sub2_box_000", subject=2, object="box", num_frames=100)])
-    table.offer(0, 50, False, 0.10, 0.20)
-    table.offer(0, 50, False, 0.20, 0.30)  # as long, worse: not kept
-    table.offer(0, 50, False, 0.05, 0.10)  # as long, better: kept
-    table.offer(0, 40, False, 0.01, 0.01)  # shorter: not kept however small its error
+    table.offer(0, 50, False, v(E_h=0.10, E_o=0.20))
+    table.offer(0, 50, False, v(E_h=0.20, E_o=0.30))  # as long, worse: not kept
+    table.offer(0, 50, False, v(E_h=0.05, E_o=0.10))  # as long, better: kept
+    table.offer(0, 40, False, v(E_h=0.01, E_o=0.01))  # shorter: not kept however small its error
     r = table.results[0]
     assert (r.steps, r.e_h_cm, r.e_o_cm, r.attempts) == (50, pytest.approx(5.0), pytest.approx(10.0), 4)
-    table.offer(0, 99, True, 0.30, 0.30)  # longer: kept
+    table.offer(0, 99, True, v(E_h=0.30, E_o=0.30))  # longer: kept
     assert table.results[0].success and table.results[0].e_h_cm == pytest.approx(30.0)
 
 

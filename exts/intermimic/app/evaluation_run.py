@@ -57,12 +57,13 @@ def evaluate_checkpoint(args, overrides: list[str], command: str, folder: str, m
         meta = {"checkpoint": str(checkpoint), "task": args.task, "attempts": args.attempts, **(meta or {})}
         path = table.write(out, fps, meta)
         factors.write(out, [c.name for c in env.unwrapped.command_manager.get_term("motion").library.clips])
+        written = []
         if video is not None:
-            log(f"video: {video.close()}")
-        for line in pictures.write(out) if pictures is not None else []:
-            log(line)
+            written.append(f"video: {video.close()}")
+        written += pictures.write(out) if pictures is not None else []
     report = table.report(fps, meta)
     print(format_report(report))
     print(format_factors(factors.summary()))
-    log(f"report: {path} (+ .csv, clips.png, errors.png, {FACTORS_FILE})")
+    log(f"report: {path} (+ .csv, clips.png, errors.png, hands.png, {FACTORS_FILE})"
+        + "".join(f"; {line}" for line in written))  # fmt: skip
     return report["summary"]

@@ -37,6 +37,8 @@ def smplx_embodiment() -> Embodiment:
         key_body_names=spec.KEY_BODY_NAMES,
         contact_body_names=spec.CONTACT_BODY_NAMES,
         hand_body_names=dict(spec.HAND_BODY_NAMES),
+        finger_joint_names={side: tuple(j for j in spec.JOINT_NAMES if j.rsplit("_", 1)[0] in bodies[1:])
+                            for side, bodies in spec.HAND_BODY_NAMES.items()},  # the finger links' hinges
         rotation_error_body_names=spec.ROTATION_ERROR_BODY_NAMES,
         full_weight_body_names=spec.LEG_BODY_NAMES,
         default_joint_pos=(0.0,) * n,

@@ -391,6 +391,9 @@ def _print_learning_table(report: dict) -> None:
             ("fixed starts: seconds per clip", last("eval", "duration_s"),
              *(b["fixed_starts"]["duration_s"] for b in baselines.values())),
             ("fixed starts: E_h (cm)", last("eval", "E_h_cm"), *(b["fixed_starts"]["E_h_cm"] for b in baselines.values()))]  # fmt: skip
+    for key, label in (("E_hand_cm", "E_hand (cm)"), ("finger_error_deg", "finger joint error (deg)"),
+                       ("hand_contact_precision", "hand contact precision"), ("hand_contact_recall", "hand contact recall")):
+        rows.append((f"fixed starts: {label}", last("eval", key), *(b["fixed_starts"].get(key) for b in baselines.values())))
     names = ["policy (last)", *baselines]
     width = max(len(r[0]) for r in rows) + 2
     print("\n" + "".ljust(width) + "".join(f"{n:>16s}" for n in names))

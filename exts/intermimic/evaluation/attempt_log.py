@@ -1,11 +1,11 @@
 """The attempts of an evaluation, recorded on the device and read by the host in batches.
 
-Each step, every environment's tracking errors go into a per-env history, and the attempts that
-ended (clip, steps, failed, cause, whether scheduled, where their errors are) into a list on
-the device; nothing is read back. Every ``interval`` steps :meth:`AttemptLog.read` copies the
-ended attempts to the host at once (one host sync per read) and moves each environment's running
-attempt to the start of its history. An ended attempt's E_h/E_o are the means of
-:func:`~.metrics.attempt_means` over its per-step errors.
+Each step, every environment's numbers (E_h, E_o and the hands', :data:`~.metrics.METRICS`) go
+into a per-env history, and the attempts that ended (clip, steps, failed, cause, whether
+scheduled, where their numbers are) into a list on the device; nothing is read back. Every
+``interval`` steps :meth:`AttemptLog.read` copies the ended attempts to the host at once (one host
+sync per read) and moves each environment's running attempt to the start of its history. An
+ended attempt's numbers are :func:`~.metrics.attempt_values` of its per-step ones.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .metrics import StepTrace, attempt_means
+from .metrics import METRICS, StepTrace, attempt_values, trace_of
 
 
 @dataclass
@@ -26,8 +26,8 @@ class EndedAttempt:
     cause: int
     """Index of the termination term that ended it (:func:`cause_index`), -1 for none."""
     scheduled: bool
-    mean_h: float
-    mean_o: float
+    values: torch.Tensor
+    """The attempt's numbers by :data:`~.metrics.METRICS` column (:func:`~.metrics.attempt_values`)."""
     trace: StepTrace
 
 
@@ -38,8 +38,7 @@ class AttemptLog:
     def __init__(self, num_envs: int, device, longest_attempt: int, interval: int = 1):
         self.interval = max(1, int(interval))
         self.columns = int(longest_attempt) + self.interval + 2
-        self.e_h = torch.zeros(num_envs, self.columns, device=device)
-        self.e_o = torch.zeros(num_envs, self.columns, device=device)
+        self.values = torch.zeros(num_envs, self.columns, len(METRICS), device=device)
         self.cursor = torch.zeros(num_envs, dtype=torch.long, device=device)
         """Per env, the history column the next step's errors go to."""
         self.start = torch.zeros(num_envs, dtype=torch.long, device=device)
@@ -50,12 +49,11 @@ class AttemptLog:
         self._count = torch.zeros((), dtype=torch.long, device=device)
         self._steps_since_read = 0
 
-    def add(self, e_h: torch.Tensor, e_o: torch.Tensor, ended: torch.Tensor, clips: torch.Tensor,
+    def add(self, values: torch.Tensor, ended: torch.Tensor, clips: torch.Tensor,
             failed: torch.Tensor, cause: torch.Tensor, scheduled: torch.Tensor) -> None:  # fmt: skip
-        """One step: every env's errors, and ``ended`` marking the envs whose attempt ended on it."""
+        """One step: every env's numbers ``[E, M]``, and ``ended`` marking the envs whose attempt ended on it."""
         column = self.cursor.clamp_max(self.columns - 1)
-        self.e_h[self._envs, column] = e_h
-        self.e_o[self._envs, column] = e_o
+        self.values[self._envs, column] = values
         self.cursor += 1
         slot = self._count + ended.long().cumsum(0) - 1
         slot = torch.where(ended, slot.clamp_max(self._capacity - 1), self._capacity)  # the rest: a spare slot
@@ -80,16 +78,14 @@ class AttemptLog:
             records = {name: values[:count].cpu() for name, values in self._records.items()}
             envs = torch.unique(records["env"])
             rows = {int(e): i for i, e in enumerate(envs.tolist())}
-            e_h, e_o = self.e_h[envs.to(self.e_h.device)].cpu(), self.e_o[envs.to(self.e_o.device)].cpu()
+            values = self.values[envs.to(self.values.device)].cpu()
             for i in range(count):
                 env, start, end = int(records["env"][i]), int(records["start"][i]), int(records["end"][i])
-                r = rows[env]
-                h, o = e_h[r, start:end], e_o[r, start:end]
-                steps = torch.tensor([end - start])
-                mean_h, mean_o = attempt_means(h[None], o[None], steps)
+                per_step = values[rows[env], start:end]
+                result = attempt_values(per_step[None], torch.tensor([end - start]))[0]
                 out.append(EndedAttempt(env, int(records["clip"][i]), end - start, bool(records["failed"][i]),
-                                        int(records["cause"][i]), bool(records["scheduled"][i]), float(mean_h[0]),
-                                        float(mean_o[0]), StepTrace((100.0 * h).tolist(), (100.0 * o).tolist())))  # fmt: skip
+                                        int(records["cause"][i]), bool(records["scheduled"][i]), result,
+                                        trace_of(per_step)))  # fmt: skip
         self._compact()
         return out
 
@@ -98,8 +94,7 @@ class AttemptLog:
         columns = (self.start[:, None] + torch.arange(self.columns, device=self.start.device)[None, :]).clamp_max(
             self.columns - 1
         )
-        self.e_h = torch.gather(self.e_h, 1, columns)
-        self.e_o = torch.gather(self.e_o, 1, columns)
+        self.values = torch.gather(self.values, 1, columns[..., None].expand(-1, -1, self.values.shape[2]))
         self.cursor -= self.start
         self.start.zero_()
         self._count.zero_()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from .evaluator import termination_causes
-from .metrics import EpisodeAccumulator
+from .metrics import METRICS, EpisodeAccumulator
 
 
 @dataclass
@@ -45,13 +45,13 @@ class EpisodeLog:
         self._clips = self.cmd.clip_ids.clone()
 
     def after_step(self, dones: torch.Tensor) -> list[EpisodeResult]:
-        e_h, e_o = self.cmd.step_errors
-        self.acc.add(e_h, e_o)
+        self.acc.add(self.cmd.step_metrics)
         finished = torch.nonzero(dones > 0).flatten()
         if not len(finished):
             return []
         ids = finished.tolist()
-        steps, mean_h, mean_o, _ = self.acc.take(finished)
+        steps, values, _ = self.acc.take(finished)
+        mean_h, mean_o = values[:, METRICS["E_h"]], values[:, METRICS["E_o"]]
         causes = termination_causes(self.base, ids)
         clips = self.cmd.library.clips
         results = []

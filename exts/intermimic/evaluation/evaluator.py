@@ -66,16 +66,15 @@ def evaluate_policy(env, policy, attempts: int = 1, max_steps: int | None = None
             scheduled = cmd.scheduled.clone()
             with torch.inference_mode():
                 obs, _, dones, _ = env.step(policy(obs))
-            e_h, e_o = cmd.step_errors
             manager = base.termination_manager
-            log.add(e_h, e_o, dones > 0, clips, manager.terminated, cause_index(manager, names), scheduled)
+            log.add(cmd.step_metrics, dones > 0, clips, manager.terminated, cause_index(manager, names), scheduled)
             if not (log.due or step == budget - 1):
                 continue
             for a in log.read():
                 if not a.scheduled:
                     continue
-                kept = table.offer(a.clip, a.steps, not a.failed, a.mean_h, a.mean_o,
-                                   names[a.cause] if a.cause >= 0 else "", a.trace)  # fmt: skip
+                kept = table.offer(a.clip, a.steps, not a.failed, a.values, names[a.cause] if a.cause >= 0 else "",
+                                   a.trace)  # fmt: skip
                 for on_attempt in attempt_observers:
                     on_attempt(a.env, a.clip, a.steps, not a.failed, kept)
                 bar.update(1)

@@ -24,6 +24,10 @@ EVAL_TAGS = {
     "E_h_cm": "Eval/E_h_cm",
     "E_o_cm": "Eval/E_o_cm",
     "duration_s": "Eval/duration_s",
+    "E_hand_cm": "Eval/E_hand_cm",
+    "finger_error_deg": "Eval/finger_error_deg",
+    "hand_contact_precision": "Eval/hand_contact_precision",
+    "hand_contact_recall": "Eval/hand_contact_recall",
 }
 """Summary entry -> TensorBoard tag of each fixed-start evaluation."""
 

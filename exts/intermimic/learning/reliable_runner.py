@@ -307,10 +307,12 @@ class ReliableRunnerMixin:
             buffer.zero_()  # the episodes in flight were cut by the evaluation: not logged
         if self.logger.writer is not None:
             for key, tag in EVAL_TAGS.items():
-                self.logger.writer.add_scalar(tag, summary[key], it)
+                if summary.get(key) is not None:  # no contact ratio without labelled hand frames
+                    self.logger.writer.add_scalar(tag, summary[key], it)
         if self._is_main:
             print(f"[intermimic] fixed-start evaluation at iteration {it}: success {summary['successes']}/"
                   f"{summary['clips']} clips, E_h {summary['E_h_cm']:.1f} cm, E_o {summary['E_o_cm']:.1f} cm, "
+                  f"E_hand {summary['E_hand_cm']:.1f} cm, "
                   f"{summary['duration_s']:.1f} s per clip ({time.time() - start:.0f} s)", flush=True)  # fmt: skip
         return summary
 

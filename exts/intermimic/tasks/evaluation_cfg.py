@@ -28,7 +28,7 @@ def configure_for_evaluation(env_cfg) -> None:
 
 
 def record_tracking_errors_each_step(env_cfg) -> None:
-    """Have the env store each step's (E_h, E_o) per env in ``command.step_errors``."""
+    """Have the env store each step's evaluation numbers per env in ``command.step_metrics`` (E_h, E_o, the hands')."""
     env_cfg.terminations.tracking_metrics = TerminationTermCfg(func=mdp.record_tracking_errors)
 
 

@@ -39,12 +39,19 @@ class BodyGroups:
     """Bodies with a collider: the penalised-contact factor r_all averages over them."""
     rotation_reward: tuple[int, ...] = ()
     """Bodies of the rotation error E_r: those moved by a joint of their own."""
+    hand_bodies: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Per side, every hand body (wrist and finger links, collider or not): E_hand of evaluation."""
+    hand_bodies_both: tuple[int, ...] = ()
+    finger_dofs: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Per side, the DOFs of the finger joints: the finger joint error of evaluation."""
+    finger_dofs_both: tuple[int, ...] = ()
     _tensors: dict = field(default_factory=dict, compare=False, repr=False)
 
     def ids(self, name: str, device, variant=None) -> torch.Tensor:
         """The group ``name`` (``key``, ``rotation_error``, ``hands``, ``full_weight_in_key``,
-        ``other_contact``, ``contact_orders``, ``colliding``, ``rotation_reward``; ``variant`` picks a side, switch or order) as a
-        tensor on ``device`` (made once per device)."""
+        ``other_contact``, ``contact_orders``, ``colliding``, ``rotation_reward``, ``hand_bodies``,
+        ``hand_bodies_both``, ``finger_dofs``, ``finger_dofs_both``; ``variant`` picks a side,
+        switch or order) as a tensor on ``device`` (made once per device)."""
         cache_key = (name, variant, str(device))
         if cache_key not in self._tensors:
             values = getattr(self, name)
@@ -78,6 +85,10 @@ def groups_of(emb: Embodiment) -> BodyGroups:
         other_contact={False: other, True: release_other},
         contact_orders={"body": contact, "release_legacy": release_contact}, colliding=colliding,
         rotation_reward=tuple(emb.body_indices(emb.rotation_reward_body_names)),
+        hand_bodies={side: tuple(emb.body_indices(names)) for side, names in emb.hand_body_names.items()},
+        hand_bodies_both=tuple(emb.body_indices(sum(emb.hand_body_names.values(), ()))),
+        finger_dofs={side: tuple(emb.joint_indices(names)) for side, names in emb.finger_joint_names.items()},
+        finger_dofs_both=tuple(emb.joint_indices(sum(emb.finger_joint_names.values(), ()))),
     )  # fmt: skip
 
 

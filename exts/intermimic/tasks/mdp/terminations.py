@@ -16,6 +16,7 @@ from isaaclab.managers import ManagerTermBase
 from ..non_finite_guard import observation_was_non_finite
 from .body_groups import body_groups
 from .commands import HOIReferenceCommand
+from .step_metrics import step_metrics as _step_metrics
 
 
 def _cmd(env, command_name: str) -> HOIReferenceCommand:
@@ -103,8 +104,9 @@ def non_finite_state(env, command_name: str = "motion") -> torch.Tensor:
 
 
 def record_tracking_errors(env, command_name: str = "motion") -> torch.Tensor:
-    """Never terminates: stores each env's (E_h, E_o) of this step, before any reset, in
-    ``command.step_errors`` for evaluation (added only by the evaluation configuration)."""
+    """Never terminates: stores each env's evaluation numbers of this step, before any reset, in
+    ``command.step_metrics`` (``[E, len(STEP_METRICS)]``, :mod:`.step_metrics`: E_h, E_o and the
+    hands') for evaluation (added only by the evaluation configuration)."""
     cmd = _cmd(env, command_name)
-    cmd.step_errors = cmd.tracking_errors()
+    cmd.step_metrics = _step_metrics(cmd)
     return torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
