@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     record_tracking_errors_each_step(env_cfg)
     selection = check_data(env_cfg)
     print(startup_banner("export" if args.export else "play", args, env_cfg, agent_cfg, selection, overrides,
-                         checkpoint=str(checkpoint), settings=settings,
-                         steps=str(args.max_steps) if args.max_steps else "until Ctrl-C"), flush=True)  # fmt: skip
+                         checkpoint=str(checkpoint), settings=settings, **play_or_export_rows(args, checkpoint)),
+          flush=True)  # fmt: skip
 
     with env_and_runner(args, env_cfg, agent_cfg, checkpoint=checkpoint) as (env, runner):
         if args.export:
@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> None:
 
         video = video_for(args, env)
         play(env, runner.get_inference_policy(device=env.unwrapped.device), args.max_steps, video)
+
+
+def play_or_export_rows(args, checkpoint) -> dict[str, str]:
+    """The banner's last row: where an export goes, or how long play runs."""
+    if args.export:
+        return {"export": f"{checkpoint.parent / 'exported'} (TorchScript, ONNX, policy.json), then exit"}
+    return {"steps": str(args.max_steps) if args.max_steps else "until Ctrl-C"}
 
 
 def play(env, policy, max_steps: int | None, video=None) -> None:

@@ -69,6 +69,9 @@ def test_play_prints_each_episode_and_stops_cleanly_on_ctrl_c(trained_run, tmp_p
         [sys.executable, str(REPO_ROOT / "source" / "play.py"), "--device", "cpu", "--num_envs", "2",
          "--checkpoint", str(trained_run)],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # the default disposition of SIGINT, whatever this test was started with (a job started in
+        # the background inherits it ignored, and Python then never raises KeyboardInterrupt)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     lines, deadline = [], time.time() + 900
     try:
