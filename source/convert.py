@@ -79,9 +79,10 @@ def build_parser():
                    help="joints: bone lengths measured in the input (fit, default) or the humanoid's own")
     p.add_argument("--contact-distance", type=float_above(0), default=0.02, help="body-object distance for label +1 (m)")
     p.add_argument("--penalize-distance", type=float_above(0), default=0.10, help="body-object distance for label -1 (m)")
-    p.add_argument("--contact-rule", choices=("distance", "interact"), default="distance",
-                   help="contact labels by the package's distance rule (default) or as InterAct's converter derives "
-                        "them (docs/data.md compares them)")  # fmt: skip
+    p.add_argument("--contact-rule", choices=("distance", "interact"), default=None,
+                   help="contact labels as InterAct's converter derives them (interact; the default of --format "
+                        "interact) or by the package's distance rule (distance; the default of the other formats); "
+                        "docs/data.md compares them")  # fmt: skip
     p.add_argument("--device", default="cpu", help="where the body model runs (cpu, cuda)")
     p.add_argument("--repair-positions", action="store_true",
                    help="recompute body positions that do not follow the joint rotations (forward kinematics) "
@@ -143,6 +144,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.preset:
         apply_preset(args)
+    if args.contact_rule is None:  # InterAct's data keep InterAct's labels; other formats the package's rule
+        args.contact_rule = "interact" if args.format == "interact" else "distance"
     if args.penalize_distance <= args.contact_distance:
         raise UserError(f"--penalize-distance {args.penalize_distance}: expected more than --contact-distance "
                         f"{args.contact_distance}")  # fmt: skip
@@ -286,8 +289,7 @@ def joints_jobs(args):
                 raise KeyError(f"{seq.name}: object '{seq.object}' has no mesh in {args.objects_dir or 'the built-in objects'}"
                                f" (known: {', '.join(registry.names())})")  # fmt: skip
             done = convert_joint_sequence(seq, registry, options, skeleton=args.skeleton)
-            notes = seq.notes + [f"IK: input points {done.residual_cm[0]:.2f} cm mean, {done.residual_cm[1]:.2f} cm max "
-                                 "from the solved bodies"]  # fmt: skip
+            notes = seq.notes + done.notes()
             return Converted(done.clip, seq.object, done.body_offsets, None, notes)
 
         return run

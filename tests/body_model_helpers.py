@@ -188,10 +188,11 @@ def write_box_mesh(objects: Path, name: str = "box") -> Path:
     return path
 
 
-def known_clip(frames: slice = slice(125, 165), finger_curl: float = 0.3) -> torch.Tensor:
+def known_clip(frames: slice = slice(125, 165), finger_curl: float = 0.3, within_limits: bool = True) -> torch.Tensor:
     """The known motion: part of the demo clip lift_and_place (squatting, grasping and lifting the
-    box), with fingers bent by random rotations of about ``finger_curl`` rad (the demo's are flat);
-    body positions and rotations recomputed by forward kinematics."""
+    box), with fingers bent by random rotations of about ``finger_curl`` rad (the demo's are flat),
+    inside the finger joints' limits unless ``within_limits`` is False; body positions and
+    rotations recomputed by forward kinematics."""
     from intermimic.motion.demo import demo_clips
     from intermimic.motion.kinematics import forward_kinematics
 
@@ -200,7 +201,13 @@ def known_clip(frames: slice = slice(125, 165), finger_curl: float = 0.3) -> tor
     g = torch.Generator().manual_seed(7)
     for b in range(1, spec.NUM_BODIES):
         if spec.is_finger(spec.BODY_NAMES[b]):
-            dof[:, b - 1] = finger_curl * torch.randn(3, generator=g, dtype=torch.float64)
+            if within_limits:  # hinge angles the humanoid's finger joints can take
+                lo, hi = (torch.tensor(v, dtype=torch.float64) for v in zip(*(spec.joint_limits_rad(f"{spec.BODY_NAMES[b]}_{a}")
+                                                                              for a in spec.HINGE_AXES)))  # fmt: skip
+                hinges = (finger_curl * torch.randn(3, generator=g, dtype=torch.float64)).clamp(0.9 * lo, 0.9 * hi)
+                dof[:, b - 1] = rot.to_exp_map(rot.from_hinges(hinges))
+            else:
+                dof[:, b - 1] = finger_curl * torch.randn(3, generator=g, dtype=torch.float64)
     pos, quat = forward_kinematics(cf.field(clip, "root_pos"), cf.field(clip, "root_quat"), dof.reshape(-1, 153), "exp_map")
     f = cf.COLUMNS
     clip[:, f["dof_pos"].slice] = dof.reshape(-1, 153)

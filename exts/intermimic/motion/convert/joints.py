@@ -7,9 +7,11 @@ in the model's order), the 55 SMPL-X joints (jaw and eyes ignored) or only the 2
 
 * the skeleton: the humanoid's, with each bone's length measured in the input (the median over
   frames; ``skeleton="canonical"`` keeps the humanoid's own lengths);
-* joint rotations: inverse kinematics onto that skeleton (:mod:`humanoid_ik`); body positions
-  and rotations: forward kinematics of them, so the clip is consistent with its joint columns
-  (how far the input's points are from the solved ones is reported);
+* joint rotations: inverse kinematics onto that skeleton on the humanoid's own hinges, inside
+  their limits (:mod:`humanoid_ik`); body positions and rotations: forward kinematics of them, so
+  the clip is consistent with its joint columns (the report says how far the input's points are
+  from the solved ones, which joints rest at a limit, how high the lowest skin point is and which
+  rotations the positions left open);
 * contact labels by the package's rule, with the surface of the humanoid's collision shapes as
   the skin (:mod:`humanoid_skin`).
 
@@ -171,6 +173,35 @@ class JointsClip:
     body_offsets: np.ndarray
     residual_cm: tuple[float, float]
     """Mean and largest distance (cm) of the input's points from the solved bodies."""
+    at_limit: dict[str, float] = field(default_factory=dict)
+    """Joints that rest at a limit of theirs, and on which share of the frames (none beyond one)."""
+    floor_cm: float = 0.0
+    """Median over frames of the lowest skin point's height (cm) after the floor rule."""
+    open_bodies: tuple[str, ...] = ()
+    """Bodies whose rotation the input's positions leave open (no targeted child): they follow the priors."""
+
+    def notes(self) -> list[str]:
+        """What the conversion could not match, for the report."""
+        out = [f"IK: input points {self.residual_cm[0]:.2f} cm mean, {self.residual_cm[1]:.2f} cm max from the solved bodies"]
+        if self.at_limit:
+            worst = sorted(self.at_limit.items(), key=lambda kv: -kv[1])
+            listed = ", ".join(f"{j} {100 * share:.0f}%" for j, share in worst[:5])
+            out.append(f"joint limits held {len(self.at_limit)} joint(s) at a limit (share of frames: {listed}"
+                       f"{', ...' if len(worst) > 5 else ''}); no joint value beyond its limit")  # fmt: skip
+        else:
+            out.append("joint limits: every joint inside its limits")
+        out.append(f"lowest skin point {self.floor_cm:.2f} cm above the floor (median over frames)")
+        if self.open_bodies:
+            out.append(f"rotations left open by the positions ({len(self.open_bodies)} bodies, e.g. "
+                       f"{', '.join(self.open_bodies[:4])}): from the posture prior")  # fmt: skip
+        return out
+
+
+def open_rotation_bodies(mask) -> tuple[str, ...]:
+    """Bodies with a target but no targeted child: positions say nothing about their rotation."""
+    mask = [bool(m) for m in mask]
+    children = {b: [c for c, p in enumerate(spec.PARENT_INDICES) if p == b and mask[c]] for b in range(spec.NUM_BODIES)}
+    return tuple(spec.BODY_NAMES[b] for b in range(1, spec.NUM_BODIES) if mask[b] and not children[b])
 
 
 def convert_joint_sequence(seq: JointSequence, registry, options: ConvertOptions = ConvertOptions(),
@@ -183,9 +214,8 @@ def convert_joint_sequence(seq: JointSequence, registry, options: ConvertOptions
         raise ValueError(f"skeleton must be 'fit' or 'canonical', got '{skeleton}'")
     offsets = fitted_skeleton(seq.joints, seq.mask) if skeleton == "fit" else np.asarray(spec.BODY_OFFSETS, np.float64)
     ik = solve_positions(seq.joints.numpy(), offsets, seq.mask.numpy())
-    local = torch.as_tensor(ik.local_quat)
     root_pos, root_quat = torch.as_tensor(ik.root_pos), torch.as_tensor(ik.root_quat)
-    dof = rot.to_exp_map(local).reshape(seq.num_frames, -1)
+    dof = rot.to_exp_map(rot.from_hinges(torch.as_tensor(ik.hinges).reshape(seq.num_frames, -1, 3))).reshape(seq.num_frames, -1)
     body_pos, body_quat = forward_kinematics(root_pos, root_quat, dof, "exp_map", torch.as_tensor(offsets))
     if options.object_frame == "raw":
         obj_pos = seq.obj_trans + seq.obj_rot @ mesh_centre(registry, seq.object)
@@ -204,4 +234,8 @@ def convert_joint_sequence(seq: JointSequence, registry, options: ConvertOptions
     clip = cf.assemble(root_pos=root_pos, root_quat=root_quat, dof_pos=dof, body_pos=body_pos, obj_pos=obj_pos,
                        obj_quat=obj_quat, obj_manipulated=manipulated[:, None], contact=labels, body_quat=body_quat)  # fmt: skip
     res = ik.residual
-    return JointsClip(clip, offsets, (100 * float(res.mean()), 100 * float(res.max())))
+    share = ik.at_limit.mean(axis=0)
+    at_limit = {spec.JOINT_NAMES[j]: float(share[j]) for j in np.flatnonzero(share > 0)}
+    floor_cm = 100 * float(skin[..., 2].min(dim=1).values.median())
+    return JointsClip(clip, offsets, (100 * float(res.mean()), 100 * float(res.max())), at_limit, floor_cm,
+                      open_rotation_bodies(seq.mask.numpy()))  # fmt: skip
