@@ -223,7 +223,8 @@ COLUMNS = (
     ("key_error_max_cm", "key max", "{:.1f}"), ("contact_distance_error_mean_cm", "contact cm", "{:.1f}"),
     ("contact_distance_error_max_cm", "contact max", "{:.1f}"), ("penetration_max_cm", "pen. max", "{:.1f}"),
     ("joint_limit_hits_body_pct", "limits %", "{:.1f}"), ("foot_slide_mean_cm", "slide cm", "{:.1f}"),
-    ("foot_slide_max_cm", "slide max", "{:.1f}"), ("seconds_per_clip_second", "s/clip-s", "{:.2f}"),
+    ("foot_slide_max_cm", "slide max", "{:.1f}"), ("self_penetration_frames", "self-pen.", "{}"),
+    ("seconds_per_clip_second", "s/clip-s", "{:.2f}"),
 )  # fmt: skip
 
 
@@ -259,6 +260,8 @@ def summary(rows: list[dict]) -> dict:
         "joint_limit_hits_body_pct": weighted("joint_limit_hits_body_pct"),
         "joint_limit_violations": sum(r["joint_limit_violations"] for r in done),
         "foot_slide_mean_cm": weighted("foot_slide_mean_cm"), "foot_slide_max_cm": worst("foot_slide_max_cm"),
+        "self_penetration_frames": sum(r.get("self_penetration_frames", 0) for r in done),
+        "self_penetration_max_cm": worst("self_penetration_max_cm"),
         "seconds_per_clip_second": weighted("seconds_per_clip_second"),
     }  # fmt: skip
 

@@ -10,7 +10,9 @@ Each frame is solved with ``mink`` (quadratic-program differential IK on MuJoCo)
   (the human ankle; flat and fixed while a foot rests);
 * a weak posture task towards the release's initial pose, and a cost on leaving the previous
   frame's solution (no jumps between frames);
-* the joint limits as hard constraints (``mink.ConfigurationLimit``).
+* the joint limits as hard constraints (``mink.ConfigurationLimit``), and the robot's links kept
+  apart (``mink.CollisionAvoidanceLimit`` on the geom pairs the simulator checks with
+  self-collision on, :func:`~intermimic.retarget.robot_model.self_collision_pairs`).
 
 The Dex3 fingers come out of the same solve: the three fingertip frames are key bodies. With an
 object surface, a hand whose collision points end up inside the object has its targets moved out
@@ -26,7 +28,7 @@ import numpy as np
 
 from ..assets import g1_dex3
 from ..utils import quat_np
-from .robot_model import Kinematics, RobotModel
+from .robot_model import Kinematics, RobotModel, self_collision_pairs
 from .robot_targets import SIDES, SURFACE_MARGIN, HumanClip, Targets, build_targets
 
 POSITION_COST = {"Hip": 3.0, "Knee": 3.0, "Ankle": 5.0, "Torso": 2.0, "Head": 1.0, "Shoulder": 1.0, "Elbow": 2.0,
@@ -51,6 +53,12 @@ QP_SOLVER = "daqp"
 PENETRATION_TOLERANCE = 0.005
 """A hand whose collision points reach deeper than this (m) into the object is moved out."""
 PUSH_ROUNDS = 6
+SELF_COLLISION_MARGIN = 0.003
+"""Gap (m) the IK keeps between two of the robot's links."""
+SELF_COLLISION_DETECTION = 0.03
+"""Distance (m) within which a pair of the robot's links is watched by the IK."""
+SELF_COLLISION_GAIN = 0.5
+"""Share of the gap (or overlap) a pair of links may close (must open) per IK iteration."""
 
 
 def _kind(smplx_name: str) -> str:
@@ -105,7 +113,7 @@ class _FrameSolver:
         posture.set_target(robot.default_qpos)
         self.previous = mink.PostureTask(model, cost=CONTINUITY_COST)
         self.tasks = [*self.key_tasks, self.pelvis, self.torso, posture, self.previous]
-        self.limits = [mink.ConfigurationLimit(model)]
+        self.limits = [mink.ConfigurationLimit(model), self_collision_limit(model)]
         self.slot = {n: i for i, n in enumerate(robot.key_smplx)}
 
     def set_frame(self, t: int) -> None:
@@ -135,7 +143,7 @@ class _FrameSolver:
         mink = self.mink
         for it in range(budget):
             try:
-                v = mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits)
+                v = self._step()
             except mink.NoSolutionFound as exc:
                 raise NotConverged(f"frame {t}: the IK's quadratic program has no solution ({exc})") from exc
             if not np.all(np.isfinite(v)):
@@ -144,6 +152,19 @@ class _FrameSolver:
             if np.max(np.abs(v)) < STEP_TOLERANCE:
                 return it + 1
         return budget
+
+    def _step(self):
+        """One IK step; where the links cannot all be separated at once, the overlapping pairs
+        only may not approach further in that step."""
+        mink, own = self.mink, self.limits[1]
+        try:
+            return mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits)
+        except mink.NoSolutionFound:
+            own.separate = False
+            try:
+                return mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits)
+            finally:
+                own.separate = True
 
     def push_hands_out(self, t: int) -> bool:
         """Move targets of a hand out of the object by the depth of its deepest collision point: the fingertip of that finger, or the whole hand (wrist and fingertips) for the palm
@@ -169,6 +190,45 @@ class _FrameSolver:
                 self.key_tasks[i].set_target(_se3(self.mink, tg.pos[t, i]))
             moved = True
         return moved
+
+
+def self_collision_limit(model):
+    """A ``mink`` limit that keeps the robot's links apart (:func:`self_collision_pairs`): a pair
+    closer than :data:`SELF_COLLISION_MARGIN` may not approach further, and a pair that overlaps
+    must separate (by a share of the overlap per iteration; mink's own limit only stops the
+    approach, so an overlap left by the first frame would stay)."""
+    import mink
+    import mujoco
+    from mink.limits.collision_avoidance_limit import compute_contact_normal_jacobian
+
+    class SelfCollisionLimit(mink.CollisionAvoidanceLimit):
+        separate = True
+        """Whether overlapping pairs must separate (False: only not approach, mink's rule; used
+        for an iteration whose program has no solution otherwise)."""
+
+        def compute_qp_inequalities(self, configuration, dt: float):
+            data = configuration.data
+            bound = np.full((self.max_num_contacts,), np.inf)
+            rows = np.zeros((self.max_num_contacts, self.model.nv))
+            survivors = (self._broadphase_survivors(data) if self.broadphase and
+                         self.max_num_contacts >= self.broadphase_min_pairs else range(self.max_num_contacts))  # fmt: skip
+            for k in survivors:
+                a, b = self.geom_id_pairs[k]
+                gap = mujoco.mj_geomDistance(self.model, data, a, b, self.collision_detection_distance, self._fromto)
+                if gap >= self.collision_detection_distance - 1e-12:
+                    continue  # out of reach
+                along = compute_contact_normal_jacobian(self.model, data, a, b, self._fromto, self._normal,
+                                                        self._jac1, self._jac2)  # fmt: skip
+                # the normal runs from a to b: approaching is a negative rate when apart, positive when overlapping
+                rows[k] = -along if gap >= 0 else along
+                bound[k] = self.gain * (gap - self.minimum_distance_from_collisions) / dt
+                if not self.separate:
+                    bound[k] = max(bound[k], 0.0)
+            return mink.Constraint(G=rows, h=bound)
+
+    pairs = [([a], [b]) for a, b in self_collision_pairs(model)]
+    return SelfCollisionLimit(model, pairs, gain=SELF_COLLISION_GAIN, minimum_distance_from_collisions=SELF_COLLISION_MARGIN,
+                              collision_detection_distance=SELF_COLLISION_DETECTION)  # fmt: skip
 
 
 def _finger_of(body_name: str) -> str | None:

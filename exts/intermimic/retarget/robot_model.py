@@ -191,3 +191,64 @@ def forward_kinematics(robot: RobotModel, qpos: np.ndarray) -> Kinematics:
                 [data.geom_xpos[g] + pts @ data.geom_xmat[g].reshape(3, 3).T for g, pts in items], axis=0
             ))  # fmt: skip
     return Kinematics(body_pos, body_quat, {s: np.stack(v) for s, v in hands.items()})
+
+
+# -------------------------------------------------------------------------------------------------
+# The robot's own links against each other
+# -------------------------------------------------------------------------------------------------
+SELF_PENETRATION_TOLERANCE = 0.002
+"""Depth (m) up to which two of the robot's links touching count as touching, not as penetrating
+(the simulators' contact offsets keep links a few millimetres apart anyway)."""
+
+
+def self_collision_pairs(model) -> list[tuple[int, int]]:
+    """Pairs of the robot's collision geoms the simulator checks against each other: geoms of two
+    bodies that are neither welded together nor parent and child (the weld's parent), and whose
+    bodies the model does not exclude (the embodiment's filtered pairs, written into the model)."""
+    excluded = {frozenset((int(s >> 16), int(s & 0xFFFF))) for s in model.exclude_signature}
+    weld, parent = model.body_weldid, model.body_parentid
+    geoms = [g for g in range(model.ngeom) if model.geom_contype[g] or model.geom_conaffinity[g]]
+    pairs = []
+    for i, a in enumerate(geoms):
+        for b in geoms[i + 1 :]:
+            ba, bb = int(model.geom_bodyid[a]), int(model.geom_bodyid[b])
+            wa, wb = int(weld[ba]), int(weld[bb])
+            if wa == wb or int(weld[parent[wa]]) == wb or int(weld[parent[wb]]) == wa:
+                continue
+            if frozenset((ba, bb)) in excluded:
+                continue
+            pairs.append((a, b))
+    return pairs
+
+
+@dataclass
+class SelfPenetration:
+    depth: np.ndarray  # [T] the deepest overlap of two of the robot's links (m; 0: none)
+    pair: list[tuple[str, str] | None]  # [T] the two bodies of that overlap
+
+
+def self_penetrations(robot: RobotModel, qpos: np.ndarray, pairs: list[tuple[int, int]] | None = None) -> SelfPenetration:
+    """Per frame, how deep two of the robot's links overlap (signed geom distances of the pairs the
+    simulator checks, :func:`self_collision_pairs`)."""
+    import mujoco
+
+    m = robot.model
+    pairs = self_collision_pairs(m) if pairs is None else pairs
+    data = mujoco.MjData(m)
+    fromto = np.zeros(6)
+    depth, worst = np.zeros(qpos.shape[0]), []
+    for t in range(qpos.shape[0]):
+        data.qpos[:] = qpos[t]
+        mujoco.mj_kinematics(m, data)
+        mujoco.mj_collision(m, data)  # the broad phase: which pairs are close at all
+        near = {frozenset((int(c.geom1), int(c.geom2))) for c in data.contact[: data.ncon]}
+        best, best_pair = 0.0, None
+        for a, b in pairs:
+            if frozenset((a, b)) not in near:
+                continue
+            d = mujoco.mj_geomDistance(m, data, a, b, 0.0, fromto)
+            if -d > best:
+                best, best_pair = -d, (m.body(m.geom_bodyid[a]).name, m.body(m.geom_bodyid[b]).name)
+        depth[t] = best
+        worst.append(best_pair)
+    return SelfPenetration(depth, worst)

@@ -9,6 +9,9 @@
 * joint-limit hits: share of (frame, joint) pairs within :data:`LIMIT_TOLERANCE` of a limit, body
   joints and Dex3 finger joints apart (open fingers rest on their zero limit), the body joints
   most often there, and violations (values outside the limits: 0 by construction);
+* self-penetration: frames on which two of the robot's own links overlap deeper than
+  :data:`~intermimic.retarget.robot_model.SELF_PENETRATION_TOLERANCE` (the pairs the simulator
+  checks with self-collision on), the deepest overlap (cm) and its two links;
 * foot slide: horizontal path of the robot's ankle over each span where the human's foot rests,
   mean and max over spans (cm);
 * time: IK seconds per second of clip.
@@ -24,6 +27,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..assets.humanoid_spec import BODY_NAMES
+from .robot_model import SELF_PENETRATION_TOLERANCE, self_penetrations
 from .robot_targets import HAND_TIPS, SIDES, segments
 
 LIMIT_TOLERANCE = 1e-3
@@ -50,6 +54,10 @@ class ClipQuality:
     foot_slide_mean_cm: float
     foot_slide_max_cm: float
     foot_rest_spans: int
+    self_penetration_frames: int
+    self_penetration_max_cm: float
+    self_penetration_links: str
+    """The two links of the deepest overlap ("" when none)."""
     seconds_per_clip_second: float
     scale: float
 
@@ -96,6 +104,8 @@ def measure(robot, human, solution, kin, surface=None) -> ClipQuality:
             slides.append(float(np.linalg.norm(np.diff(xy[start:stop], axis=0), axis=-1).sum()))
     slides = np.asarray(slides)
     duration = T / human.fps
+    own = self_penetrations(robot, solution.qpos)
+    deepest = int(np.argmax(own.depth))
     return ClipQuality(
         frames=T, key_error_mean_cm=float(err.mean()) * CM, key_error_max_cm=float(err.max()) * CM,
         worst_key_body=worst,
@@ -109,6 +119,9 @@ def measure(robot, human, solution, kin, surface=None) -> ClipQuality:
         joint_limit_violations=violations, most_limited_joints=most_limited,
         foot_slide_mean_cm=(_mean(slides) or 0.0) * CM, foot_slide_max_cm=(_max(slides) or 0.0) * CM,
         foot_rest_spans=len(slides), seconds_per_clip_second=solution.seconds / duration,
+        self_penetration_frames=int((own.depth > SELF_PENETRATION_TOLERANCE).sum()),
+        self_penetration_max_cm=float(own.depth[deepest]) * CM,
+        self_penetration_links=" / ".join(own.pair[deepest]) if own.pair[deepest] else "",
         scale=float(t.size.scale),
     )  # fmt: skip
 
