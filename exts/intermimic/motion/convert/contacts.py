@@ -73,10 +73,14 @@ def body_distances(
 
 
 # -------------------------------------------------------------------------------------------------
-# InterAct's rule (``convert --contact-rule interact``)
+# InterAct's rule (``convert --contact-rule interact``, the default of ``--format interact``)
 # -------------------------------------------------------------------------------------------------
-INTERACT_OBJECT_POINTS = 1024
-"""Object surface samples InterAct's converter measures distances to."""
+INTERACT_COMMIT = "0e74c3f"
+"""The InterAct commit (``simulation/interact2mimic.py``, 2026-05-24) whose rule this follows."""
+INTERACT_VERTEX_POINTS = 8192
+"""Mesh vertices InterAct measures distances to (all of them when the mesh has fewer)."""
+INTERACT_SURFACE_POINTS = 8192
+"""Points spread evenly over the mesh's surface that InterAct adds to them."""
 INTERACT_CONTACT = 0.02
 INTERACT_MARGIN = 0.005
 INTERACT_IDLE_THRESHOLD = 0.01
@@ -86,18 +90,68 @@ INTERACT_STILL_FOOT = 0.02
 INTERACT_FALL_TOLERANCE = 6.0
 GRAVITY = 9.8
 FEET = {"L": ("L_Ankle", "L_Toe"), "R": ("R_Ankle", "R_Toe")}
+_GOLDEN = (5**0.5 - 1) / 2
+
+
+def spread_vertices(vertices, count: int = INTERACT_VERTEX_POINTS):
+    """``count`` of a mesh's (finite) vertices, evenly spaced along their order sorted by x, then
+    y, then z (every vertex when there are no more than ``count``): corners and thin parts keep
+    points whatever the file's vertex order."""
+    import numpy as np
+
+    v = np.asarray(vertices, dtype=np.float64)
+    v = v[np.isfinite(v).all(axis=1)]
+    if len(v) <= count:
+        return v.copy()
+    ranked = v[np.lexsort((v[:, 2], v[:, 1], v[:, 0]))]
+    return ranked[np.linspace(0, len(v) - 1, count).astype(np.int64)]
+
+
+def spread_surface(vertices, faces, count: int = INTERACT_SURFACE_POINTS):
+    """``count`` points over a mesh's surface with no randomness: each triangle gets its share of
+    ``count`` by area (whole points, the leftover ones to the largest remainders), one point at its
+    centroid, or several on a low-discrepancy pattern (square-root radius, golden-ratio angle)."""
+    import numpy as np
+
+    tri = np.asarray(vertices, dtype=np.float64)[np.asarray(faces, dtype=np.int64)]  # [F, 3, 3]
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=-1)
+    good = np.isfinite(tri).all(axis=(1, 2)) & np.isfinite(area) & (area > 1e-12)
+    if not good.any():
+        return spread_vertices(vertices, count)
+    tri, area = tri[good], area[good]
+    share = area / area.sum() * count
+    n = np.floor(share).astype(np.int64)
+    short = count - int(n.sum())
+    if short > 0:
+        n[np.argsort(-(share - n), kind="stable")[:short]] += 1
+    out = [tri[n == 1].mean(axis=1)]
+    for k in np.unique(n[n > 1]):
+        j = (np.arange(k) + 0.5)
+        r, a = np.sqrt(j / k), (j * _GOLDEN) % 1.0
+        weights = np.stack([1.0 - r, r * (1.0 - a), r * a], axis=-1)  # [k, 3] barycentric
+        out.append(np.einsum("kc,fcd->fkd", weights, tri[n == k]).reshape(-1, 3))
+    return np.concatenate(out)
+
+
+def interact_contact_points(vertices, faces):
+    """The object points InterAct's rule measures the body's distance to: :func:`spread_vertices`
+    and :func:`spread_surface`, duplicates removed."""
+    import numpy as np
+
+    return np.unique(np.concatenate([spread_vertices(vertices), spread_surface(vertices, faces)]), axis=0)
 
 
 def interact_labels(distance: torch.Tensor, body_lowest: torch.Tensor, ground: float, obj_lowest: torch.Tensor,
                     obj_pos: torch.Tensor, toe_pos: torch.Tensor, fps: float = 30.0):  # fmt: skip
-    """Contact labels and the manipulated flag as InterAct's converter (``simulation/interact2mimic.py``)
-    derives them, in the z-up world.
+    """Contact labels and the manipulated flag as InterAct's converter (``simulation/interact2mimic.py``
+    at commit :data:`INTERACT_COMMIT`) derives them, in the z-up world.
 
     Args:
-        distance: ``[T, 52]`` each body's smallest skin distance to the object's surface samples.
+        distance: ``[T, 52]`` each body's smallest skin distance to the object's points
+            (:func:`interact_contact_points`).
         body_lowest: ``[T, 52]`` height of each body's lowest skin point.
-        ground: the lowest point of body and object over the whole sequence.
-        obj_lowest: ``[T]`` height of the object's lowest surface sample.
+        ground: the lowest point of body and object (every mesh vertex) over the whole sequence.
+        obj_lowest: ``[T]`` height of the object's lowest mesh vertex.
         obj_pos: ``[T, 3]`` object position (for "falling": acceleration within 6 m/s^2 of
             +9.8 m/s^2 upwards, the release converter's test).
         toe_pos: ``[T, 2, 3]`` left and right toe positions (a foot moving more than 2 cm between

@@ -151,6 +151,7 @@ class DatasetWriter:
         from ...assets.object_registry import ObjectMeshError
         from ..validation import ClipError, check_clip
 
+        clip_name, object_name = self._names(clip_name, object_name)
         result = SequenceResult(sequence_id, clip_name, "kept", subject=subject, object=object_name)
         clip = self.existing(clip_name)
         if clip is None:
@@ -176,6 +177,19 @@ class DatasetWriter:
             setattr(result, key, value)
         self.results.append(result)
         return result
+
+    def _names(self, clip_name: str, object_name: str) -> tuple[str, str]:
+        """The clip's and its object's names in the output: as given, but for the release's layout
+        without ``_`` in the object's name (the release's loader takes the object's name as the
+        second ``_``-separated token of the file name)."""
+        if self.out_format != "release_pt" or "_" not in object_name:
+            return clip_name, object_name
+        token = object_name.replace("_", "")
+        note = (f"object '{object_name}' is written as '{token}' (the release's loader reads the object's name from the "
+                "file name, between the first two '_')")  # fmt: skip
+        if note not in self.notes:
+            self.notes.append(note)
+        return clip_name.replace(f"_{object_name}_", f"_{token}_", 1), token
 
     # ---------------------------------------------------------------------------------------------
     def _copy_object(self, name: str, source_name: str) -> None:

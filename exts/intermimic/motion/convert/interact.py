@@ -61,7 +61,7 @@ class DatasetConvention:
 
 DATASETS: dict[str, DatasetConvention] = {
     "behave": DatasetConvention("behave", "smplh", 10, "package", 0, True),
-    "omomo": DatasetConvention("omomo", "smplx", 16, "amass", 0, False),
+    "omomo": DatasetConvention("omomo", "smplx", 16, "package", 0, False),
     "neuraldome": DatasetConvention("neuraldome", "smplh", 16, "amass", 0, False),
     "imhd": DatasetConvention("imhd", "smplh", 16, "amass", 0, False),
     "intercap": DatasetConvention("intercap", "smplx", 10, "package", 12, False),
@@ -268,6 +268,21 @@ def _frame_step(fps: float, path: Path, key: str) -> int:
     return int(round(step))
 
 
+def sequence_betas(betas: np.ndarray, info: SequenceInfo) -> tuple[np.ndarray, str | None]:
+    """One shape vector: ``[K]`` as stored, or row 0 of per-frame betas ``[T, K]`` (as InterAct),
+    with a warning (the second value) when the rows differ: the body's shape would change over the
+    sequence, which a clip cannot hold."""
+    if betas.ndim <= 1 or (betas.ndim == 2 and betas.shape[0] == 1):
+        return betas.reshape(-1), None
+    if betas.ndim != 2:
+        raise SequenceError(f"{info.human}: field 'betas' has shape {list(betas.shape)}, expected [K] or [T, K]")
+    spread = float(np.abs(betas - betas[:1]).max())
+    if spread <= 1e-6:
+        return betas[0], None
+    return betas[0], (f"warning: per-frame 'betas' differ across frames (by up to {spread:.3g}); frame 0's are "
+                      "used, as InterAct does")  # fmt: skip
+
+
 def read_sequence(info: SequenceInfo, convention: DatasetConvention, fps: float | None = None) -> InterActSequence:
     """Read and check one sequence (shapes, finite values, equal lengths, frame rate); raises
     :class:`SequenceError` naming the file and field."""
@@ -278,6 +293,7 @@ def read_sequence(info: SequenceInfo, convention: DatasetConvention, fps: float 
     hand_widths = (66 + 90,) + ((66 + 2 * k,) if k else ())
     poses = _array(human, info.human, "poses", hand_widths)
     trans = _array(human, info.human, "trans", 3)
+    betas_note = None
     if convention.num_betas is None:
         vtemp = _array(human, info.human, "vtemp")
         betas = None
@@ -285,7 +301,9 @@ def read_sequence(info: SequenceInfo, convention: DatasetConvention, fps: float 
             raise SequenceError(f"{info.human}: field 'vtemp' has shape {list(vtemp.shape)}, expected [V, 3]")
     else:
         vtemp = None
-        betas = _array(human, info.human, "beta" if "beta" in human and "betas" not in human else "betas").reshape(-1)
+        betas, betas_note = sequence_betas(
+            _array(human, info.human, "beta" if "beta" in human and "betas" not in human else "betas"), info
+        )
     angles = _array(obj, info.object_file, "angles", 3)
     obj_trans = _array(obj, info.object_file, "trans", 3)
     lengths = {"human.npz 'poses'": poses.shape[0], "human.npz 'trans'": trans.shape[0],
@@ -307,6 +325,8 @@ def read_sequence(info: SequenceInfo, convention: DatasetConvention, fps: float 
     )  # fmt: skip
     if step > 1:
         seq.notes.append(f"{source_fps:g} fps -> {cf.CLIP_FPS} fps (every {step}th frame)")
+    if betas_note:
+        seq.notes.append(betas_note)
     if seq.gender not in ("neutral", "male", "female"):
         raise SequenceError(f"{info.human}: field 'gender' is '{seq.gender}', expected male, female or neutral")
     return seq

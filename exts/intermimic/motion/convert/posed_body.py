@@ -28,7 +28,7 @@ from .. import clip_format as cf
 from ..kinematics import matrix_to_quat
 from .body_model import SMPL_TO_HUMANOID as _SMPL_TO_HUMANOID_NP
 from .body_model import SMPLX, ModelKind
-from .contacts import INTERACT_OBJECT_POINTS, body_distances, interact_labels, labels_from_distances, manipulated_from_labels
+from .contacts import body_distances, interact_contact_points, interact_labels, labels_from_distances, manipulated_from_labels
 
 SMPL_TO_HUMANOID = torch.tensor(_SMPL_TO_HUMANOID_NP, dtype=torch.float64)
 """Maps vectors in the SMPL body frame (x left, y up, z forward) to the humanoid body frame
@@ -201,7 +201,10 @@ def contact_labels(vertices: torch.Tensor, vertex_body: torch.Tensor, obj_pos: t
     if options.contact_rule not in ("distance", "interact"):
         raise ValueError(f"contact_rule must be 'distance' or 'interact', got '{options.contact_rule}'")
     interact = options.contact_rule == "interact"
-    points = sample_surface(mesh.vertices, mesh.faces, n=INTERACT_OBJECT_POINTS if interact else options.surface_points)
+    if interact:
+        points = torch.as_tensor(interact_contact_points(mesh.vertices, mesh.faces))
+    else:
+        points = sample_surface(mesh.vertices, mesh.faces, n=options.surface_points)
     chunks = range(0, vertices.shape[0], DISTANCE_CHUNK)
     part = lambda x, s: x[s : s + DISTANCE_CHUNK]  # noqa: E731
     distance = torch.cat([body_distances(part(vertices, s), vertex_body, part(obj_pos, s), part(obj_quat, s), points)
@@ -216,9 +219,9 @@ def contact_labels(vertices: torch.Tensor, vertex_body: torch.Tensor, obj_pos: t
             reduce="amin", include_self=True)
         for s in chunks
     ])  # fmt: skip
-    obj_points = obj_pos[:, None].double() + rot.rotate(obj_quat[:, None].double().expand(-1, points.shape[0], -1),
-                                                        points[None].double().expand(obj_pos.shape[0], -1, -1))  # fmt: skip
-    obj_lowest = obj_points[..., 2].min(dim=1).values
+    # the object's lowest point per frame from every mesh vertex (InterAct measures heights exactly)
+    mesh_vertices = torch.as_tensor(mesh.vertices, dtype=torch.float64)
+    obj_lowest = obj_pos[:, 2].double() + (mesh_vertices @ rot.to_matrix(obj_quat.double()).transpose(1, 2))[..., 2].min(dim=1).values
     ground = float(min(vertices[..., 2].min(), obj_lowest.min()))
     toes = body_pos[:, spec.body_indices(("L_Toe", "R_Toe"))]
     return interact_labels(distance, lowest.double(), ground, obj_lowest, obj_pos.double(), toes.double())
