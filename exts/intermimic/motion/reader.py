@@ -245,27 +245,40 @@ def read_clip(
     parsed = parse_clip_name(src.name)
     subject = src.subject if src.subject is not None else parsed.subject
     obj = src.object if src.object is not None else parsed.object
+    problems: list[val.ClipError] = []  # every problem of the file is listed, not only the first
+
+    def collect(check, *args):
+        try:
+            return check(*args)
+        except val.ClipError as exc:
+            problems.append(exc)
+            return None
+
     if subject is None or obj is None:
-        raise val.ClipError(
+        problems.append(val.ClipError(
             src.path, f"cannot tell subject and object from the file name '{src.path.name}' (expected "
             f"sub{{ID}}_{{object}}_{{index}}{src.path.suffix}); name them in a manifest entry (subject:, object:)",
-        )  # fmt: skip
-    val.check_object(src.path, obj, known_objects, objects_dir)
+        ))  # fmt: skip
+    else:
+        collect(val.check_object, src.path, obj, known_objects, objects_dir)
     corrected_path = None
     if want_corrected:
         corrected_path = find_corrected(src)
         if corrected_path is None:
-            raise val.ClipError(
+            problems.append(val.ClipError(
                 src.path, f"no teacher-corrected clip named {src.path.name} in "
                 f"{', '.join(str(d) for d in src.corrected_dirs)}",
-            )  # fmt: skip
+            ))  # fmt: skip
     if embodiment != "smplx":
-        raw, corrected, first_row = read_robot_pair(src.path, corrected_path, embodiment)
-        num_frames = raw.num_frames
+        pair = collect(read_robot_pair, src.path, corrected_path, embodiment)
+        num_frames = pair[0].num_frames if pair else None
     else:
-        raw, corrected, first_row = _read_smplx_pair(src.path, corrected_path, repair_positions, repaired)
-        num_frames = raw.shape[0]
-    val.check_length(src.path, num_frames, min_frames, dropped_rows=first_row)
+        pair = collect(_read_smplx_pair, src.path, corrected_path, repair_positions, repaired)
+        num_frames = pair[0].shape[0] if pair else None
+    if pair is not None:
+        collect(val.check_length, src.path, num_frames, min_frames, pair[2])
+    val.raise_collected(src.path, problems)
+    raw, corrected, first_row = pair
     info = ClipInfo(
         name=src.name, subject=int(subject), object=str(obj), num_frames=num_frames, path=str(src.path),
         corrected_path=str(corrected_path) if corrected_path else None, first_row=first_row,
@@ -283,12 +296,24 @@ def _read_smplx_pair(path: Path, corrected_path: Path | None, repair: bool = Fal
             repaired.append((str(file), faults, row_offset))
         return clip
 
-    raw = check(load_clip_file(path), path)
+    problems: list[val.ClipError] = []
+
+    def collect(fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except val.ClipError as exc:
+            problems.append(exc)
+            return None
+
+    stored_raw = load_clip_file(path)
+    raw = collect(check, stored_raw, path)
     if corrected_path is None:
+        val.raise_collected(path, problems)
         return raw.contiguous(), None, 0
     stored = load_clip_file(corrected_path)
-    val.check_corrected_pair(raw, stored, path, corrected_path)
-    corrected = check(stored[1:], corrected_path, row_offset=1)
+    collect(val.check_corrected_pair, stored_raw, stored, path, corrected_path)
+    corrected = collect(check, stored[1:], corrected_path, row_offset=1)
+    val.raise_collected(path, problems)
     # row 0 of a corrected clip is a placeholder: align both sources
     return raw[1:].contiguous(), corrected.contiguous(), 1
 
@@ -356,8 +381,10 @@ def _read_dataset_report(cfg, progress: bool) -> DatasetReport:
             if strict:
                 raise
             report.rejected.append(Rejection(exc.path, str(exc)[len(exc.path) + 2 :]))
-            if isinstance(exc, val.BodyPositionError):
-                report.position_faults.append((exc.path, exc.faults, exc.row_offset))
+            positions = exc.position_errors if isinstance(exc, val.ClipProblems) else [exc]
+            for error in positions:
+                if isinstance(error, val.BodyPositionError):
+                    report.position_faults.append((error.path, error.faults, error.row_offset))
             continue
         names[src.name] = src.path
         report.clips.append(clip)

@@ -66,6 +66,27 @@ class BodyPositionError(ClipError):
         )  # fmt: skip
 
 
+class ClipProblems(ClipError):
+    """Several problems of one clip file (each a :class:`ClipError` in :attr:`errors`), listed together."""
+
+    def __init__(self, path, errors: list[ClipError]):
+        self.errors = list(errors)
+        parts = [str(e)[len(str(path)) + 2 :] if str(e).startswith(f"{path}: ") else str(e) for e in errors]
+        super().__init__(path, f"{len(errors)} problems: " + " | ".join(f"({i + 1}) {p}" for i, p in enumerate(parts)))
+
+    @property
+    def position_errors(self) -> list[BodyPositionError]:
+        return [e for e in self.errors if isinstance(e, BodyPositionError)]
+
+
+def raise_collected(path, errors: list[ClipError]) -> None:
+    """Raise the problems found in one file: the one, or all of them as :class:`ClipProblems`."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ClipProblems(path, errors)
+
+
 def _first_true(mask: torch.Tensor) -> tuple[int, int]:
     """(row, column) of the first True entry of a 2-D mask, in row-major order."""
     flat = int(torch.nonzero(mask.reshape(-1))[0])
