@@ -12,6 +12,7 @@
     ./intermimic.sh benchmark backends [--backends newton_mjwarp ovphysx] [--clips NAME ...] [--source raw|corrected]
         [--max_steps N] [--json FILE] [dataset=<name>] ...
     ./intermimic.sh benchmark hulls [--objects_dir DIR] [--objects NAME ...] [--vhacd] [--json FILE]
+    ./intermimic.sh benchmark joints CLIP ... [--objects_dir DIR] [--frames N] [--skip_first_row] [--json FILE]
 
 Subcommands:
   motion   motion library: load time and memory for the sample clips and a synthetic library
@@ -36,6 +37,8 @@ Subcommands:
            each in a fresh process: E_h/E_o per clip side by side, contact-label agreement.
   hulls    the objects' collision hulls against their meshes: hull-to-mesh distance, volume and
            mass per object (--vhacd: V-HACD 4 with the release's parameters beside CoACD).
+  joints   clips -> joint positions -> clips (convert --format joints): positions, joint limits,
+           floor, body rotations against the clips' per body group.
 
 Each subcommand is one module of ``intermimic.benchmarks`` with ``HELP``, ``add_args(parser)``
 and ``run(args, overrides) -> int``; add one by writing such a module and listing it in
@@ -65,6 +68,7 @@ SUBCOMMANDS = {
     "gpu": "gpu_checks",
     "backends": "backends",
     "hulls": "hulls",
+    "joints": "joints_roundtrip",
 }
 """Subcommand -> its module in ``intermimic.benchmarks``."""
 TAKES_OVERRIDES = {"env", "student", "distributed", "learning", "backends"}

@@ -352,3 +352,66 @@ def test_converting_with_interacts_contact_rule(body_models, known, convert, tmp
         for row in report["sequences"]:
             clip = check_clip(load_clip_file(out / f"{row['clip']}.pt"), row["clip"])
             assert cf.field(clip, "contact")[:, spec.body_indices(("L_Wrist", "R_Wrist"))].max() == 1
+
+
+def test_interacts_object_points_are_its_vertices_and_evenly_spread_surface_points():
+    """InterAct's rule (commit 0e74c3f) measures distances to 8192 of the mesh's vertices (all of
+    them when fewer) and 8192 points spread over its surface by area, the same every run; the
+    object's lowest point comes from every vertex. A thin spike that area sampling misses is
+    still found through its vertex."""
+    import numpy as np
+
+    from intermimic.motion.convert.contacts import (
+        INTERACT_SURFACE_POINTS, interact_contact_points, spread_surface, spread_vertices,
+    )  # fmt: skip
+
+    # a 1 m square (two triangles) and a 1 mm-wide spike rising 0.5 m from its corner
+    v = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0.001, 0, 0], [0, 0.001, 0.5]], dtype=float)
+    f = np.array([[0, 1, 2], [0, 2, 3], [0, 4, 5]])
+    surface = spread_surface(v, f)
+    assert len(surface) == INTERACT_SURFACE_POINTS and np.array_equal(surface, spread_surface(v, f))
+    area = np.array([0.5, 0.5, 0.5 * np.linalg.norm(np.cross(v[4] - v[0], v[5] - v[0]))])
+    on_spike = (surface[:, 2] > 1e-9).sum()  # the spike's share of the points follows its area
+    assert abs(on_spike - INTERACT_SURFACE_POINTS * area[2] / area.sum()) <= 1
+    assert np.all(surface[:, 2] < 0.5 - 1e-3)  # area sampling does not reach the spike's tip
+    points = interact_contact_points(v, f)
+    assert any(np.allclose(p, v[5]) for p in points)  # ... its vertex does
+    assert len(spread_vertices(v)) == len(v) and len(np.unique(points, axis=0)) == len(points)
+    many = np.random.default_rng(0).normal(size=(20000, 3))
+    picked = spread_vertices(many)
+    assert len(picked) == 8192 and np.array_equal(picked, spread_vertices(many[::-1]))  # not the file's order
+
+
+def test_per_frame_betas_take_frame_0_and_say_so_when_frames_differ(tmp_path):
+    import numpy as np
+
+    from intermimic.motion.convert.interact import SequenceInfo, sequence_betas
+
+    info = SequenceInfo(id="s", folder=tmp_path)
+    same, note = sequence_betas(np.tile(np.arange(16.0), (5, 1)), info)
+    assert np.array_equal(same, np.arange(16.0)) and note is None
+    varying = np.tile(np.arange(16.0), (5, 1))
+    varying[3, 2] += 0.2
+    first, note = sequence_betas(varying, info)
+    assert np.array_equal(first, np.arange(16.0)) and "frame 0" in note and "0.2" in note
+    flat, note = sequence_betas(np.arange(10.0), info)
+    assert flat.shape == (10,) and note is None
+
+
+def test_omomo_reads_smplx_package_files_first(body_models):
+    from intermimic.motion.convert.body_model import model_file_candidates
+    from intermimic.motion.convert.interact import DATASETS
+
+    first = model_file_candidates(body_models, "smplx", "male", DATASETS["omomo"].prefer)[0]
+    assert first.name == "SMPLX_MALE.npz"
+
+
+def test_release_layout_names_drop_underscores_from_the_object(tmp_path):
+    from intermimic.assets.object_registry import ObjectRegistry
+    from intermimic.motion.convert.dataset_writer import DatasetWriter
+
+    writer = DatasetWriter(tmp_path, ObjectRegistry(None), out_format="release_pt")
+    assert writer._names("sub3_large_box_002", "large_box") == ("sub3_largebox_002", "largebox")
+    assert any("'large_box' is written as 'largebox'" in n for n in writer.notes)
+    plain = DatasetWriter(tmp_path, ObjectRegistry(None))
+    assert plain._names("sub3_large_box_002", "large_box") == ("sub3_large_box_002", "large_box")

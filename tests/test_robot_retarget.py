@@ -277,3 +277,46 @@ def test_foot_rest_and_contact_ramps():
     assert segments(mask) == [(2, 4)]
     assert np.allclose(ramp(mask, 2), [0, 0.5, 1, 1, 0.5, 0, 0, 0])
     assert not ramp(np.zeros(5, dtype=bool), 3).any()
+
+
+@needs_urdf
+def test_the_robots_links_are_kept_apart(sample_data):
+    """sub2_woodchair_005: retargeted without the self-collision limit, the left thumb sits inside
+    the left hip roll link from the first frame on (a G1 arm is shorter than the scaled human
+    reach); with it, no frame has two of the robot's links overlapping. Overlap is measured here
+    with MuJoCo's own signed distances between the robot's collision meshes (the pairs a
+    simulator checks with self-collision on: not welded, not parent and child, not filtered)."""
+    import mujoco
+
+    from intermimic.motion.clip_io import load_clip_file
+    from intermimic.retarget.robot_ik import solve
+    from intermimic.retarget.robot_model import load_robot
+    from intermimic.retarget.robot_targets import HumanClip
+
+    robot = load_robot(URDF)
+    m = robot.model
+    excluded = {frozenset((int(s >> 16), int(s & 0xFFFF))) for s in m.exclude_signature}
+    geoms = [g for g in range(m.ngeom) if m.geom_contype[g]]
+    weld, parent = m.body_weldid, m.body_parentid
+
+    def checked(a, b):
+        ba, bb = int(m.geom_bodyid[a]), int(m.geom_bodyid[b])
+        wa, wb = int(weld[ba]), int(weld[bb])
+        return not (wa == wb or int(weld[parent[wa]]) == wb or int(weld[parent[wb]]) == wa or frozenset((ba, bb)) in excluded)
+
+    pairs = [(a, b) for i, a in enumerate(geoms) for b in geoms[i + 1 :] if checked(a, b)]
+    data, fromto = mujoco.MjData(m), np.zeros(6)
+
+    def deepest(qpos):
+        out = []
+        for q in qpos:
+            data.qpos[:] = q
+            mujoco.mj_kinematics(m, data)
+            out.append(max(0.0, -min(mujoco.mj_geomDistance(m, data, a, b, 0.05, fromto) for a, b in pairs)))
+        return np.array(out)
+
+    human = HumanClip.from_clip(load_clip_file(sample_data / "OMOMO_new" / "sub2_woodchair_005.pt").double(), 30.0).take(12)
+    loose = deepest(solve(robot, human, keep_apart=False).qpos)
+    assert loose.max() > 0.02  # centimetres deep without the limit
+    kept = deepest(solve(robot, human).qpos)
+    assert kept.max() < 0.002, kept

@@ -100,7 +100,7 @@ def initial_qpos(robot: RobotModel, targets: Targets) -> np.ndarray:
 class _FrameSolver:
     """The mink tasks of one clip, set frame by frame and iterated from the previous solution."""
 
-    def __init__(self, robot: RobotModel, targets: Targets, surface):
+    def __init__(self, robot: RobotModel, targets: Targets, surface, keep_apart: bool = True):
         import mink
 
         self.mink, self.robot, self.targets, self.surface = mink, robot, targets, surface
@@ -113,7 +113,7 @@ class _FrameSolver:
         posture.set_target(robot.default_qpos)
         self.previous = mink.PostureTask(model, cost=CONTINUITY_COST)
         self.tasks = [*self.key_tasks, self.pelvis, self.torso, posture, self.previous]
-        self.limits = [mink.ConfigurationLimit(model), self_collision_limit(model)]
+        self.limits = [mink.ConfigurationLimit(model)] + ([self_collision_limit(model)] if keep_apart else [])
         self.slot = {n: i for i, n in enumerate(robot.key_smplx)}
 
     def set_frame(self, t: int) -> None:
@@ -156,10 +156,12 @@ class _FrameSolver:
     def _step(self):
         """One IK step; where the links cannot all be separated at once, the overlapping pairs
         only may not approach further in that step."""
-        mink, own = self.mink, self.limits[1]
+        mink, own = self.mink, self.limits[-1]
         try:
             return mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits)
         except mink.NoSolutionFound:
+            if len(self.limits) < 2:
+                raise
             own.separate = False
             try:
                 return mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits)
@@ -239,13 +241,15 @@ def _finger_of(body_name: str) -> str | None:
     return None
 
 
-def solve(robot: RobotModel, human: HumanClip, scale: float | None = None, surface=None) -> Solution:
+def solve(robot: RobotModel, human: HumanClip, scale: float | None = None, surface=None,
+          keep_apart: bool = True) -> Solution:  # fmt: skip
     """Joint angles (``qpos`` per frame) of the robot following ``human``; raises
     :class:`NotConverged` when the IK gives no usable answer. With an object ``surface``, the hands
-    are kept out of the object (their targets in ``Solution.targets`` include the push)."""
+    are kept out of the object (their targets in ``Solution.targets`` include the push); with
+    ``keep_apart`` the robot's links out of each other."""
     start_time = time.perf_counter()
     targets = build_targets(human, robot.key_smplx, robot.dims, scale=scale, surface=surface)
-    solver = _FrameSolver(robot, targets, surface)
+    solver = _FrameSolver(robot, targets, surface, keep_apart)
     T = human.num_frames
     qpos = np.zeros((T, robot.model.nq))
     iterations = np.zeros(T, dtype=np.int64)

@@ -6,16 +6,23 @@ library the robot retargeting uses) on the humanoid's own joints: the MJCF of
 hinges in the simulator's order (x, y, z) with the humanoid's limits as hard constraints
 (``mink.ConfigurationLimit``), so no solved joint value lies beyond its limit.
 
-Tasks: the position of every body that has a target (cost 1 per metre), and priors for what
-positions leave open: a body's twist about the bone to its one child, and all three angles of a
-body without children. The posture prior pulls each joint towards the previous frame
-(continuity: no flips between frames) and, more weakly, towards the rest pose, so the head and
-the finger tips keep their rest rotation relative to their parent (they follow it), and the
-hand's tight twist and side-bend limits keep the fingers bending as fingers do. The feet are
-pulled level (ankle and toe: their rest rotation turned to the foot's heading), so a foot on the
-ground rests on its sole and the floor rule of the converter puts it on the ground. Frame 0 starts from the rest pose at the root pose estimated from the
-hips and the spine and iterates to convergence; every later frame starts from the previous
-solution.
+Positions leave some rotations open: a body's twist about the bone to its one child, and all
+three angles of a body without children. Each frame therefore first gets a natural pose
+(:func:`swing_pose`): every bone turned by the smallest rotation that points it where the
+positions say, the elbow bending forward about its own axis as a hinge does (the upper arm takes
+half the turn that needs, the elbow's own twist the other half), the hand's turn about the
+forearm shared between elbow and wrist, and the
+bodies without children (head, toes, finger tips) following their parent. The solve then has:
+
+* the position of every body that has a target (cost 1 per metre);
+* a prior towards that natural pose and a stronger one towards the previous frame's solution
+  (continuity: no flips between frames); the hand's tight twist and side-bend limits keep the
+  fingers bending as fingers do;
+* the feet pulled level (ankle and toe: their rest rotation turned to the foot's heading), so a
+  foot on the ground rests on its sole and the converter's floor rule puts it on the ground.
+
+A second stage of smallest steps (the priors off) then brings every body onto its target
+exactly. Frame 0 starts from its natural pose; every later frame from the previous solution.
 """
 
 from __future__ import annotations
@@ -59,22 +66,6 @@ class IKResult:
     at_limit: np.ndarray  # [T, 153] whether the joint rests at one of its limits
     iterations: np.ndarray  # [T]
     seconds: float
-
-
-def _frame(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rotation matrix whose y axis is along ``a`` and z axis along ``b`` made orthogonal to it."""
-    y = a / np.linalg.norm(a)
-    z = b - y * (b @ y)
-    z /= np.linalg.norm(z)
-    return np.stack([np.cross(y, z), y, z], axis=1)
-
-
-def root_rotation(targets: np.ndarray, body_offsets: np.ndarray) -> np.ndarray:
-    """The pelvis rotation (matrix) that turns the rest hips and spine onto the target ones."""
-    lh, rh, torso = spec.body_index("L_Hip"), spec.body_index("R_Hip"), spec.body_index("Torso")
-    rest = _frame(body_offsets[lh] - body_offsets[rh], body_offsets[torso])
-    now = _frame(targets[lh] - targets[rh], targets[torso] - targets[0])
-    return now @ rest.T
 
 
 def humanoid_model(body_offsets: np.ndarray):
@@ -189,18 +180,24 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + sin * K + (1 - cos) * (K @ K)
 
 
-def _twist(rotation: np.ndarray, axis: np.ndarray) -> np.ndarray:
-    """The part of ``rotation`` (matrix) that turns about ``axis`` (swing-twist decomposition)."""
+def _twist(rotation: np.ndarray, axis: np.ndarray, share: float = 1.0) -> np.ndarray:
+    """The part of ``rotation`` (matrix) that turns about ``axis`` (swing-twist decomposition),
+    ``share`` of it."""
     a = axis / np.linalg.norm(axis)
     w = np.sqrt(max(0.0, 1.0 + np.trace(rotation))) / 2.0  # the quaternion's scalar part
     vee = np.array([rotation[2, 1] - rotation[1, 2], rotation[0, 2] - rotation[2, 0], rotation[1, 0] - rotation[0, 1]])
     along = (vee @ a) / 2.0  # the vector part's component along the axis, times 2w / 2w
-    angle = 2.0 * np.arctan2(along, w) if w > 1e-9 else np.pi
+    angle = share * (2.0 * np.arctan2(along, w) if w > 1e-9 else np.pi)
     c, s = np.cos(angle), np.sin(angle)
     K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
     return np.eye(3) + s * K + (1 - c) * (K @ K)
 
 
+ELBOW_PLANE_SHARE = 0.5
+"""Share of the turn that would make the elbow a pure hinge which the upper arm takes (the
+elbow's own twist the rest: the humanoid's elbow turns about three axes)."""
+FOREARM_TURN_AT_ELBOW = 0.5
+"""Share of the hand's turn about the forearm that the elbow takes (the wrist keeps the rest)."""
 ELBOW_BEND_DEG = 15.0
 """Below this bend the forearm's plane is left to the priors (a straight arm has none)."""
 _TURNS = np.radians(np.arange(360.0))
@@ -255,17 +252,17 @@ def swing_pose(targets: np.ndarray, body_offsets: np.ndarray, mask: np.ndarray) 
             world[b] = _swing(above @ body_offsets[c], targets[c] - targets[b]) @ above
             wrist = spec.body_index(spec.BODY_NAMES[b].replace("Shoulder", "Wrist"))
             if spec.BODY_NAMES[b].endswith("_Shoulder") and mask[wrist]:  # the elbow bends as a hinge
-                world[b] = world[b] @ _elbow_plane_twist(world[b], body_offsets[c], body_offsets[wrist],
-                                                         targets[wrist] - targets[c])  # fmt: skip
+                turn = _elbow_plane_twist(world[b], body_offsets[c], body_offsets[wrist], targets[wrist] - targets[c])
+                world[b] = world[b] @ _twist(turn, body_offsets[c], ELBOW_PLANE_SHARE)
         else:
             rest = np.stack([body_offsets[c] for c in kids])
             now = np.stack([targets[c] - targets[b] for c in kids])
             world[b] = _fit_rotation(rest, now)
         local[b] = above.T @ world[b]
-    for side in "LR":  # the forearm turns at the elbow (pronation), not at the wrist
+    for side in "LR":  # the forearm turns along its length (pronation): half at the elbow, half at the wrist
         elbow, wrist = spec.body_index(f"{side}_Elbow"), spec.body_index(f"{side}_Wrist")
         if mask[wrist]:
-            turn = _twist(local[wrist], body_offsets[wrist])
+            turn = _twist(local[wrist], body_offsets[wrist], FOREARM_TURN_AT_ELBOW)
             local[elbow] = local[elbow] @ turn
             local[wrist] = turn.T @ local[wrist]
     quats = matrix_to_quat(torch.as_tensor(local[1:]))
