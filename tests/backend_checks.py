@@ -11,6 +11,9 @@ from hoi_env_helpers import clip_per_env, place_at_reference
 
 FEET = ("L_Ankle", "R_Ankle", "L_Toe", "R_Toe")
 HANDS = ("L_Wrist", "R_Wrist", "L_Index3", "R_Index3", "L_Thumb3", "R_Thumb3")
+PUSH_DEPTH = 0.015
+"""How far (m) below its reference the standing humanoid is put (the reference's feet rest on the
+ground within a few millimetres)."""
 
 
 def _physics_step(env) -> None:
@@ -24,7 +27,7 @@ def _physics_step(env) -> None:
 def push_off_mid_step(env, frame: int = 5) -> dict:
     """One policy step taken physics step by physics step: for the first half the humanoid hangs
     0.5 m above its reference (touching nothing); at the start of the second half it is put on its
-    reference (standing on the ground) 6 mm lower, moving up at 1.5 m/s, so the ground pushes the
+    reference (standing on the ground) :data:`PUSH_DEPTH` lower, moving up at 1.5 m/s, so the ground pushes the
     feet off within the step. The object is out of reach throughout. Returns the contact readings: ``body_contact`` (what every term
     reads), per-physics-step sensor readings and the history the command sees."""
     from intermimic.assets import humanoid_spec as spec
@@ -46,7 +49,7 @@ def push_off_mid_step(env, frame: int = 5) -> dict:
     for k in range(decimation):
         if k == decimation // 2:
             state = reference_to_state(cmd.reference())  # standing: the feet on the ground
-            state.root_pos[:, 2] -= 0.006
+            state.root_pos[:, 2] -= PUSH_DEPTH
             state.root_lin_vel[:] = torch.tensor([0.0, 0.0, 1.5], device=env.device)
             state.obj_pos[:, 2] -= 10.0
             cmd.write_state(ids, state)
@@ -75,7 +78,7 @@ def check_push_off_counts_as_contact(env) -> None:
     assert steps == env.cfg.decimation // 2
     torch.testing.assert_close(r["history"][:, :steps], r["per_step"][:, :steps])
     feet, hands = r["feet"], r["hands"]
-    assert r["contact"][:, feet].any(dim=1).all(), "feet pushed off inside the window count as contact"
+    assert r["contact"][:, feet].any(dim=1).all(), ("feet pushed off inside the window count as contact", r["per_step"][:, :, feet].abs().amax(dim=(2, 3)))
     assert not r["last_step"][:, feet].any(), "the last physics step alone must not see the pushed-off feet"
     assert not r["contact"][:, hands].any(), "hands that touched nothing are not in contact"
     # the first half of the step (hanging in the air) lies outside the window and saw nothing
@@ -113,3 +116,38 @@ def check_release_actions_are_rotation_vectors(env) -> None:
     back = term.actions_for_targets(term.target_hinges(), clip=False)
     torch.testing.assert_close(rot.from_exp_map((term._offset + term._scale * back).reshape(release.shape)), expected,
                                atol=1e-4, rtol=0)  # fmt: skip
+
+
+def check_crossed_legs_collide(env) -> None:
+    """Self-collision: in the air, the legs crossed (hip roll -0.5 / +0.5 rad) and held there by
+    the drives, the thighs and knees push on each other; in the release's crouch, where each
+    ankle's full-mesh collider overlaps its knee's, the filter keeps every body free of contact."""
+    from intermimic.tasks.mdp.commands import reference_to_state
+
+    cmd = env.command_manager.get_term("motion")
+    action = env.action_manager.get_term("joint_pos")
+    emb = cmd.embodiment
+    env.reset()
+    ids = torch.arange(env.num_envs)
+
+    def hold(dof_pos):
+        state = reference_to_state(cmd.library.state(cmd.clip_ids, torch.zeros_like(cmd.clip_ids)))
+        state.root_pos[:, 2] += 1.5
+        state.root_quat[:] = torch.tensor([0.0, 0.0, 0.0, 1.0])
+        for name in ("root_lin_vel", "root_ang_vel", "dof_vel"):
+            getattr(state, name).zero_()
+        state.dof_pos[:] = dof_pos
+        cmd.write_state(ids, state)
+        env.episode_length_buf[:] = 0  # failures not armed: no reset clears the sensor
+        env.step((dof_pos - action._offset) / action._scale)
+        return cmd.body_contact()
+
+    crouch = torch.tensor(emb.default_joint_pos).expand(env.num_envs, -1).clone()
+    assert not hold(crouch).any()
+    crossed = crouch.clone()
+    crossed[:, emb.joint_names.index("left_hip_roll_joint")] = -0.5
+    crossed[:, emb.joint_names.index("right_hip_roll_joint")] = 0.5
+    contact = hold(crossed)
+    legs = {side: [emb.body_names.index(f"{side}_{b}_link") for b in ("hip_yaw", "knee")] for side in ("left", "right")}
+    assert contact[:, legs["left"]].any(-1).all() and contact[:, legs["right"]].any(-1).all()
+    assert cmd.root_pos[:, 2].min() > 1.0  # nowhere near the ground or the object

@@ -1,4 +1,5 @@
-"""The teacher env (built-in demo data) builds kit-less with Newton on the CPU, steps and resets."""
+"""The teacher env (built-in demo data) builds kit-less on the default physics (PhysX) on the
+CPU, steps and resets."""
 
 import pytest
 import torch
@@ -16,13 +17,14 @@ def env():
 
 
 def test_spaces_and_physics_backend(env):
-    from isaaclab_newton.physics import NewtonCfg
+    from isaaclab_ov.physics import OvPhysxCfg
 
-    assert isinstance(env.cfg.sim.physics, NewtonCfg)
+    assert isinstance(env.cfg.sim.physics, OvPhysxCfg)
     assert env.action_manager.total_action_dim == 153
     robot = env.scene["robot"]
     assert robot.num_bodies == 52 and robot.num_joints == 153
     assert env.scene["contact_forces"].data.net_forces_w.torch.shape == (2, 52, 3)
+    assert env.scene["contact_forces"].data.net_forces_w_history.torch.shape == (2, env.cfg.decimation // 2, 52, 3)
     assert env.observation_manager.group_obs_dim["policy"] == (3198,)
 
 

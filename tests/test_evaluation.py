@@ -59,7 +59,9 @@ def test_reproducing_the_reference_succeeds_with_errors_near_zero(reference_roll
     for r in table.rows():
         assert r.success and r.cause == "clip_end"
         assert r.steps == r.frames - 1  # frame 0 to the last frame
-        assert r.e_h_cm < 1.5 and r.e_o_cm < 1.5, r
+        # one policy step of PhysX from the reference (docs/performance.md: E_o up to 2.8 cm on the tables)
+        assert r.e_h_cm < 1.5 and r.e_o_cm < 2.5, r
+        assert r.e_hand_cm < 2.5 and r.finger_error_deg < 5.0, r  # the hands follow the reference too
     trace = table.traces[0]
     assert len(trace.e_h_cm) == table.results[0].steps
     assert max(trace.e_h_cm) < 5.0 and max(trace.e_o_cm) < 5.0
@@ -76,8 +78,8 @@ def test_written_report_reproduces_the_printed_table_and_has_plots(reference_rol
     assert format_report(data) == printed
     assert "2 clips | success 100.0% (2/2)" in printed
     csv = (tmp_path / "evaluation.csv").read_text().splitlines()
-    assert csv[0].endswith(",cause") and len(csv) == 3
-    for name in ("clips.png", "errors.png"):
+    assert csv[0].startswith("clip,") and ",cause," in csv[0] and csv[0].endswith(",hand_contact_recall") and len(csv) == 3
+    for name in ("clips.png", "errors.png", "hands.png"):
         from PIL import Image
 
         image = np.asarray(Image.open(tmp_path / name).convert("L"))
@@ -122,9 +124,13 @@ def test_retargeted_clips_load_and_match_the_reference_they_reproduce(env, refer
         torch.testing.assert_close(written[0], reference[0])  # placeholder row, labels of raw row 0
         for field in ("contact", "obj_manipulated"):
             torch.testing.assert_close(cf.field(written, field), cf.field(raw, field))  # kept from the source
-        for field, tol in (("root_pos", 0.03), ("body_pos", 0.05), ("obj_pos", 0.03)):
+        for field, tol in (("root_pos", 0.03), ("obj_pos", 0.03)):
             err = (cf.field(written, field)[1:] - cf.field(reference, field)[1:]).abs().max()
             assert err < tol, (name, field, float(err))
+        # bodies: one PhysX step from the reference pushes a finger overlapping the object out by up
+        # to ~11 cm on single frames; the mean over the bodies stays within a few centimetres
+        body = (cf.field(written, "body_pos")[1:] - cf.field(reference, "body_pos")[1:]).norm(dim=-1)
+        assert body.mean(dim=1).max() < 0.05 and body.max() < 0.15, (name, float(body.mean(dim=1).max()), float(body.max()))
         dq = (cf.field(written, "root_quat")[1:] * cf.field(reference, "root_quat")[1:]).sum(-1).abs()
         assert dq.min() > np.cos(0.1 / 2), name  # root rotation within ~0.1 rad
 

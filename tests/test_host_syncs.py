@@ -188,6 +188,11 @@ def test_g1_steps_make_no_sync(tmp_path):
     clips = retarget_sample_clips(tmp_path / "g1", "OMOMO_new", ("sub2_largetable_000", "sub2_woodchair_010"), 60)
 
     def robot(cfg):
+        from intermimic.tasks.evaluation_cfg import disable_failures
+
         cfg.robot_urdf = str(G1_URDF)
+        # the chair clip's retargeted foot starts inside the chair; PhysX pushes it out, and a
+        # failure would reset an env in a step meant to be steady (time-outs still reset)
+        disable_failures(cfg)
 
     _no_steady_syncs_and_few_at_resets(_build(64, files=[clips / "dataset.yaml"], cfg_class=G1HOIEnvCfg, edit=robot))

@@ -176,8 +176,8 @@ def test_contact_sensor_bodies_are_mapped_by_name(env):
     body name, so canonical body b reads the sensor row named b, over the contact window."""
     cmd = _cmd(env)
     sensor = env.scene["contact_forces"]
-    assert [sensor.sensor_names[i] for i in cmd.contact_sensor_ids.tolist()] == list(spec.BODY_NAMES)
-    assert sensor.sensor_names != list(spec.BODY_NAMES)
+    assert [sensor.body_names[i] for i in cmd.contact_sensor_ids.tolist()] == list(spec.BODY_NAMES)
+    assert sensor.body_names != list(spec.BODY_NAMES)
     history = sensor.data.net_forces_w_history.torch[:, :, cmd.contact_sensor_ids]
     assert history.shape[1] == cmd.contact_window_steps == env.cfg.decimation // 2
     torch.testing.assert_close(cmd.body_contact_forces(), history.mean(dim=1))
