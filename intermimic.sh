@@ -17,7 +17,7 @@
 #   ./intermimic.sh data inspect PATH [--json]
 #   ./intermimic.sh convert [ARGS...]     source/convert.py (InterAct data sets, SMPL-X sequences, joint positions -> clips)
 #   ./intermimic.sh benchmark [ARGS...]   source/benchmark.py
-#   ./intermimic.sh test [PYTEST ARGS...] run the test suite
+#   ./intermimic.sh test [PYTEST ARGS...] run the test suite (-m unit: the quick part), with its time
 #
 # With an Isaac Lab Python already active (a virtual/conda environment that imports isaaclab),
 # setup installs the package there instead of creating .venv.
@@ -92,6 +92,25 @@ do_setup() {
     log "setup done"
 }
 
+# .venv-deploy: numpy, onnxruntime and the newest mujoco alone, for the test that runs
+# deploy/g1_mujoco.py under the newest MuJoCo as well as the package's own (deploy/requirements.txt).
+# Made once; delete the folder to take a newer mujoco. Without a package index the test says so.
+DEPLOY_VENV="$ROOT/.venv-deploy"
+deploy_env() {
+    [[ -x "$DEPLOY_VENV/bin/python" && -f "$DEPLOY_VENV/$STAMP_NAME" ]] && return 0
+    local base
+    base="$(find_python312)" || { log "no Python 3.12 for $DEPLOY_VENV: the newest-MuJoCo deployment test will say so"; return 0; }
+    log "creating $DEPLOY_VENV (numpy, onnxruntime, the newest mujoco) for the deployment script's test"
+    rm -rf "$DEPLOY_VENV"
+    if "$base" -m venv "$DEPLOY_VENV" && "$DEPLOY_VENV/bin/python" -m pip install -q --upgrade numpy onnxruntime mujoco; then
+        "$DEPLOY_VENV/bin/python" -c 'import mujoco; print(mujoco.__version__)' > "$DEPLOY_VENV/$STAMP_NAME"
+        log "$DEPLOY_VENV: mujoco $(cat "$DEPLOY_VENV/$STAMP_NAME")"
+    else
+        rm -rf "$DEPLOY_VENV"
+        log "could not install into $DEPLOY_VENV (no package index?): the newest-MuJoCo deployment test will say so"
+    fi
+}
+
 run_script() {
     local script="$1"; shift
     do_setup
@@ -152,8 +171,13 @@ case "$cmd" in
         ;;
     test)
         do_setup
+        deploy_env
         cd "$ROOT"
-        exec "$PY" -m pytest "$@"
+        start=$SECONDS
+        status=0
+        "$PY" -m pytest "$@" || status=$?
+        log "test suite: $(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s (exit status $status)"
+        exit "$status"
         ;;
     ""|-h|--help|help) usage ;;
     *) usage; die "unknown command '$cmd'" ;;

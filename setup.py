@@ -32,7 +32,7 @@ INSTALL_REQUIRES = [
     "tensorboard>=2.20",  # ./intermimic.sh plot (event files) and ./intermimic.sh tensorboard
     "onnx>=1.18",  # play --export
     "imageio-ffmpeg>=0.5",  # MP4 videos (ships its own ffmpeg binary)
-    "mujoco>=3.2",  # offscreen video renderer (also pulled in by mujoco-warp)
+    "mujoco==3.12.0",  # offscreen video renderer, robot retargeting (the version Newton 1.6 pins)
     "pillow>=10.1",  # captions, GIFs, PNG stills
     "mink==1.3.0",  # retarget-robot: differential IK on MuJoCo (Apache-2.0)
 ]

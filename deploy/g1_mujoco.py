@@ -15,6 +15,20 @@ ground plane; the clip's object, a free body whose collision shapes are the conv
 training simulator used (metadata), at its density. The physics runs at the metadata's rate,
 the policy at its policy rate: every policy step the servo targets become
 ``q* = action_offset + action_scale * clip(a, -1, 1)`` and the physics steps ``decimation`` times.
+MuJoCo takes ``--substeps`` (default 4) steps per physics step of the training rate: its
+integrator treats a servo's damping implicitly but its stiffness explicitly, and the Dex3 finger
+links are light (1.8e-5 kg m^2 about the distal joints), so at 240 Hz a finger servo gives
+sqrt(kp / I) * dt = 9.8 where an explicit step is stable below 2 (the training simulators treat
+both terms of the drive implicitly). At one substep the scene is on the edge of instability and
+a small change in MuJoCo's numerics tips it over: mujoco 4.0 computes a self-contact between two
+mesh links (thumb and hip) 0.07 mm deeper than 3.x, the runs part from there and 4.0's fingers
+blow up. At 4 substeps mujoco 3.12 and 4.0 hold the reference alike. The contact window is
+counted in physics steps of the training rate.
+
+Versions: tested with mujoco 3.12.0 and 4.0.1 (``deploy/requirements.txt``); another version
+runs with one line saying so. MuJoCo's warnings are printed (``[mujoco] ...``) instead of going
+to ``MUJOCO_LOG.TXT`` in the working folder; a clip whose simulation MuJoCo reports unstable (and
+resets) ends there, ``ended by`` ``mujoco_unstable``.
 
 Each clip (a robot clip of ``retarget-robot`` or ``retarget``, read with numpy) starts from its
 frame 0 (the robot, the object and their velocities as the reference has them) and runs to its
@@ -63,6 +77,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+
+TESTED_MUJOCO = ("3.12.0", "4.0.1")
+"""MuJoCo versions this script was run with, the same results on each (``deploy/requirements.txt``)."""
+
+DEFAULT_SUBSTEPS = 4
+"""MuJoCo steps per physics step of the training rate (the module docstring says why)."""
 
 # -------------------------------------------------------------------------------------------------
 # Quaternions (xyzw), on arrays of any leading shape
@@ -354,7 +374,8 @@ def _urdf_for_mujoco(urdf: Path) -> str:
 class Scene:
     """The robot, the ground and one object in MuJoCo, with the policy's joint servos."""
 
-    def __init__(self, urdf: Path, meta: dict, object_name: str, object_mesh: tuple[np.ndarray, np.ndarray]):
+    def __init__(self, urdf: Path, meta: dict, object_name: str, object_mesh: tuple[np.ndarray, np.ndarray],
+                 substeps: int = DEFAULT_SUBSTEPS):  # fmt: skip
         import mujoco
 
         dep = meta["deployment"]
@@ -393,7 +414,8 @@ class Scene:
             spec.add_mesh(name=f"object_part{i}", uservert=np.asarray(part, dtype=np.float64).reshape(-1))
             body.add_geom(type=mujoco.mjtGeom.mjGEOM_MESH, meshname=f"object_part{i}", density=info["density"],
                           friction=[info["friction"], 0.005, 0.0001])  # fmt: skip
-        spec.option.timestep = 1.0 / physics["physics_hz"]
+        self.substeps = int(substeps)
+        spec.option.timestep = 1.0 / (physics["physics_hz"] * self.substeps)
         solver = physics.get("solver", {})
         spec.option.integrator = {"euler": 0, "rk4": 1, "implicit": 2, "implicitfast": 3}.get(solver.get("integrator"), 3)
         spec.option.cone = {"pyramidal": 0, "elliptic": 1}.get(solver.get("cone"), 0)
@@ -470,6 +492,32 @@ class Scene:
 # -------------------------------------------------------------------------------------------------
 # Running a clip
 # -------------------------------------------------------------------------------------------------
+MUJOCO_WARNINGS: list[str] = []
+"""MuJoCo's warnings of this run, in order (:func:`catch_mujoco_warnings`)."""
+
+
+def catch_mujoco_warnings() -> None:
+    """Print MuJoCo's warnings and keep them in :data:`MUJOCO_WARNINGS` instead of letting MuJoCo
+    append them to ``MUJOCO_LOG.TXT`` in the working folder."""
+    import mujoco
+
+    def warn(message: str) -> None:
+        MUJOCO_WARNINGS.append(message)
+        print(f"[mujoco] {message}", file=sys.stderr, flush=True)
+
+    mujoco.set_mju_user_warning(warn)
+
+
+def version_note() -> str | None:
+    """One line when this MuJoCo is not one the script was tested with, else None."""
+    import mujoco
+
+    if mujoco.__version__ in TESTED_MUJOCO:
+        return None
+    return (f"[g1_mujoco] note: mujoco {mujoco.__version__} has not been tested with this script (tested: "
+            f"{', '.join(TESTED_MUJOCO)}; deploy/requirements.txt)")  # fmt: skip
+
+
 def run_clip(session, meta: dict, scene: Scene, ref: Reference, max_steps: int | None = None,
              failures: bool = True) -> dict:  # fmt: skip
     """Play ``ref`` from its frame 0 with the policy (until its last frame, ``max_steps`` or, with
@@ -493,10 +541,15 @@ def run_clip(session, meta: dict, scene: Scene, ref: Reference, max_steps: int |
         (action,) = session.run(["actions"], {"obs": obs})
         scene.data.ctrl[scene.act_ids] = offset + scale * np.clip(action[0], -clip, clip)
         touched = np.zeros(len(scene.body_ids), dtype=bool)
+        warned = len(MUJOCO_WARNINGS)
         for k in range(decimation):
-            mujoco.mj_step(scene.model, scene.data)
+            for _ in range(scene.substeps):
+                mujoco.mj_step(scene.model, scene.data)
             if k >= decimation - window:  # the contact window: the policy step's last physics steps
                 touched |= (np.abs(scene.contact_forces()) > scene.threshold).any(-1)
+        if len(MUJOCO_WARNINGS) > warned:  # MuJoCo reset the unstable state: nothing after it is the policy's
+            cause = "mujoco_unstable"
+            break
         frame += 1
         state = scene.state(contact=False)
         state["contact"] = touched
@@ -553,6 +606,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", type=Path, default=None,
                    help="evaluation.json of evaluate for the same checkpoint: its numbers printed beside")
     p.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
+    p.add_argument("--substeps", type=int, default=DEFAULT_SUBSTEPS,
+                   help=f"MuJoCo steps per physics step of the training rate (default {DEFAULT_SUBSTEPS}; "
+                        "1 is unstable for the Dex3 fingers, see the script's docstring)")  # fmt: skip
     return p
 
 
@@ -561,11 +617,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     try:
         if args.steps is not None and args.steps < 1:
             raise UserError(f"--steps {args.steps}: expected a number >= 1")
+        if args.substeps < 1:
+            raise UserError(f"--substeps {args.substeps}: expected a number >= 1")
         if not args.urdf.is_file():
             raise UserError(f"--urdf {args.urdf}: no such file")
         if not args.objects_dir.is_dir():
             raise UserError(f"--objects-dir {args.objects_dir}: no such folder")
         session, meta, policy = load_policy(args.policy)
+        note = version_note()
+        if note:
+            print(note, flush=True)
+        catch_mujoco_warnings()
         compare = {}
         if args.compare is not None:
             try:
@@ -582,14 +644,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 meshes[name] = read_mesh(find_mesh(args.objects_dir, name))
             pts = dep["object_surface_points"]
             ref = Reference(path, meta, surface_points(*meshes[name], pts["count"], pts["seed"]))
-            scene = Scene(args.urdf, meta, name, meshes[name])
+            scene = Scene(args.urdf, meta, name, meshes[name], args.substeps)
             rows.append(run_clip(session, meta, scene, ref, args.steps, args.failures))
             print(f"{ref.name}: {rows[-1]['steps']} steps ({rows[-1]['cause']})", flush=True)
     except UserError as exc:
         print(f"[g1_mujoco] error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    print(f"policy {policy} (task {meta.get('task')}), MuJoCo at {dep['physics']['physics_hz']:g} Hz, "
-          f"policy at {meta['policy_hz']:g} Hz")  # fmt: skip
+    import mujoco
+
+    print(f"policy {policy} (task {meta.get('task')}), mujoco {mujoco.__version__}, physics at "
+          f"{dep['physics']['physics_hz']:g} Hz ({args.substeps} MuJoCo steps each), policy at {meta['policy_hz']:g} Hz")  # fmt: skip
     print(format_table(rows, compare))
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
