@@ -13,7 +13,10 @@ fresh process, with the joint drives aiming at the reference's next frame (posit
 
 Per clip and backend it reports E_h and E_o (cm, averaged over the clip's frames), and over all
 (frame, contact body) pairs the share whose contact label (the contact sensor's force above the
-command's threshold) is the same on both backends.
+command's threshold) is the same on both backends and the same as the clip's own label, for each
+contact window (:mod:`~intermimic.tasks.mdp.contact_window`: the last physics step, the release's
+window, the whole policy step; the sensor keeps every physics step of the policy step, so one
+replay gives all three).
 
 It measures the backends, not a policy; ``evaluate ... physics=...`` runs a trained policy on
 another backend (a sim-to-sim check, docs/training.md).
@@ -62,26 +65,32 @@ def add_args(p: argparse.ArgumentParser) -> None:
 
 
 class _Recorder:
-    """Per step and scheduled env: clip, frame, E_h, E_o, the contact bodies' sensor labels and the
-    clip's own contact labels there (1 contact, -1 no contact, 0 either)."""
+    """Per step and scheduled env: clip, frame, E_h, E_o, the contact bodies' sensor labels over
+    each contact window and the clip's own contact labels there (1 contact, -1 no contact, 0 either)."""
 
-    NAMES = ("clip", "frame", "e_h", "e_o", "contact", "ref_contact")
+    def __init__(self, cmd, contact_ids, decimation: int):
+        from ..tasks.mdp.contact_window import CONTACT_WINDOWS, window_steps
 
-    def __init__(self, cmd, contact_ids):
         self.cmd, self.contact_ids = cmd, contact_ids
+        self.windows = {w: window_steps(w, decimation) for w in CONTACT_WINDOWS}
+        self.names = ("clip", "frame", "e_h", "e_o", *(f"contact_{w}" for w in self.windows), "ref_contact")
         self.rows: list[tuple[np.ndarray, ...]] = []
 
     def on_step(self, env) -> None:
+        from ..tasks.mdp.contact_window import contact_in_window
+
         cmd = self.cmd
         live = cmd.scheduled & (cmd.frame < cmd.clip_length)
         e_h, e_o = cmd.tracking_errors()
-        contact = cmd.body_contact()[:, self.contact_ids]
+        history = cmd.contact_force_history()[:, :, self.contact_ids]
+        threshold = cmd.cfg.contact_force_threshold
+        contacts = [contact_in_window(history, steps, threshold) for steps in self.windows.values()]
         ref_contact = cmd.reference().contact[:, self.contact_ids].to(torch.int8)
-        rows = (cmd.clip_ids, cmd.frame, e_h, e_o, contact, ref_contact)
+        rows = (cmd.clip_ids, cmd.frame, e_h, e_o, *contacts, ref_contact)
         self.rows.append(tuple(t[live].cpu().numpy() for t in rows))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {n: np.concatenate([r[i] for r in self.rows]) for i, n in enumerate(self.NAMES)}
+        return {n: np.concatenate([r[i] for r in self.rows]) for i, n in enumerate(self.names)}
 
 
 def _replay_in_child(args, overrides: list[str]) -> dict:
@@ -98,6 +107,7 @@ def _replay_in_child(args, overrides: list[str]) -> dict:
         env_cfg.scene.num_envs = 8 if env_cfg.sim.device == "cpu" else 64
     configure_for_evaluation(env_cfg)
     disable_failures(env_cfg)
+    env_cfg.commands.motion.contact_window = "policy_step"  # the sensor keeps every physics step: each window is read
     if args.source:
         env_cfg.commands.motion.reward_source = env_cfg.commands.motion.init_source = args.source
     check_data(env_cfg)
@@ -109,7 +119,7 @@ def _replay_in_child(args, overrides: list[str]) -> dict:
         lib = cmd.library
         chosen = clip_ids_from_names(lib, args.clips) or list(range(lib.num_clips))
         emb = cmd.embodiment
-        recorder = _Recorder(cmd, emb.body_indices(emb.contact_body_names))
+        recorder = _Recorder(cmd, emb.body_indices(emb.contact_body_names), env_cfg.decimation)
         driver = ReferenceDriver(env, write_state=not args.free)
         start = time.perf_counter()
         evaluate_policy(env, driver, observers=[recorder], clip_ids=chosen, max_steps=args.max_steps, progress=False)
@@ -118,7 +128,7 @@ def _replay_in_child(args, overrides: list[str]) -> dict:
         names = [c.name for c in lib.clips]
     hands = set(sum(emb.hand_body_names.values(), ()))
     return {"records": recorder.arrays(), "clip_names": names, "contact_bodies": list(emb.contact_body_names),
-            "hand_bodies": sorted(hands),
+            "hand_bodies": sorted(hands), "windows": recorder.windows,
             "build_s": built, "replay_s": seconds, "num_envs": env_cfg.scene.num_envs,
             "source": env_cfg.commands.motion.reward_source}  # fmt: skip
 
@@ -160,25 +170,25 @@ def per_clip(records: dict[str, np.ndarray], names: list[str]) -> dict[str, dict
     return out
 
 
-def contact_agreement(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict:
-    """Share of (clip frame, contact body) pairs recorded by both replays whose labels agree, and
-    how many of those pairs are in contact on each backend."""
+def contact_agreement(a: dict[str, np.ndarray], b: dict[str, np.ndarray], window: str) -> dict:
+    """Share of (clip frame, contact body) pairs recorded by both replays whose labels over contact
+    window ``window`` agree, and how many of those pairs are in contact on each backend."""
     key_a = {(int(c), int(f)): i for i, (c, f) in enumerate(zip(a["clip"], a["frame"]))}
     pairs = [(key_a[(int(c), int(f))], j) for j, (c, f) in enumerate(zip(b["clip"], b["frame"])) if (int(c), int(f)) in key_a]
     if not pairs:
         return {"pairs": 0, "agreement": float("nan"), "contacts_a": 0, "contacts_b": 0, "per_body": []}
     ia, ib = (np.array(x) for x in zip(*pairs))
-    la, lb = a["contact"][ia], b["contact"][ib]
+    la, lb = a[f"contact_{window}"][ia], b[f"contact_{window}"][ib]
     same = la == lb
     return {"pairs": int(same.size), "agreement": float(same.mean()), "contacts_a": int(la.sum()),
             "contacts_b": int(lb.sum()), "per_body": same.mean(axis=0).tolist()}  # fmt: skip
 
 
-def data_agreement(records: dict[str, np.ndarray], bodies: list[str], hand_bodies: set[str]) -> dict:
-    """How often a backend's sensor labels match the clip's own contact labels, over the (frame,
-    contact body) pairs where the clip says contact (1) or no contact (-1): all contact bodies,
-    and the hands' (where the clip's labels are about the object)."""
-    label, sensed = records["ref_contact"], records["contact"]
+def data_agreement(records: dict[str, np.ndarray], bodies: list[str], hand_bodies: set[str], window: str) -> dict:
+    """How often a backend's sensor labels over contact window ``window`` match the clip's own
+    contact labels, over the (frame, contact body) pairs where the clip says contact (1) or no
+    contact (-1): all contact bodies, and the hands' (where the clip's labels are about the object)."""
+    label, sensed = records["ref_contact"], records[f"contact_{window}"]
     said = label != 0
     match = (label == 1) == sensed
     hands = np.array([b in hand_bodies for b in bodies])[None, :] & said
@@ -209,17 +219,26 @@ def format_table(results: dict[str, dict], agreement: dict) -> str:
     lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |",
              "|" + "|".join("-" * (w + 2) for w in widths) + "|"]  # fmt: skip
     lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
-    for other, agree in agreement.items():
-        lines.append(
-            f"contact labels, {backends[0]} vs {other}: {100 * agree['agreement']:.1f} % of {agree['pairs']} "
-            f"(frame, contact body) pairs agree; in contact: {agree['contacts_a']} ({backends[0]}), "
-            f"{agree['contacts_b']} ({other})"
-        )
-    for b in backends:
-        data = results[b]["data_agreement"]
-        lines.append(f"{b}: sensor labels match the clips' own contact labels on {100 * data['match']:.1f} % of "
-                     f"{data['pairs']} labelled pairs, {100 * data['hand_match']:.1f} % of {data['hand_pairs']} on the "
-                     "hands")  # fmt: skip
+    windows = list(next(iter(results.values()))["windows"])
+    lines.append("")
+    lines.append("contact labels per contact window (physics steps of the window): against the clips' own labels, "
+                 f"all contact bodies / hands; between the backends ({backends[0]} vs the others)")  # fmt: skip
+    lines.append("| window | " + " | ".join(f"{b} vs clips" for b in backends) + " | "
+                 + " | ".join(f"{backends[0]} vs {o}" for o in agreement) + " |")  # fmt: skip
+    lines.append("|---" * (1 + len(backends) + len(agreement)) + "|")
+    for w in windows:
+        steps = results[backends[0]]["windows"][w]
+        cells = [f"{w} ({steps})"]
+        for b in backends:
+            d = results[b]["data_agreement"][w]
+            cells.append(f"{100 * d['match']:.1f} % / {100 * d['hand_match']:.1f} %")
+        cells += [f"{100 * agreement[o][w]['agreement']:.1f} %" for o in agreement]
+        lines.append("| " + " | ".join(cells) + " |")
+    first = next(iter(agreement.values()))[windows[0]] if agreement else None
+    if first:
+        data = results[backends[0]]["data_agreement"][windows[0]]
+        lines.append(f"({first['pairs']} (frame, contact body) pairs; {data['pairs']} labelled by the clips, "
+                     f"{data['hand_pairs']} of them on the hands)")  # fmt: skip
     for b in backends:
         lines.append(f"{b}: scene build {results[b]['build_s']:.1f} s, replay {results[b]['replay_s']:.1f} s "
                      f"({results[b]['num_envs']} envs)")  # fmt: skip
@@ -249,12 +268,15 @@ def run(args, overrides: list[str]) -> int:
         print(f"[intermimic] replaying on {preset} ...", flush=True)
         child = _run_in_fresh_process(args, [*overrides, f"physics={preset}"], str(logs / f"{preset}.log"))
         child["clips"] = per_clip(child["records"], child["clip_names"])
-        child["data_agreement"] = data_agreement(child["records"], child["contact_bodies"], set(child["hand_bodies"]))
+        child["data_agreement"] = {w: data_agreement(child["records"], child["contact_bodies"], set(child["hand_bodies"]), w)
+                                   for w in child["windows"]}  # fmt: skip
         results[preset] = child
     reference = results[presets[0]]
-    agreement = {p: contact_agreement(reference["records"], results[p]["records"]) for p in presets[1:]}
-    for p, agree in agreement.items():
-        agree["per_body"] = dict(zip(reference["contact_bodies"], agree["per_body"]))
+    agreement = {p: {w: contact_agreement(reference["records"], results[p]["records"], w) for w in reference["windows"]}
+                 for p in presets[1:]}  # fmt: skip
+    for p, per_window in agreement.items():
+        for agree in per_window.values():
+            agree["per_body"] = dict(zip(reference["contact_bodies"], agree["per_body"]))
     mode = "drives alone from each clip's first frame (--free)" if args.free else "reference state written every step"
     print(f"physics replay, {mode}, reference source {reference['source']}, device {args.device}: E_h/E_o per "
           "clip (cm, mean over the clip's frames)", flush=True)  # fmt: skip
