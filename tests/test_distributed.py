@@ -118,7 +118,7 @@ def _scalars(run: Path, tag: str) -> list[tuple[int, float]]:
 @pytest.fixture(scope="module")
 def teacher_job(tmp_path_factory):
     root = tmp_path_factory.mktemp("dist_teacher")
-    proc = _torchrun(["--num_envs", "2", "--max_iterations", "2"], root)
+    proc = _torchrun(["--num_envs", "2", "--max_iterations", "2", "agent.num_steps_per_env=8"], root)
     assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
     runs = sorted((root / "rsl_rl" / "intermimic_teacher").iterdir())
     return proc, runs, root
@@ -140,7 +140,8 @@ def test_two_rank_teacher_writes_one_run_with_ranks_in_sync(teacher_job):
 @pytest.mark.sim
 def test_two_rank_teacher_resumes_on_both_ranks(teacher_job):
     _, runs, root = teacher_job
-    proc = _torchrun(["--num_envs", "2", "--max_iterations", "1", "--resume", str(runs[0])], root)
+    proc = _torchrun(["--num_envs", "2", "--max_iterations", "1", "--resume", str(runs[0]), "agent.num_steps_per_env=8"],
+                     root)  # fmt: skip
     assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
     assert (runs[0] / "model_2.pt").is_file()  # continued at the saved iteration, in the same folder
     assert "holds no state of this rank" not in proc.stdout + proc.stderr
@@ -157,7 +158,8 @@ def test_two_rank_student_switches_phase_on_both_ranks(teacher_job, tmp_path):
                 "agent.algorithm.critic_warmup_iterations=1", "agent.algorithm.ppo_start=2",
                 "agent.algorithm.ev_start=2", "agent.algorithm.ev_threshold=-1e9", "agent.algorithm.ev_streak=1"]  # fmt: skip
     proc = _torchrun(["--task", "InterMimic-Student-v0", "--num_envs", "2", "--max_iterations", "4",
-                      f"teachers.paths.0={teacher}", f"teachers.paths.1={teacher}", *schedule], tmp_path)  # fmt: skip
+                      "agent.num_steps_per_env=4", f"teachers.paths.0={teacher}", f"teachers.paths.1={teacher}",
+                      *schedule], tmp_path)  # fmt: skip
     assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
     run = next((tmp_path / "rsl_rl" / "intermimic_student").iterdir())
     phases = [v for _, v in _scalars(run, "Student/phase")]

@@ -1,7 +1,8 @@
 """The commands a user runs, on Newton (``physics=newton_mjwarp``, the preset beside the default
 PhysX), CPU: a teacher trains two PPO iterations on Newton; ``evaluate`` and ``--resume`` of that
 run stay on Newton, the physics the run recorded, without ``physics=``; ``play`` runs it on PhysX
-when the command line names PhysX (a sim-to-sim check); a clip replays into a video under Newton."""
+when the command line names PhysX (a sim-to-sim check). Videos do not depend on the physics (they
+draw the simulated states with MuJoCo's renderer) and are tested on the default."""
 
 import json
 
@@ -9,7 +10,6 @@ import pytest
 import torch
 
 pytestmark = pytest.mark.sim
-SHORT_CLIP = "sub0_demobox_000_stand_squat_stand"  # 121 frames
 NEWTON = "Newton MuJoCo-Warp (newton_mjwarp)"
 PHYSX = "PhysX kit-less (ovphysx)"
 
@@ -23,7 +23,7 @@ def _run(script, *args, cwd, timeout=900):
 @pytest.fixture(scope="module")
 def newton_run(tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
-    out = _run("train.py", "physics=newton_mjwarp", "--num_envs", "4", "--max_iterations", "2", "--log_root", str(logs),
+    out = _run("train.py", "physics=newton_mjwarp", "--num_envs", "2", "--max_iterations", "2", "--log_root", str(logs),
                "agent.num_steps_per_env=8", "agent.save_interval=1", cwd=logs)  # fmt: skip
     assert NEWTON in out, out[-3000:]
     (run,) = (logs / "rsl_rl" / "intermimic_teacher").iterdir()
@@ -51,14 +51,7 @@ def test_evaluate_keeps_the_runs_physics_and_play_runs_on_physx_when_named(newto
 
 
 def test_resume_keeps_the_runs_physics(newton_run, tmp_path):
-    out = _run("train.py", "--num_envs", "4", "--max_iterations", "1", "--resume", str(newton_run),
+    out = _run("train.py", "--num_envs", "2", "--max_iterations", "1", "--resume", str(newton_run),
                "agent.num_steps_per_env=8", cwd=tmp_path)  # fmt: skip
     assert NEWTON in out and "physics=newton_mjwarp, as the resumed run recorded" in out, out[-3000:]
     assert (newton_run / "model_2.pt").is_file()
-
-
-def test_a_clip_replays_into_a_video_under_newton(tmp_path):
-    video = tmp_path / "replay.mp4"
-    out = _run("replay.py", "physics=newton_mjwarp", "--num_envs", "1", "--clips", SHORT_CLIP, "--video", str(video),
-               cwd=tmp_path)  # fmt: skip
-    assert NEWTON in out and video.is_file() and video.stat().st_size > 10_000
