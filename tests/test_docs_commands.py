@@ -25,7 +25,7 @@ pytestmark = pytest.mark.unit
 
 DOC_FILES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 COMMAND_START = re.compile(
-    r"^(\./intermimic\.sh|(\.venv/bin/)?python3? (-m torch\.distributed\.run )?(source|deploy)/|isaaclab(\.sh)? |torchrun )"
+    r"^(\./intermimic\.sh|(\.venv(-deploy)?/bin/)?python3? (-m torch\.distributed\.run )?(source|deploy)/|isaaclab(\.sh)? |torchrun )"
 )
 ENV_SCRIPTS = ("train.py", "play.py", "evaluate.py", "replay.py", "retarget.py")
 """Scripts whose overrides are resolved like a run's (task, presets, override keys and types)."""
