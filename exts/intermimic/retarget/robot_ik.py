@@ -57,8 +57,14 @@ SELF_COLLISION_MARGIN = 0.003
 """Gap (m) the IK keeps between two of the robot's links."""
 SELF_COLLISION_DETECTION = 0.03
 """Distance (m) within which a pair of the robot's links is watched by the IK."""
+SEPARATION_GAIN = 0.02
+"""Share of an overlap two links must open per IK iteration (small, so that the program stays
+solvable next to the tasks and the joint limits; a first frame's overlap opens within its
+iterations)."""
+STEP_HALVINGS = 4
+"""How often an IK step that would push two links deeper into each other is halved."""
 SELF_COLLISION_GAIN = 0.5
-"""Share of the gap (or overlap) a pair of links may close (must open) per IK iteration."""
+"""Share of the gap a pair of links apart may close per IK iteration."""
 
 
 def _kind(smplx_name: str) -> str:
@@ -143,28 +149,42 @@ class _FrameSolver:
         mink = self.mink
         for it in range(budget):
             try:
-                v = self._step()
+                v, separated = self._step()
             except mink.NoSolutionFound as exc:
                 raise NotConverged(f"frame {t}: the IK's quadratic program has no solution ({exc})") from exc
             if not np.all(np.isfinite(v)):
                 raise NotConverged(f"frame {t}: the IK step is not finite")
-            self.config.integrate_inplace(v, 1.0)
-            if np.max(np.abs(v)) < STEP_TOLERANCE:
+            self._take_step(v)
+            if separated and np.max(np.abs(v)) < STEP_TOLERANCE:  # a step without the separation is no answer
                 return it + 1
         return budget
 
+    def _take_step(self, v: np.ndarray) -> None:
+        """Move by ``v``, halved while it would push two of the robot's links deeper into each
+        other: the limit holds the distances to first order, and a long step (large turns far
+        from the links) can still carry a link into another."""
+        own = self.limits[-1] if len(self.limits) > 1 else None
+        start = self.config.q.copy()
+        for _ in range(STEP_HALVINGS):
+            self.config.integrate_inplace(v, 1.0)
+            if own is None or not own.deepened(self.config.data):
+                return
+            self.config.update(start)
+            v = 0.5 * v
+        self.config.integrate_inplace(v, 1.0)
+
     def _step(self):
-        """One IK step; where the links cannot all be separated at once, the overlapping pairs
-        only may not approach further in that step."""
+        """One IK step and whether it separates overlapping links; where they cannot all be
+        separated at once, the step leaves overlapping pairs free (the tasks carry them out)."""
         mink, own = self.mink, self.limits[-1]
         try:
-            return mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits)
+            return mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits), True
         except mink.NoSolutionFound:
             if len(self.limits) < 2:
                 raise
             own.separate = False
             try:
-                return mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits)
+                return mink.solve_ik(self.config, self.tasks, 1.0, QP_SOLVER, damping=DAMPING, limits=self.limits), False
             finally:
                 own.separate = True
 
@@ -205,11 +225,25 @@ def self_collision_limit(model):
 
     class SelfCollisionLimit(mink.CollisionAvoidanceLimit):
         separate = True
-        """Whether overlapping pairs must separate (False: only not approach, mink's rule; used
-        for an iteration whose program has no solution otherwise)."""
+        """Whether overlapping pairs must separate. False, for an iteration whose program has no
+        solution otherwise: pairs apart may only not approach (mink's rule) and overlapping pairs
+        are left free, so that the tasks can carry the links out again (held where they are,
+        two links that passed into each other would lock the pose for the rest of the clip)."""
+
+        watched: list = []
+        """(geom a, geom b, distance) of the pairs within reach at the last program."""
+
+        def deepened(self, data) -> bool:
+            """Whether a watched pair now overlaps more than at the last program (by 0.1 mm)."""
+            for a, b, before in self.watched:
+                gap = mujoco.mj_geomDistance(self.model, data, a, b, self.collision_detection_distance, self._fromto)
+                if gap < 0 and gap < min(before, 0.0) - 1e-4:
+                    return True
+            return False
 
         def compute_qp_inequalities(self, configuration, dt: float):
             data = configuration.data
+            self.watched = []
             bound = np.full((self.max_num_contacts,), np.inf)
             rows = np.zeros((self.max_num_contacts, self.model.nv))
             survivors = (self._broadphase_survivors(data) if self.broadphase and
@@ -219,11 +253,15 @@ def self_collision_limit(model):
                 gap = mujoco.mj_geomDistance(self.model, data, a, b, self.collision_detection_distance, self._fromto)
                 if gap >= self.collision_detection_distance - 1e-12:
                     continue  # out of reach
+                self.watched.append((a, b, gap))
                 along = compute_contact_normal_jacobian(self.model, data, a, b, self._fromto, self._normal,
                                                         self._jac1, self._jac2)  # fmt: skip
+                if gap < 0 and not self.separate:
+                    continue
                 # the normal runs from a to b: approaching is a negative rate when apart, positive when overlapping
                 rows[k] = -along if gap >= 0 else along
-                bound[k] = self.gain * (gap - self.minimum_distance_from_collisions) / dt
+                gain = self.gain if gap >= 0 else SEPARATION_GAIN
+                bound[k] = gain * (gap - self.minimum_distance_from_collisions) / dt
                 if not self.separate:
                     bound[k] = max(bound[k], 0.0)
             return mink.Constraint(G=rows, h=bound)
@@ -255,7 +293,11 @@ def solve(robot: RobotModel, human: HumanClip, scale: float | None = None, surfa
     iterations = np.zeros(T, dtype=np.int64)
     for t in range(T):
         solver.set_frame(t)
-        iterations[t] = solver.iterate(t, FIRST_FRAME_ITERATIONS if t == 0 else FRAME_ITERATIONS)
+        if t == 0 and keep_apart:  # the first pose freely, then its links apart
+            limits, solver.limits = solver.limits, solver.limits[:1]
+            iterations[t] = solver.iterate(t, FIRST_FRAME_ITERATIONS)
+            solver.limits = limits
+        iterations[t] += solver.iterate(t, FIRST_FRAME_ITERATIONS if t == 0 else FRAME_ITERATIONS)
         for _ in range(PUSH_ROUNDS if surface is not None else 0):
             if not solver.push_hands_out(t):
                 break
