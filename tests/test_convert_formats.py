@@ -145,12 +145,6 @@ ROUND_TRIP_FRAMES = 60
 ROTATION_MEDIAN_DEG = {"trunk": 15.0, "arms": 20.0, "legs": 15.0, "hands": 15.0}
 """Largest median rotation error per body group; measured on these clips: trunk 2.8, arms 11-14,
 legs 4-9, hands 3 degrees (docs/data.md lists every sample clip)."""
-GROUPS = {
-    "trunk": ("Pelvis", "Torso", "Spine", "Chest", "Neck", "Head"),
-    "arms": tuple(f"{s}_{b}" for s in "LR" for b in ("Thorax", "Shoulder", "Elbow")),
-    "legs": tuple(f"{s}_{b}" for s in "LR" for b in ("Hip", "Knee", "Ankle", "Toe")),
-    "hands": tuple(n for n in spec.BODY_NAMES if n.endswith("_Wrist") or spec.is_finger(n)),
-}
 
 
 def test_joint_positions_of_real_clips_convert_back_to_a_body_that_can_follow_them(sample_data, tmp_path):
@@ -187,7 +181,9 @@ def test_joint_positions_of_real_clips_convert_back_to_a_body_that_can_follow_th
         notes = " ".join(json.loads((out / "report.json").read_text())["sequences"][0]["notes"])
         assert "lowest skin point" in notes and "rotations left open" in notes and "joint limits" in notes
     angles = np.concatenate(angles)
-    for group, bodies in GROUPS.items():
+    from intermimic.benchmarks.joints_roundtrip import body_group_names
+
+    for group, bodies in body_group_names().items():
         median = float(np.median(angles[:, spec.body_indices(bodies)]))
         assert median < ROTATION_MEDIAN_DEG[group], (group, median)
 

@@ -33,17 +33,25 @@ HELP = "clips -> joint positions -> clips again: positions, joint limits, floor,
 """One line for ``benchmark joints``."""
 
 
-def body_groups() -> dict[str, list[int]]:
-    """The body groups the rotation error is reported for (SMPL-X body indices)."""
+def body_group_names() -> dict[str, list[str]]:
+    """The body groups the rotation error is reported for (SMPL-X body names)."""
     from ..assets import humanoid_spec as spec
 
-    names = {
+    return {
         "trunk": ["Pelvis", "Torso", "Spine", "Chest", "Neck", "Head"],
         "arms": [f"{s}_{b}" for s in "LR" for b in ("Thorax", "Shoulder", "Elbow")],
         "legs": [f"{s}_{b}" for s in "LR" for b in ("Hip", "Knee", "Ankle", "Toe")],
         "hands": [n for n in spec.BODY_NAMES if n.endswith("_Wrist") or spec.is_finger(n)],
     }
-    return {g: spec.body_indices(n) for g, n in names.items()}
+
+
+def rotation_stats(angle: np.ndarray) -> dict[str, dict[str, float]]:
+    """``[T, 52]`` rotation errors (degrees) -> median and 90th percentile per body group."""
+    from ..assets import humanoid_spec as spec
+
+    groups = {g: spec.body_indices(n) for g, n in body_group_names().items()}
+    return {g: {"median": float(np.median(angle[:, ids])), "p90": float(np.percentile(angle[:, ids], 90))}
+            for g, ids in groups.items()}  # fmt: skip
 
 
 def add_args(p: argparse.ArgumentParser) -> None:
@@ -59,7 +67,6 @@ def round_trip(clip: torch.Tensor, registry, object_name: str) -> dict:
     """Convert the body positions and object poses of ``clip`` back into a clip; the numbers above."""
     from ..assets import humanoid_spec as spec
     from ..motion import clip_format as cf
-    from ..motion.convert.humanoid_skin import posed_skin
     from ..motion.convert.joints import JointSequence, convert_joint_sequence
     from ..motion.convert.posed_body import ConvertOptions
     from ..motion.kinematics import quat_to_matrix
@@ -79,15 +86,12 @@ def round_trip(clip: torch.Tensor, registry, object_name: str) -> dict:
     hinges = rot.to_hinges(rot.from_exp_map(cf.field(got, "dof_pos").reshape(T, -1, 3))).reshape(T, -1).numpy()
     lo, hi = np.asarray([spec.joint_limits_rad(j) for j in spec.JOINT_NAMES]).T
     beyond = np.maximum(lo - hinges, hinges - hi) > 1e-6
-    skin, _ = posed_skin(cf.field(got, "body_pos"), cf.field(got, "body_quat"))
     angle = np.degrees(rot.angle_between(cf.field(got, "body_quat"), cf.field(clip, "body_quat")).numpy())
     return {
         "frames": T, "seconds": round(seconds, 1),
         "position_mean_cm": 100 * float(error.mean()), "position_max_cm": 100 * float(error.max()),
         "beyond_limit": int(beyond.sum()), "joints_at_limit": len(done.at_limit),
-        "floor_cm": float(np.median(skin[..., 2].min(dim=1).values.numpy())) * 100,
-        "rotation_deg": {g: {"median": float(np.median(angle[:, ids])), "p90": float(np.percentile(angle[:, ids], 90))}
-                         for g, ids in body_groups().items()},
+        "floor_cm": done.floor_cm, "rotation_deg": rotation_stats(angle),
         "angles": angle,
     }  # fmt: skip
 
@@ -121,9 +125,7 @@ def run(args, overrides: list[str]) -> int:
         pooled.append(row.pop("angles"))
         rows.append({"clip": f.stem, **row})
         print(format_row(rows[-1]), flush=True)
-    angles = np.concatenate(pooled)
-    summary = {g: {"median": float(np.median(angles[:, ids])), "p90": float(np.percentile(angles[:, ids], 90))}
-               for g, ids in body_groups().items()}  # fmt: skip
+    summary = rotation_stats(np.concatenate(pooled))
     print(format_summary(rows, summary))
     if args.json:
         atomic_write_text(args.json, json.dumps({"clips": rows, "rotation_deg": summary}, indent=1))
