@@ -418,39 +418,35 @@ def test_exported_g1_onnx_carries_what_a_g1_controller_needs(exported):
         torch.testing.assert_close(scripted(x), h, atol=1e-4, rtol=1e-4)
 
 
+def _deploy_rows(launcher: list[str], exported: Path, clips: list[Path], cwd: Path, *extra: str) -> tuple[list[dict], str]:
+    """deploy/g1_mujoco.py run by ``launcher`` (a Python and its arguments before the script) on
+    ``clips``: its rows (``--json``) and what it printed."""
+    rows = cwd / "rows.json"
+    proc = subprocess.run([*launcher, str(REPO_ROOT / "deploy" / "g1_mujoco.py"), "--policy", str(exported), "--urdf",
+                           str(URDF), "--objects-dir", str(sample_data_dir() / "objects"), *map(str, clips), "--json",
+                           str(rows), *extra],
+                          cwd=cwd, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return json.loads(rows.read_text()), proc.stdout + proc.stderr
+
+
 def test_the_deployment_script_runs_the_exported_policy_in_mujoco(exported, evaluation, g1_clips, tmp_path):
     """deploy/g1_mujoco.py on its own (it imports no part of this package): 30 policy steps of a
     retargeted sample clip in plain MuJoCo (failures not ending it), printed next to evaluate's
     numbers for the same checkpoint."""
     run = ("import runpy, sys; script = sys.argv[1]; sys.argv = sys.argv[1:]; runpy.run_path(script, "
            "run_name='__main__'); sys.exit(3 if any(m.split('.')[0] == 'intermimic' for m in sys.modules) else 0)")  # fmt: skip
-    rows = tmp_path / "rows.json"
-    proc = subprocess.run([sys.executable, "-c", run, str(REPO_ROOT / "deploy" / "g1_mujoco.py"), "--policy",
-                           str(exported), "--urdf", str(URDF), "--objects-dir", str(sample_data_dir() / "objects"),
-                           str(g1_clips / f"{CLIPS[1]}.npz"), "--steps", "30", "--no-failures", "--compare",
-                           str(evaluation / "evaluation.json"), "--json", str(rows)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    (row,) = json.loads(rows.read_text())
+    (row,), printed = _deploy_rows([sys.executable, "-c", run], exported, [g1_clips / f"{CLIPS[1]}.npz"], tmp_path,
+                                   "--steps", "30", "--no-failures", "--compare", str(evaluation / "evaluation.json"))  # fmt: skip
     assert row["clip"] == CLIPS[1] and row["steps"] == 30 and row["cause"] == "max_steps"
     assert np.isfinite(row["e_h_cm"]) and np.isfinite(row["e_o_cm"]) and row["e_h_cm"] > 0
     evaluated = next(c for c in json.loads((evaluation / "evaluation.json").read_text())["clips"] if c["clip"] == CLIPS[1])
-    line = next(x for x in proc.stdout.splitlines() if x.startswith(CLIPS[1]) and "|" in x)
+    line = next(x for x in printed.splitlines() if x.startswith(CLIPS[1]) and "|" in x)
     assert f"{evaluated['e_h_cm']:.2f}" in line.split("|")[2] and f"{row['e_h_cm']:.2f}" in line.split("|")[1]
 
 
 DEPLOY_PYTHON = Path(os.environ.get("INTERMIMIC_DEPLOY_PYTHON", REPO_ROOT / ".venv-deploy" / "bin" / "python"))
 """A Python with numpy, onnxruntime and the newest mujoco alone (``./intermimic.sh test`` makes it)."""
-
-
-def _deploy_rows(python: Path, exported: Path, clips: list[Path], cwd: Path, *extra: str) -> tuple[list[dict], str]:
-    rows = cwd / "rows.json"
-    proc = subprocess.run([str(python), str(REPO_ROOT / "deploy" / "g1_mujoco.py"), "--policy", str(exported), "--urdf",
-                           str(URDF), "--objects-dir", str(sample_data_dir() / "objects"), *map(str, clips), "--json",
-                           str(rows), *extra],
-                          cwd=cwd, capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    return json.loads(rows.read_text()), proc.stdout + proc.stderr
 
 
 def test_the_deployment_script_runs_alike_on_the_packages_and_the_newest_mujoco(exported, g1_clips, tmp_path):
@@ -474,7 +470,7 @@ def test_the_deployment_script_runs_alike_on_the_packages_and_the_newest_mujoco(
     for label, python in (("pinned", Path(sys.executable)), ("newest", DEPLOY_PYTHON)):
         cwd = tmp_path / label
         cwd.mkdir()
-        runs[label], printed = _deploy_rows(python, exported, clips, cwd, "--steps", "10", "--no-failures")
+        runs[label], printed = _deploy_rows([str(python)], exported, clips, cwd, "--steps", "10", "--no-failures")
         assert not (cwd / "MUJOCO_LOG.TXT").exists(), printed[-2000:]
     print(f"mujoco {mujoco.__version__} (pinned) vs {newest} (newest):")
     for a, b in zip(runs["pinned"], runs["newest"]):
