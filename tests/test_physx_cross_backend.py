@@ -3,7 +3,8 @@ physics adds in one step stays small on both, and over the first 20 frames of tw
 the ground, hands reaching for the object) the contact labels read over the release's contact
 window agree on at least 95 % of the (frame, contact body) pairs; every window is reported, and
 the whole policy step sees at least as many contacts as its second half, and the second half as
-many as its last physics step at least (docs/performance.md has the numbers of four whole clips)."""
+many as its last physics step at least (docs/performance.md has the numbers over all 27 sample
+clips)."""
 
 import json
 
